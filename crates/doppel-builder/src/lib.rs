@@ -1,0 +1,1 @@
+//! doppel-builder (placeholder until its owner fills it in).

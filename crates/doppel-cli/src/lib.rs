@@ -1,0 +1,1 @@
+//! doppel-cli (placeholder until its owner fills it in).

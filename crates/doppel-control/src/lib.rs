@@ -1,0 +1,1 @@
+//! doppel-control (placeholder until its owner fills it in).

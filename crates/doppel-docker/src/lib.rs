@@ -1,0 +1,1 @@
+//! doppel-docker (placeholder until its owner fills it in).

@@ -1,0 +1,1 @@
+//! doppel-git (placeholder until its owner fills it in).

@@ -1,0 +1,1 @@
+//! doppel-router (placeholder until its owner fills it in).

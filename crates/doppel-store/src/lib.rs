@@ -1,0 +1,1 @@
+//! doppel-store (placeholder until its owner fills it in).
