@@ -1,0 +1,57 @@
+//! The server's settings, with the defaults `doppel server` starts from.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything `doppel server` needs to start. The binary fills it from flags and `DOPPEL_*`
+/// environment variables.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// State, repositories, build caches, the CA and the admin token live here.
+    pub data_dir: PathBuf,
+    /// Platform domain: the API at `https://<domain>`, environments at `https://<env>.<domain>`.
+    pub domain: String,
+    pub http_port: u16,
+    pub https_port: u16,
+    /// `postgres://…` to keep state in PostgreSQL; SQLite in the data dir when absent.
+    pub database_url: Option<String>,
+    /// A CA bundle trusted inside build containers (for pip/npm behind a TLS-intercepting proxy).
+    pub build_ca_bundle: Option<PathBuf>,
+    /// Longest a build may run before it is stopped and the push rejected.
+    pub build_timeout: Duration,
+    /// Largest compiled `/app` (or Dockerfile image) accepted.
+    pub max_slug_bytes: u64,
+    /// Largest git push body accepted.
+    pub max_push_bytes: u64,
+    /// How long a new web dyno has to accept connections on `$PORT` (Heroku's R10 is 60 s).
+    pub boot_timeout: Duration,
+    /// Address the listeners bind to.
+    pub bind_addr: std::net::IpAddr,
+}
+
+impl ServerConfig {
+    /// The defaults of a fresh install: `/var/lib/doppel`, `localhost`, ports 80 and 443.
+    pub fn with_defaults() -> ServerConfig {
+        ServerConfig {
+            data_dir: PathBuf::from("/var/lib/doppel"),
+            domain: "localhost".to_string(),
+            http_port: 80,
+            https_port: 443,
+            database_url: None,
+            build_ca_bundle: None,
+            build_timeout: Duration::from_secs(15 * 60),
+            max_slug_bytes: 1024 * 1024 * 1024,
+            max_push_bytes: 1024 * 1024 * 1024,
+            boot_timeout: Duration::from_secs(60),
+            bind_addr: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        }
+    }
+
+    /// The database URL actually used: the configured one, or SQLite in the data dir.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("doppel.db").display()),
+        }
+    }
+}

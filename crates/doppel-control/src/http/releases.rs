@@ -1,0 +1,48 @@
+//! `/apps/{app}/releases`: an environment's releases, oldest first.
+
+use super::apps::find;
+use super::error::ApiError;
+use super::json;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::Json;
+use serde_json::Value;
+
+pub async fn list(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (env, _app) = find(&state, &name).await?;
+    let current = state
+        .store()
+        .current_release(&env.id)
+        .await?
+        .map(|r| r.version);
+    let releases = state.store().list_releases(&env.id).await?;
+    Ok(Json(Value::Array(
+        releases
+            .iter()
+            .map(|r| json::release(r, &env, current))
+            .collect(),
+    )))
+}
+
+/// `GET /apps/{app}/releases/{id or version}`.
+pub async fn show(
+    State(state): State<AppState>,
+    Path((name, release)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let (env, _app) = find(&state, &name).await?;
+    let current = state
+        .store()
+        .current_release(&env.id)
+        .await?
+        .map(|r| r.version);
+    let releases = state.store().list_releases(&env.id).await?;
+    let wanted = release.trim_start_matches('v');
+    releases
+        .iter()
+        .find(|r| r.id == release || r.version.to_string() == wanted)
+        .map(|r| Json(json::release(r, &env, current)))
+        .ok_or_else(|| ApiError::not_found("release", &release))
+}

@@ -1,0 +1,158 @@
+//! The reconciler: makes Docker's dynos match the store and publishes the route table.
+//! It takes no input: every pass re-reads the desired state (current releases and
+//! formations) and the actual state (containers labelled `doppel.role=dyno`), so startup,
+//! a crash recovery and the steady state share one path.
+
+use crate::state::AppState;
+use crate::workflows::dynos::{self, LABEL_DYNO, LABEL_RELEASE, LABEL_ROLE, ROLE_DYNO};
+use doppel_docker::ContainerState;
+use doppel_router::{Route, RouteTable};
+use doppel_store::Environment;
+use doppel_types::WEB_PORT;
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the reconciler runs when nothing wakes it.
+pub const INTERVAL: Duration = Duration::from_secs(10);
+
+/// Runs passes forever, every [`INTERVAL`].
+pub async fn run_forever(state: AppState) {
+    loop {
+        tokio::time::sleep(INTERVAL).await;
+        run_once(&state).await;
+    }
+}
+
+/// One pass; failures are logged and retried on the next pass.
+pub async fn run_once(state: &AppState) {
+    if let Err(e) = pass(state).await {
+        tracing::warn!(error = %e, "reconcile pass failed; retrying on the next pass");
+    }
+    publish_routes(state).await;
+}
+
+async fn pass(state: &AppState) -> anyhow::Result<()> {
+    let envs = state.store().list_environments().await?;
+    let filter = format!("{LABEL_ROLE}={ROLE_DYNO}");
+    let containers = state.runtime().list_containers(&filter).await?;
+    let mut keep: HashSet<String> = HashSet::new();
+    for env in &envs {
+        let lock = state.env_lock(&env.id);
+        let Ok(_guard) = lock.try_lock() else {
+            // A deploy owns this environment right now; leave its dynos alone.
+            keep.extend(of_env(&containers, env).map(|c| c.id.clone()));
+            continue;
+        };
+        keep.extend(converge_env(state, env, &containers).await?);
+    }
+    for c in containers.iter().filter(|c| !keep.contains(&c.id)) {
+        tracing::info!(container = %c.name, "removing dyno no release wants");
+        if let Err(e) = state
+            .runtime()
+            .stop_and_remove(&c.id, Duration::from_secs(10))
+            .await
+        {
+            tracing::warn!(container = %c.name, error = %e, "could not remove dyno");
+        }
+    }
+    Ok(())
+}
+
+fn of_env<'a>(
+    containers: &'a [ContainerState],
+    env: &'a Environment,
+) -> impl Iterator<Item = &'a ContainerState> {
+    containers
+        .iter()
+        .filter(move |c| c.labels.get(dynos::LABEL_ENV_ID) == Some(&env.id))
+}
+
+/// Starts what is missing for one environment; returns the containers to keep.
+async fn converge_env(
+    state: &AppState,
+    env: &Environment,
+    containers: &[ContainerState],
+) -> anyhow::Result<Vec<String>> {
+    let Some(release) = state.store().current_release(&env.id).await? else {
+        return Ok(Vec::new());
+    };
+    let formation = state.store().formation(&env.id).await?;
+    let mut keep = Vec::new();
+    let mut config = None;
+    for dyno in dynos::wanted(&formation) {
+        let existing = of_env(containers, env).find(|c| {
+            c.running
+                && c.labels.get(LABEL_RELEASE) == Some(&release.id)
+                && c.labels.get(LABEL_DYNO) == Some(&dyno.name())
+        });
+        if let Some(c) = existing {
+            keep.push(c.id.clone());
+            continue;
+        }
+        if config.is_none() {
+            config = Some(state.store().release_config(&release.id).await?);
+        }
+        let vars = config.clone().unwrap_or_default();
+        match dynos::spec(env, &release, &dyno, &vars) {
+            Ok(spec) => {
+                tracing::info!(env = %env.name, dyno = %dyno.name(), version = release.version, "starting dyno");
+                match state.runtime().run_dyno(&spec).await {
+                    Ok(id) => keep.push(id),
+                    Err(e) => {
+                        tracing::warn!(env = %env.name, dyno = %dyno.name(), error = %e, "could not start dyno")
+                    }
+                }
+            }
+            Err(reason) => {
+                tracing::warn!(env = %env.name, dyno = %dyno.name(), %reason, "dyno cannot run")
+            }
+        }
+    }
+    Ok(keep)
+}
+
+/// Builds the route table from the store and the running web dynos, and swaps it in whole.
+pub async fn publish_routes(state: &AppState) {
+    match route_table(state).await {
+        Ok(table) => state.routes().store(Arc::new(table)),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not rebuild the route table; the router keeps the last one")
+        }
+    }
+}
+
+async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
+    let envs = state.store().list_environments().await?;
+    let digests = Arc::new(state.store().token_digests().await?);
+    let filter = format!("{LABEL_ROLE}={ROLE_DYNO}");
+    let containers = state.runtime().list_containers(&filter).await?;
+    let mut routes = HashMap::new();
+    for env in &envs {
+        let current = state.store().current_release(&env.id).await?;
+        let backends: Vec<SocketAddr> = match &current {
+            Some(release) => of_env(&containers, env)
+                .filter(|c| c.running && c.labels.get(LABEL_RELEASE) == Some(&release.id))
+                .filter(|c| {
+                    c.labels
+                        .get(LABEL_DYNO)
+                        .is_some_and(|d| d.starts_with("web."))
+                })
+                .filter_map(|c| c.ip)
+                .map(|ip| SocketAddr::new(ip, WEB_PORT))
+                .collect(),
+            None => Vec::new(),
+        };
+        let private = env.private.then(|| digests.clone());
+        routes.insert(
+            state.urls().env_host(&env.name),
+            Route {
+                env: env.name.clone(),
+                backends,
+                private,
+            },
+        );
+    }
+    Ok(RouteTable { routes })
+}

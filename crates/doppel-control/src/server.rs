@@ -1,0 +1,182 @@
+//! `doppel server`: the startup order, and shutdown on SIGINT/SIGTERM.
+//!
+//! Order: data dir → master key → store (migrations) → admin user and token → platform CA →
+//! Docker and the stack images → interrupted builds marked failed → listeners → git →
+//! first reconcile pass (dynos and routes from the store) → serve.
+
+use crate::config::ServerConfig;
+use crate::push::PushDeployer;
+use crate::secrets;
+use crate::state::{AppState, DYNO_NETWORK};
+use anyhow::Context;
+use doppel_builder::StackConfig;
+use doppel_docker::{ContainerRuntime, DockerRuntime};
+use doppel_router::{PlatformCa, RouteTable, RouterConfig};
+use doppel_store::Store;
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+
+/// Runs the platform until SIGINT or SIGTERM.
+pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
+    doppel_router::install_crypto_provider();
+    prepare_data_dir(&config)?;
+    let key = secrets::load_or_create_master_key(&config.data_dir)?;
+    let db_url = config.effective_database_url();
+    let store = Store::open(&db_url, key)
+        .await
+        .with_context(|| format!("opening the database ({})", redact(&db_url)))?;
+    let new_token = ensure_admin(&store, &config).await?;
+    let ca = PlatformCa::load_or_create(&config.data_dir, &config.domain)
+        .context("loading the platform CA")?;
+
+    let runtime: Arc<dyn ContainerRuntime> = Arc::new(
+        DockerRuntime::connect()
+            .await
+            .context("connecting to the Docker engine (is dockerd running? see README)")?,
+    );
+    let stack = ensure_stack(runtime.as_ref()).await?;
+    runtime
+        .ensure_network(DYNO_NETWORK)
+        .await
+        .context("creating the dyno network")?;
+    let interrupted = store.fail_interrupted_builds().await?;
+    if interrupted > 0 {
+        tracing::warn!(
+            count = interrupted,
+            "marked builds interrupted by the last shutdown as failed"
+        );
+    }
+
+    let https = bind(&config, config.https_port).await?;
+    let http = bind(&config, config.http_port).await?;
+    let routes = Arc::new(arc_swap::ArcSwap::from_pointee(RouteTable::default()));
+    let state = AppState::new(store, runtime, routes.clone(), config.clone(), stack);
+
+    let hook = hook_command()?;
+    let git = Arc::new(
+        doppel_git::GitService::new(
+            config.data_dir.join("repos"),
+            hook,
+            Arc::new(PushDeployer::new(state.clone())),
+        )
+        .with_max_push_bytes(config.max_push_bytes),
+    );
+    state.set_git(git.clone());
+    for env in state.store().list_environments().await? {
+        git.ensure_repo(&format!("{}.git", env.name)).await?;
+    }
+
+    crate::reconcile::run_once(&state).await;
+    tokio::spawn(crate::reconcile::run_forever(state.clone()));
+
+    let platform = crate::http::router(state.clone()).merge(git.router());
+    announce(&config, new_token.is_some());
+    let router_cfg = RouterConfig {
+        domain: config.domain.clone(),
+        https,
+        http: Some(http),
+        ca: Arc::new(ca),
+    };
+    doppel_router::serve(router_cfg, platform, routes, shutdown_signal())
+        .await
+        .context("serving")?;
+    tracing::info!("doppel stopped");
+    Ok(())
+}
+
+fn prepare_data_dir(config: &ServerConfig) -> anyhow::Result<()> {
+    let dir = &config.data_dir;
+    std::fs::create_dir_all(dir.join("repos"))
+        .and_then(|_| std::fs::create_dir_all(dir.join("cache")))
+        .with_context(|| format!("creating the data directory {}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o711))
+        .with_context(|| format!("setting permissions on {}", dir.display()))?;
+    Ok(())
+}
+
+/// Creates the admin user and token on first start and writes the token to `admin-token`.
+async fn ensure_admin(store: &Store, config: &ServerConfig) -> anyhow::Result<Option<String>> {
+    let email = format!("admin@{}", config.domain);
+    let created = store.ensure_admin(&email).await?;
+    let Some((_user, token)) = created else {
+        return Ok(None);
+    };
+    let path = config.data_dir.join("admin-token");
+    secrets::write_private(&path, format!("{token}\n").as_bytes())?;
+    Ok(Some(token))
+}
+
+async fn ensure_stack(runtime: &dyn ContainerRuntime) -> anyhow::Result<doppel_builder::StackImages> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(64);
+    let printer = tokio::spawn(async move {
+        while let Some(line) = rx.recv().await {
+            eprintln!("stack: {line}");
+        }
+    });
+    let result = doppel_builder::ensure_stack(runtime, &StackConfig::default(), false, tx).await;
+    let _ = printer.await;
+    result.context("making the stack images (see `doppel stack build`)")
+}
+
+async fn bind(config: &ServerConfig, port: u16) -> anyhow::Result<tokio::net::TcpListener> {
+    let addr = SocketAddr::new(config.bind_addr, port);
+    tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("listening on {addr}: is another server using the port? Choose another with --http-port/--https-port")
+    })
+}
+
+/// The argv the repositories' pre-receive hook runs: this very binary's hidden subcommand.
+fn hook_command() -> anyhow::Result<Vec<String>> {
+    let exe = std::env::current_exe().context("finding the doppel binary for git hooks")?;
+    Ok(vec![
+        exe.display().to_string(),
+        "git-hook".to_string(),
+        "pre-receive".to_string(),
+    ])
+}
+
+fn announce(config: &ServerConfig, new_token: bool) {
+    let urls = crate::urls::Urls {
+        domain: config.domain.clone(),
+        https_port: config.https_port,
+    };
+    let token_file = config.data_dir.join("admin-token");
+    let ca = config.data_dir.join("ca.pem");
+    if new_token {
+        eprintln!("Created the admin user; its API token is in {}", token_file.display());
+    }
+    eprintln!(
+        "doppel is serving {} (API and git) and https://<app>.{}\n\
+         Log in with:\n  export DOPPEL_HOST={} DOPPEL_CA_CERT={} DOPPEL_API_KEY=$(cat {})\n  doppel apps:create myapp",
+        urls.platform(),
+        config.domain,
+        urls.platform(),
+        ca.display(),
+        token_file.display(),
+    );
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://…{}", &url[..scheme], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

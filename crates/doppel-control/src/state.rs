@@ -1,0 +1,103 @@
+//! The shared state every handler, workflow and background task works from.
+
+use crate::config::ServerConfig;
+use crate::urls::Urls;
+use doppel_builder::StackImages;
+use doppel_docker::ContainerRuntime;
+use doppel_router::SharedRouteTable;
+use doppel_store::Store;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// The Docker network every dyno joins; the router reaches dynos by their IP on it.
+pub const DYNO_NETWORK: &str = "doppel";
+
+/// Handles to the store, Docker, the route table and the settings, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    runtime: Arc<dyn ContainerRuntime>,
+    routes: SharedRouteTable,
+    config: ServerConfig,
+    urls: Urls,
+    stack: StackImages,
+    env_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    git: OnceLock<Arc<doppel_git::GitService>>,
+}
+
+impl AppState {
+    pub fn new(
+        store: Store,
+        runtime: Arc<dyn ContainerRuntime>,
+        routes: SharedRouteTable,
+        config: ServerConfig,
+        stack: StackImages,
+    ) -> AppState {
+        let urls = Urls {
+            domain: config.domain.clone(),
+            https_port: config.https_port,
+        };
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                runtime,
+                routes,
+                config,
+                urls,
+                stack,
+                env_locks: Mutex::new(HashMap::new()),
+                git: OnceLock::new(),
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn runtime(&self) -> &dyn ContainerRuntime {
+        self.inner.runtime.as_ref()
+    }
+
+    pub fn routes(&self) -> &SharedRouteTable {
+        &self.inner.routes
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    pub fn urls(&self) -> &Urls {
+        &self.inner.urls
+    }
+
+    pub fn stack(&self) -> &StackImages {
+        &self.inner.stack
+    }
+
+    /// Registers the git service once it exists (it needs this state to be built first).
+    pub fn set_git(&self, git: Arc<doppel_git::GitService>) {
+        // A second call would be a wiring bug; the first registration stays.
+        let _ = self.inner.git.set(git);
+    }
+
+    pub fn git(&self) -> Option<&Arc<doppel_git::GitService>> {
+        self.inner.git.get()
+    }
+
+    /// The lock that serializes deploys and reconciliation of one environment.
+    pub fn env_lock(&self, env_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = match self.inner.env_locks.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        locks
+            .entry(env_id.to_string())
+            .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(())))
+            .clone()
+    }
+}

@@ -1,0 +1,211 @@
+//! Deploying a push: build the commit, record the release, roll the environment onto it,
+//! and tell the pusher every step as `remote:` lines. The build row is written before the
+//! build starts and finished after it, so a crash leaves a `pending` build that the next
+//! start marks failed; a release row is written only for a finished build.
+
+use super::rollout;
+use crate::state::AppState;
+use doppel_builder::{BuildLimits, BuildOutput, BuildRequest};
+use doppel_git::{ProgressSink, Push};
+use doppel_store::{BuildOutcome, Environment, NewRelease, ReleaseStatus};
+use tokio::sync::mpsc;
+
+/// Longest build log kept in the store (the live stream to git is not cut).
+const MAX_STORED_LOG: usize = 512 * 1024;
+
+/// Builds and releases `commit` of a push to `env`. `Err` rejects the push.
+pub async fn deploy_push(
+    state: &AppState,
+    env: &Environment,
+    push: &Push,
+    commit: &str,
+    branch: &str,
+    out: &ProgressSink,
+) -> Result<(), String> {
+    let lock = state.env_lock(&env.id);
+    if lock.try_lock().is_err() {
+        out.line("-----> Waiting for the previous deploy of this environment to finish...")
+            .await;
+    }
+    let _guard = lock.lock().await;
+    out.line(&format!("Building source ({branch} {})...", short(commit)))
+        .await;
+    let build = state
+        .store()
+        .create_build(&env.id, commit, None)
+        .await
+        .map_err(|e| internal("recording the build", e))?;
+    let (result, log) = run_build(state, env, push, commit, &build.id, out).await;
+    let output = match result {
+        Ok(output) => output,
+        Err(reason) => {
+            out.line(&format!(" !     {reason}")).await;
+            out.line(" !     Push failed").await;
+            let outcome = BuildOutcome::Failed {
+                reason: reason.clone(),
+            };
+            if let Err(e) = state.store().finish_build(&build.id, &outcome, &log).await {
+                tracing::error!(error = %e, build = %build.id, "could not record failed build");
+            }
+            return Err(format!("Push rejected to {}: {reason}", env.name));
+        }
+    };
+    let outcome = BuildOutcome::Succeeded {
+        image_id: output.image_id.clone(),
+        image_kind: output.kind,
+        process_types: output.process_types.clone(),
+        buildpack: output.buildpack.clone(),
+        stack: output.stack.clone(),
+        size_bytes: i64::try_from(output.size_bytes).unwrap_or(i64::MAX),
+    };
+    state
+        .store()
+        .finish_build(&build.id, &outcome, &log)
+        .await
+        .map_err(|e| internal("recording the build", e))?;
+    release(state, env, &output, &build.id, commit, out).await
+}
+
+/// Records the release and rolls the environment onto it.
+async fn release(
+    state: &AppState,
+    env: &Environment,
+    output: &BuildOutput,
+    build_id: &str,
+    commit: &str,
+    out: &ProgressSink,
+) -> Result<(), String> {
+    out.line("-----> Discovering process types").await;
+    let types: Vec<&str> = output.process_types.keys().map(String::as_str).collect();
+    if types.is_empty() {
+        out.line("       web runs the image's CMD").await;
+    } else {
+        out.line(&format!("       Process types -> {}", types.join(", ")))
+            .await;
+    }
+    let mut formation_types = output.process_types.clone();
+    formation_types
+        .entry("web".to_string())
+        .or_insert_with(String::new);
+    state
+        .store()
+        .ensure_formation(&env.id, &formation_types)
+        .await
+        .map_err(|e| internal("recording the formation", e))?;
+    out.line("-----> Launching...").await;
+    let release = state
+        .store()
+        .create_release(&NewRelease {
+            env_id: env.id.clone(),
+            build_id: Some(build_id.to_string()),
+            image_id: output.image_id.clone(),
+            image_kind: output.kind,
+            process_types: output.process_types.clone(),
+            description: format!("Deploy {}", short(commit)),
+            user_id: None,
+            status: ReleaseStatus::Pending,
+        })
+        .await
+        .map_err(|e| internal("recording the release", e))?;
+    match rollout::roll_out(state, env, &release).await {
+        Ok(()) => {
+            state
+                .store()
+                .set_release_status(&release.id, ReleaseStatus::Succeeded)
+                .await
+                .map_err(|e| internal("recording the release", e))?;
+            rollout::retire_others(state, env, &release).await;
+            out.line(&format!("       Released v{}", release.version))
+                .await;
+            out.line(&format!(
+                "       {} deployed to doppel",
+                state.urls().web_url(&env.name)
+            ))
+            .await;
+            tracing::info!(env = %env.name, version = release.version, "released");
+            Ok(())
+        }
+        Err(reason) => {
+            if let Err(e) = state
+                .store()
+                .set_release_status(&release.id, ReleaseStatus::Failed)
+                .await
+            {
+                tracing::error!(error = %e, "could not mark release failed");
+            }
+            let msg = format!(
+                "Release v{} failed: {reason}. The previous release keeps serving.",
+                release.version
+            );
+            out.line(&format!(" !     {msg}")).await;
+            Err(msg)
+        }
+    }
+}
+
+/// Runs the builder, relaying its lines live to git and keeping a copy for the store.
+async fn run_build(
+    state: &AppState,
+    env: &Environment,
+    push: &Push,
+    commit: &str,
+    build_id: &str,
+    out: &ProgressSink,
+) -> (Result<BuildOutput, String>, String) {
+    let workdir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(e) => return (Err(internal("creating a build directory", e)), String::new()),
+    };
+    let source_tar = workdir.path().join("source.tar");
+    if let Err(e) = push.archive(commit, &source_tar).await {
+        return (Err(internal("reading the pushed commit", e)), String::new());
+    }
+    let config = match state.store().config_vars(&env.id).await {
+        Ok(c) => c,
+        Err(e) => return (Err(internal("reading config vars", e)), String::new()),
+    };
+    let cache_dir = state.config().data_dir.join("cache").join(&env.id);
+    let request = BuildRequest {
+        build_id: build_id.to_string(),
+        env_name: env.name.clone(),
+        app_name: env.app_name.clone(),
+        commit: commit.to_string(),
+        source_tar,
+        config,
+        stack: state.stack().clone(),
+        cache_dir,
+        ca_bundle: state.config().build_ca_bundle.clone(),
+        limits: BuildLimits {
+            timeout: state.config().build_timeout,
+            max_slug_bytes: state.config().max_slug_bytes,
+        },
+        image_repo: format!("doppel/app-{}", env.name),
+    };
+    let (tx, mut rx) = mpsc::channel::<String>(256);
+    let relay_out = out.clone();
+    let relay = tokio::spawn(async move {
+        let mut kept = String::new();
+        while let Some(line) = rx.recv().await {
+            relay_out.line(&line).await;
+            if kept.len() < MAX_STORED_LOG {
+                kept.push_str(&line);
+                kept.push('\n');
+            }
+        }
+        kept
+    });
+    let result = doppel_builder::build(state.runtime(), request, tx)
+        .await
+        .map_err(|e| e.to_string());
+    let log = relay.await.unwrap_or_default();
+    (result, log)
+}
+
+fn short(commit: &str) -> &str {
+    commit.get(..7).unwrap_or(commit)
+}
+
+fn internal(context: &str, err: impl std::fmt::Display) -> String {
+    tracing::error!(error = %err, "{context}");
+    format!("doppel failed while {context}; the server log has the details")
+}

@@ -1,0 +1,80 @@
+//! How a release's formation becomes container specs: names, labels, command and env.
+
+use crate::state::DYNO_NETWORK;
+use doppel_docker::DynoSpec;
+use doppel_store::{Environment, Release};
+use doppel_types::{dyno_command, WEB_PORT};
+use std::collections::{BTreeMap, HashMap};
+
+/// Labels doppel puts on every dyno container; the reconciler finds dynos by them.
+pub const LABEL_ROLE: &str = "doppel.role";
+pub const LABEL_ENV: &str = "doppel.env";
+pub const LABEL_ENV_ID: &str = "doppel.env-id";
+pub const LABEL_RELEASE: &str = "doppel.release";
+pub const LABEL_DYNO: &str = "doppel.dyno";
+pub const ROLE_DYNO: &str = "dyno";
+
+/// One dyno that should be running: `web.1` of release v3 of `myapp-staging`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WantedDyno {
+    pub process_type: String,
+    pub index: i64,
+}
+
+impl WantedDyno {
+    pub fn name(&self) -> String {
+        format!("{}.{}", self.process_type, self.index)
+    }
+}
+
+/// The container spec for one dyno of `release`.
+pub fn spec(
+    env: &Environment,
+    release: &Release,
+    dyno: &WantedDyno,
+    config: &BTreeMap<String, String>,
+) -> Result<DynoSpec, String> {
+    let cmd = dyno_command(release.image_kind, &release.process_types, &dyno.process_type)?;
+    let mut vars: Vec<(String, String)> = config
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    vars.push(("DYNO".into(), dyno.name()));
+    vars.push(("PORT".into(), WEB_PORT.to_string()));
+    let env_vars = vars.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut labels = HashMap::new();
+    labels.insert(LABEL_ROLE.to_string(), ROLE_DYNO.to_string());
+    labels.insert(LABEL_ENV.to_string(), env.name.clone());
+    labels.insert(LABEL_ENV_ID.to_string(), env.id.clone());
+    labels.insert(LABEL_RELEASE.to_string(), release.id.clone());
+    labels.insert(LABEL_DYNO.to_string(), dyno.name());
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..6];
+    Ok(DynoSpec {
+        name: format!(
+            "doppel.{}.{}.v{}.{}",
+            env.name,
+            dyno.name(),
+            release.version,
+            suffix
+        ),
+        image: release.image_id.clone(),
+        cmd,
+        env: env_vars,
+        labels,
+        network: DYNO_NETWORK.to_string(),
+        memory: Some(512 * 1024 * 1024),
+    })
+}
+
+/// The dynos a formation asks for, e.g. web=2 → web.1, web.2.
+pub fn wanted(formation: &[doppel_store::FormationEntry]) -> Vec<WantedDyno> {
+    formation
+        .iter()
+        .flat_map(|f| {
+            (1..=f.quantity.max(0)).map(move |index| WantedDyno {
+                process_type: f.process_type.clone(),
+                index,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs doppel's whole test suite on a fresh Debian 12 machine: installs and starts what the
+# tests need (Docker engine, PostgreSQL, debootstrap, git, curl), checks formatting and lints,
+# runs every crate's tests (the store suite on SQLite and PostgreSQL), builds the stack images
+# once, and runs the end-to-end suite with the real Docker engine, git client and curl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. deploy/lib.sh
+
+apt_install "${PLATFORM_PACKAGES[@]}" postgresql build-essential pkg-config
+ensure_dockerd
+ensure_rust
+# Build artefacts are kept between runs on one machine (a fresh machine just builds from scratch).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/doppel-target}"
+
+# PostgreSQL for the store suite: a superuser `doppel` on 127.0.0.1:5432.
+if ! pg_lsclusters -h 2>/dev/null | grep -q online; then
+  cluster=$(pg_lsclusters -h | awk 'NR==1{print $1" "$2}')
+  log "starting PostgreSQL cluster ${cluster}"
+  # shellcheck disable=SC2086
+  pg_ctlcluster $cluster start
+fi
+for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done
+su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='doppel'\"" | grep -q 1 \
+  || su postgres -c "psql -qc \"CREATE ROLE doppel LOGIN SUPERUSER PASSWORD 'doppel'\""
+export DOPPEL_TEST_DATABASE_URL=postgres://doppel:doppel@127.0.0.1:5432/postgres
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+log "building the doppel binary"
+cargo build -p doppel
+export DOPPEL_BIN="$CARGO_TARGET_DIR/debug/doppel"
+
+log "stack images (built from Debian's archive once, then reused)"
+"$DOPPEL_BIN" stack build
+
+log "unit, store (SQLite + PostgreSQL) and component tests, then the end-to-end suite"
+cargo test --workspace --no-fail-fast -- --test-threads=4
