@@ -35,8 +35,7 @@ pub async fn run_once(state: &AppState) {
 
 async fn pass(state: &AppState) -> anyhow::Result<()> {
     let envs = state.store().list_environments().await?;
-    let filter = format!("{LABEL_ROLE}={ROLE_DYNO}");
-    let containers = state.runtime().list_containers(&filter).await?;
+    let containers = dyno_containers(state).await?;
     let mut keep: HashSet<String> = HashSet::new();
     for env in &envs {
         let lock = state.env_lock(&env.id);
@@ -58,6 +57,18 @@ async fn pass(state: &AppState) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// This installation's dyno containers, running or not.
+async fn dyno_containers(state: &AppState) -> anyhow::Result<Vec<ContainerState>> {
+    let all = state
+        .runtime()
+        .list_containers(&state.instance_filter())
+        .await?;
+    Ok(all
+        .into_iter()
+        .filter(|c| c.labels.get(LABEL_ROLE).map(String::as_str) == Some(ROLE_DYNO))
+        .collect())
 }
 
 fn of_env<'a>(
@@ -95,7 +106,7 @@ async fn converge_env(
             config = Some(state.store().release_config(&release.id).await?);
         }
         let vars = config.clone().unwrap_or_default();
-        match dynos::spec(env, &release, &dyno, &vars) {
+        match dynos::spec(state.instance_id(), env, &release, &dyno, &vars) {
             Ok(spec) => {
                 tracing::info!(env = %env.name, dyno = %dyno.name(), version = release.version, "starting dyno");
                 match state.runtime().run_dyno(&spec).await {
@@ -126,8 +137,7 @@ pub async fn publish_routes(state: &AppState) {
 async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
     let envs = state.store().list_environments().await?;
     let digests = Arc::new(state.store().token_digests().await?);
-    let filter = format!("{LABEL_ROLE}={ROLE_DYNO}");
-    let containers = state.runtime().list_containers(&filter).await?;
+    let containers = dyno_containers(state).await?;
     let mut routes = HashMap::new();
     for env in &envs {
         let current = state.store().current_release(&env.id).await?;

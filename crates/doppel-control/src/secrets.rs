@@ -28,6 +28,22 @@ pub fn load_or_create_master_key(data_dir: &Path) -> anyhow::Result<[u8; 32]> {
     Ok(key)
 }
 
+/// Loads `<data-dir>/instance-id`, the label value that marks this installation's
+/// containers, creating it on first start.
+pub fn load_or_create_instance_id(data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join("instance-id");
+    if path.exists() {
+        let id = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        return Ok(id.trim().to_string());
+    }
+    let mut bytes = [0u8; 8];
+    rand::rng().fill_bytes(&mut bytes);
+    let id = hex::encode(bytes);
+    write_private(&path, id.as_bytes())?;
+    Ok(id)
+}
+
 /// Writes `contents` to `path` with mode 0600, replacing any earlier file atomically.
 pub fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let tmp = path.with_extension("tmp");

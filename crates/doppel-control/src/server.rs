@@ -51,7 +51,15 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     let https = bind(&config, config.https_port).await?;
     let http = bind(&config, config.http_port).await?;
     let routes = Arc::new(arc_swap::ArcSwap::from_pointee(RouteTable::default()));
-    let state = AppState::new(store, runtime, routes.clone(), config.clone(), stack);
+    let instance_id = secrets::load_or_create_instance_id(&config.data_dir)?;
+    let state = AppState::new(
+        store,
+        runtime,
+        routes.clone(),
+        config.clone(),
+        stack,
+        instance_id,
+    );
 
     let hook = hook_command()?;
     let git = Arc::new(

@@ -25,6 +25,7 @@ struct Inner {
     config: ServerConfig,
     urls: Urls,
     stack: StackImages,
+    instance_id: String,
     env_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     git: OnceLock<Arc<doppel_git::GitService>>,
 }
@@ -36,6 +37,7 @@ impl AppState {
         routes: SharedRouteTable,
         config: ServerConfig,
         stack: StackImages,
+        instance_id: String,
     ) -> AppState {
         let urls = Urls {
             domain: config.domain.clone(),
@@ -49,6 +51,7 @@ impl AppState {
                 config,
                 urls,
                 stack,
+                instance_id,
                 env_locks: Mutex::new(HashMap::new()),
                 git: OnceLock::new(),
             }),
@@ -77,6 +80,17 @@ impl AppState {
 
     pub fn stack(&self) -> &StackImages {
         &self.inner.stack
+    }
+
+    /// This installation's id: every container it makes carries it in `doppel.instance`, and it
+    /// only ever touches containers that carry it, so two installations can share an engine.
+    pub fn instance_id(&self) -> &str {
+        &self.inner.instance_id
+    }
+
+    /// The label filter that selects this installation's containers.
+    pub fn instance_filter(&self) -> String {
+        format!("{}={}", crate::workflows::dynos::LABEL_INSTANCE, self.inner.instance_id)
     }
 
     /// Registers the git service once it exists (it needs this state to be built first).

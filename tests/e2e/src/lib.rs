@@ -1,1 +1,327 @@
-//! End-to-end tests: real Docker, real git, curl.
+//! End-to-end test harness: starts a real `doppel server` on free ports with its own data
+//! directory, and drives it the way a user does, with `curl`, `git` and the `doppel` CLI.
+//!
+//! The binary comes from `DOPPEL_BIN` (set by `deploy/test.sh`), else `target/debug/doppel`.
+
+use anyhow::{bail, Context, Result};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The host CA bundle trusted inside builds so pip and npm reach their registries.
+pub const HOST_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// Path of the doppel binary under test.
+pub fn doppel_bin() -> PathBuf {
+    if let Ok(bin) = std::env::var("DOPPEL_BIN") {
+        return PathBuf::from(bin);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"));
+    target.join("debug/doppel")
+}
+
+/// The repository's root, for fixtures.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// A running `doppel server`, stopped when dropped.
+pub struct Server {
+    child: Option<Child>,
+    pub data_dir: PathBuf,
+    _data_tmp: Option<tempfile::TempDir>,
+    pub https_port: u16,
+    pub http_port: u16,
+    pub token: String,
+}
+
+impl Server {
+    /// Starts a server on a fresh, empty data directory.
+    pub fn start() -> Result<Server> {
+        let tmp = tempfile::Builder::new().prefix("doppel-e2e-").tempdir()?;
+        let dir = tmp.path().to_path_buf();
+        let mut server = Server::start_in(&dir)?;
+        server._data_tmp = Some(tmp);
+        Ok(server)
+    }
+
+    /// Starts a server on `data_dir` (which may hold an earlier server's state).
+    pub fn start_in(data_dir: &Path) -> Result<Server> {
+        let https_port = free_port()?;
+        let http_port = free_port()?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(data_dir.join("server.log"))?;
+        let child = Command::new(doppel_bin())
+            .arg("server")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--bind", "127.0.0.1"])
+            .args(["--https-port", &https_port.to_string()])
+            .args(["--http-port", &http_port.to_string()])
+            .args(["--build-ca-bundle", HOST_CA_BUNDLE])
+            .env("DOPPEL_LOG", "info")
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {}", doppel_bin().display()))?;
+        let mut server = Server {
+            child: Some(child),
+            data_dir: data_dir.to_path_buf(),
+            _data_tmp: None,
+            https_port,
+            http_port,
+            token: String::new(),
+        };
+        server.wait_ready(Duration::from_secs(900))?;
+        Ok(server)
+    }
+
+    fn wait_ready(&mut self, limit: Duration) -> Result<()> {
+        let start = Instant::now();
+        loop {
+            if let Some(child) = self.child.as_mut() {
+                if let Some(status) = child.try_wait()? {
+                    bail!("doppel server exited early ({status}); log:\n{}", self.log());
+                }
+            }
+            if let Ok(token) = std::fs::read_to_string(self.data_dir.join("admin-token")) {
+                self.token = token.trim().to_string();
+                let (status, _) = self.api("GET", "/account", None)?;
+                if status == 200 {
+                    return Ok(());
+                }
+            }
+            if start.elapsed() > limit {
+                bail!("doppel server not ready after {limit:?}; log:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data_dir.join("server.log")).unwrap_or_default()
+    }
+
+    pub fn ca(&self) -> PathBuf {
+        self.data_dir.join("ca.pem")
+    }
+
+    /// `https://localhost:<port>`
+    pub fn platform_url(&self) -> String {
+        format!("https://localhost:{}", self.https_port)
+    }
+
+    /// `https://<env>.localhost:<port>/`
+    pub fn env_url(&self, env: &str) -> String {
+        format!("https://{env}.localhost:{}/", self.https_port)
+    }
+
+    /// git URL with the token as Basic password.
+    pub fn git_url(&self, env: &str) -> String {
+        format!(
+            "https://git:{}@localhost:{}/{env}.git",
+            self.token, self.https_port
+        )
+    }
+
+    /// An API call with curl; returns status and parsed JSON (Null when not JSON).
+    pub fn api(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(u16, serde_json::Value)> {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-sS", "-o", "-", "-w", "\n%{http_code}", "-X", method])
+            .arg("--cacert")
+            .arg(self.ca())
+            .args(["-H", "Accept: application/vnd.heroku+json; version=3"])
+            .args(["-H", &format!("Authorization: Bearer {}", self.token)]);
+        if let Some(body) = body {
+            cmd.args(["-H", "Content-Type: application/json", "-d", &body.to_string()]);
+        }
+        cmd.arg(format!("{}{path}", self.platform_url()));
+        let (status, text) = status_and_body(&cmd.output()?)?;
+        Ok((status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)))
+    }
+
+    /// GET with curl (verifying TLS with the platform CA), optionally with a Basic password.
+    pub fn get(&self, url: &str, password: Option<&str>) -> Result<(u16, String)> {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-sS", "-o", "-", "-w", "\n%{http_code}", "--max-time", "30"])
+            .arg("--cacert")
+            .arg(self.ca());
+        if let Some(p) = password {
+            cmd.args(["-u", &format!("user:{p}")]);
+        }
+        cmd.arg(url);
+        status_and_body(&cmd.output()?)
+    }
+
+    /// Runs the doppel CLI against this server.
+    pub fn cli(&self, args: &[&str]) -> Result<Output> {
+        Ok(Command::new(doppel_bin())
+            .args(args)
+            .env("DOPPEL_HOST", self.platform_url())
+            .env("DOPPEL_API_KEY", &self.token)
+            .env("DOPPEL_CA_CERT", self.ca())
+            .env("HOME", self.data_dir.join("cli-home"))
+            .output()?)
+    }
+
+    /// Stops the server (SIGTERM, then SIGKILL after 20 s).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(20) {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Removes every container this server's installation made.
+    pub fn remove_containers(&self) {
+        let Ok(id) = std::fs::read_to_string(self.data_dir.join("instance-id")) else {
+            return;
+        };
+        let out = Command::new("docker")
+            .args(["ps", "-aq", "--filter"])
+            .arg(format!("label=doppel.instance={}", id.trim()))
+            .output();
+        if let Ok(out) = out {
+            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .map(String::from)
+                .collect();
+            if !ids.is_empty() {
+                let _ = Command::new("docker")
+                    .args(["rm", "-f"])
+                    .args(&ids)
+                    .stdout(Stdio::null())
+                    .status();
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+        if self._data_tmp.is_some() {
+            self.remove_containers();
+        }
+    }
+}
+
+fn status_and_body(out: &Output) -> Result<(u16, String)> {
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", text.as_str()));
+    let status = code
+        .trim()
+        .parse()
+        .with_context(|| format!("curl gave no status: {}", String::from_utf8_lossy(&out.stderr)))?;
+    Ok((status, body.to_string()))
+}
+
+/// A git work tree made from a fixture app, with one commit on `main`.
+pub struct AppRepo {
+    pub dir: tempfile::TempDir,
+}
+
+impl AppRepo {
+    /// Copies `tests/fixtures/apps/<name>` into a new repository and commits it.
+    pub fn from_fixture(name: &str) -> Result<AppRepo> {
+        let dir = tempfile::Builder::new().prefix("doppel-app-").tempdir()?;
+        let src = repo_root().join("tests/fixtures/apps").join(name);
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg(format!("{}/.", src.display()))
+            .arg(dir.path())
+            .status()?;
+        if !status.success() {
+            bail!("copying fixture {name}");
+        }
+        let repo = AppRepo { dir };
+        repo.git(&["init", "-q", "-b", "main"])?;
+        repo.commit_all("initial commit")?;
+        Ok(repo)
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs git in the work tree; fails unless git succeeds.
+    pub fn git(&self, args: &[&str]) -> Result<Output> {
+        let out = self.git_raw(args)?;
+        if !out.status.success() {
+            bail!(
+                "git {args:?} failed:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(out)
+    }
+
+    /// Runs git in the work tree and returns its output whatever the exit status.
+    pub fn git_raw(&self, args: &[&str]) -> Result<Output> {
+        Ok(Command::new("git")
+            .args(["-c", "user.name=doppel-e2e", "-c", "user.email=e2e@doppel.test"])
+            .args(args)
+            .current_dir(self.path())
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .output()?)
+    }
+
+    pub fn commit_all(&self, message: &str) -> Result<()> {
+        self.git(&["add", "-A"])?;
+        self.git(&["commit", "-q", "--allow-empty", "-m", message])?;
+        Ok(())
+    }
+
+    /// `git push <url> <refspec>` trusting the platform CA; returns (success, combined output).
+    pub fn push(&self, server: &Server, env: &str, refspec: &str) -> Result<(bool, String)> {
+        let ca = server.ca().display().to_string();
+        let url = server.git_url(env);
+        let out = self.git_raw(&["-c", &format!("http.sslCAInfo={ca}"), "push", &url, refspec])?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok((out.status.success(), text))
+    }
+
+    /// Like [`AppRepo::push`] with a custom URL (wrong token, unknown app…).
+    pub fn push_url(&self, server: &Server, url: &str, refspec: &str) -> Result<(bool, String)> {
+        let ca = server.ca().display().to_string();
+        let out = self.git_raw(&["-c", &format!("http.sslCAInfo={ca}"), "push", url, refspec])?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok((out.status.success(), text))
+    }
+}

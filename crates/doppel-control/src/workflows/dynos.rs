@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Labels doppel puts on every dyno container; the reconciler finds dynos by them.
 pub const LABEL_ROLE: &str = "doppel.role";
+pub const LABEL_INSTANCE: &str = "doppel.instance";
 pub const LABEL_ENV: &str = "doppel.env";
 pub const LABEL_ENV_ID: &str = "doppel.env-id";
 pub const LABEL_RELEASE: &str = "doppel.release";
@@ -29,6 +30,7 @@ impl WantedDyno {
 
 /// The container spec for one dyno of `release`.
 pub fn spec(
+    instance_id: &str,
     env: &Environment,
     release: &Release,
     dyno: &WantedDyno,
@@ -43,6 +45,7 @@ pub fn spec(
     vars.push(("PORT".into(), WEB_PORT.to_string()));
     let env_vars = vars.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
     let mut labels = HashMap::new();
+    labels.insert(LABEL_INSTANCE.to_string(), instance_id.to_string());
     labels.insert(LABEL_ROLE.to_string(), ROLE_DYNO.to_string());
     labels.insert(LABEL_ENV.to_string(), env.name.clone());
     labels.insert(LABEL_ENV_ID.to_string(), env.id.clone());

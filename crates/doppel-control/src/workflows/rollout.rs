@@ -29,7 +29,7 @@ pub async fn roll_out(
         .map_err(|e| format!("could not read the release's config: {e}"))?;
     let mut started = Vec::new();
     for dyno in dynos::wanted(&formation) {
-        let spec = dynos::spec(env, release, &dyno, &config)?;
+        let spec = dynos::spec(state.instance_id(), env, release, &dyno, &config)?;
         match state.runtime().run_dyno(&spec).await {
             Ok(id) => started.push((dyno, id)),
             Err(e) => {
@@ -51,8 +51,7 @@ pub async fn roll_out(
 /// After the release is marked succeeded: publish its routes, then stop other releases' dynos.
 pub async fn retire_others(state: &AppState, env: &Environment, release: &Release) {
     reconcile::publish_routes(state).await;
-    let filter = format!("{LABEL_ENV_ID}={}", env.id);
-    let containers = match state.runtime().list_containers(&filter).await {
+    let containers = match state.runtime().list_containers(&state.instance_filter()).await {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(env = %env.name, error = %e, "could not list old dynos; the reconciler will retry");
@@ -61,8 +60,9 @@ pub async fn retire_others(state: &AppState, env: &Environment, release: &Releas
     };
     for c in containers {
         let is_dyno = c.labels.get(LABEL_ROLE).map(String::as_str) == Some(ROLE_DYNO);
+        let same_env = c.labels.get(LABEL_ENV_ID) == Some(&env.id);
         let same_release = c.labels.get(LABEL_RELEASE) == Some(&release.id);
-        if is_dyno && !same_release {
+        if is_dyno && same_env && !same_release {
             if let Err(e) = state
                 .runtime()
                 .stop_and_remove(&c.id, Duration::from_secs(10))

@@ -1,0 +1,208 @@
+//! The walking skeleton, end to end: a server started from an empty data directory, apps
+//! created with the CLI and the API, pushes of Python, Node.js and Dockerfile apps with the
+//! real git client, built by the real Docker engine and fetched over HTTPS with curl.
+
+use anyhow::Result;
+use doppel_e2e::{AppRepo, Server};
+
+fn create_app(server: &Server, name: &str) -> Result<()> {
+    let out = server.cli(&["apps:create", name])?;
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "apps:create failed: {stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("{name}-staging")),
+        "apps:create should show the staging environment: {stdout}"
+    );
+    Ok(())
+}
+
+fn assert_serves(server: &Server, env: &str, needle: &str) -> Result<()> {
+    let (status, body) = server.get(&server.env_url(env), Some(&server.token))?;
+    assert_eq!(status, 200, "{env} should serve; body: {body}\n{}", server.log());
+    assert!(body.contains(needle), "{env} body should contain {needle:?}: {body}");
+    Ok(())
+}
+
+#[test]
+fn python_app_push_staging_privacy_failed_push_and_branches() -> Result<()> {
+    let server = Server::start()?;
+    create_app(&server, "pyapp")?;
+
+    // Both environments exist, identically configured, with their stages.
+    let (status, staging) = server.api("GET", "/apps/pyapp-staging", None)?;
+    assert_eq!(status, 200);
+    assert_eq!(staging["doppel"]["stage"], "staging");
+    let (status, production) = server.api("GET", "/apps/pyapp", None)?;
+    assert_eq!(status, 200);
+    assert_eq!(production["doppel"]["stage"], "production");
+
+    // Production is public and says it has no release yet.
+    let (status, body) = server.get(&server.env_url("pyapp"), None)?;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("No release yet"), "{body}");
+
+    // First push builds and releases v1, streaming the build.
+    let repo = AppRepo::from_fixture("python")?;
+    let (ok, transcript) = repo.push(&server, "pyapp-staging", "main")?;
+    assert!(ok, "push failed:\n{transcript}\n{}", server.log());
+    assert!(transcript.contains("remote: -----> Python app detected"), "{transcript}");
+    assert!(transcript.contains("Released v1"), "{transcript}");
+    assert!(transcript.contains(&server.env_url("pyapp-staging")), "{transcript}");
+
+    // Staging is private: no credentials or a wrong token → 401; the token → the app.
+    let (status, _) = server.get(&server.env_url("pyapp-staging"), None)?;
+    assert_eq!(status, 401);
+    let (status, _) = server.get(&server.env_url("pyapp-staging"), Some("wrong-token"))?;
+    assert_eq!(status, 401);
+    assert_serves(&server, "pyapp-staging", "hello from python")?;
+
+    // A failing build rejects the push and the previous release keeps serving.
+    let failing = std::fs::read_to_string(
+        doppel_e2e::repo_root().join("tests/fixtures/apps/failing/requirements.txt"),
+    )?;
+    std::fs::write(repo.path().join("requirements.txt"), failing)?;
+    repo.commit_all("break the build")?;
+    let (ok, transcript) = repo.push(&server, "pyapp-staging", "main")?;
+    assert!(!ok, "a failing build must reject the push:\n{transcript}");
+    assert!(transcript.contains("[remote rejected] main -> main"), "{transcript}");
+    assert!(transcript.contains("failed to compile"), "{transcript}");
+    assert_serves(&server, "pyapp-staging", "hello from python")?;
+
+    // Other branches are accepted without a build.
+    let (ok, transcript) = repo.push(&server, "pyapp-staging", "main:feature")?;
+    assert!(ok, "{transcript}");
+    assert!(
+        transcript.contains("Pushed to non-master branch, skipping build."),
+        "{transcript}"
+    );
+
+    // The failed build made no release; v1 is still current.
+    let (status, releases) = server.api("GET", "/apps/pyapp-staging/releases", None)?;
+    assert_eq!(status, 200);
+    let releases = releases.as_array().cloned().unwrap_or_default();
+    let succeeded: Vec<_> = releases
+        .iter()
+        .filter(|r| r["status"] == "succeeded")
+        .collect();
+    assert_eq!(succeeded.len(), 1, "{releases:?}");
+    assert_eq!(succeeded[0]["current"], true);
+    Ok(())
+}
+
+#[test]
+fn node_app_builds_with_npm_and_serves() -> Result<()> {
+    let server = Server::start()?;
+    create_app(&server, "nodeapp")?;
+    let repo = AppRepo::from_fixture("node")?;
+    let (ok, transcript) = repo.push(&server, "nodeapp-staging", "main")?;
+    assert!(ok, "push failed:\n{transcript}\n{}", server.log());
+    assert!(transcript.contains("Node.js app detected"), "{transcript}");
+    assert_serves(&server, "nodeapp-staging", "hello from node")?;
+    Ok(())
+}
+
+#[test]
+fn dockerfile_app_builds_from_local_images_and_serves() -> Result<()> {
+    let server = Server::start()?;
+    create_app(&server, "dockapp")?;
+    let repo = AppRepo::from_fixture("dockerfile")?;
+    let (ok, transcript) = repo.push(&server, "dockapp-staging", "main")?;
+    assert!(ok, "push failed:\n{transcript}\n{}", server.log());
+    assert!(transcript.contains("Released v1"), "{transcript}");
+    assert_serves(&server, "dockapp-staging", "hello from dockerfile")?;
+    Ok(())
+}
+
+#[test]
+fn bad_input_gets_clear_errors_and_changes_nothing() -> Result<()> {
+    let server = Server::start()?;
+
+    // App names: Heroku's rule, 422 with the rule in the message.
+    let (status, body) = server.api(
+        "POST",
+        "/apps",
+        Some(&serde_json::json!({"name": "Bad_Name"})),
+    )?;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["id"], "invalid_params");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("lowercase letters, digits, and dashes")),
+        "{body}"
+    );
+    let (status, _) = server.api("POST", "/apps", Some(&serde_json::json!({"name": "okapp"})))?;
+    assert_eq!(status, 201);
+    let (status, body) = server.api("POST", "/apps", Some(&serde_json::json!({"name": "okapp"})))?;
+    assert_eq!(status, 422);
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("Name is already taken")));
+    let (status, apps) = server.api("GET", "/apps", None)?;
+    assert_eq!(status, 200);
+    assert_eq!(apps.as_array().map(Vec::len), Some(2), "{apps}");
+
+    // Wrong API token → 401 with Heroku's error shape.
+    let (status, _) = server.get(&format!("{}/account", server.platform_url()), Some("nope"))?;
+    assert_eq!(status, 401);
+
+    let repo = AppRepo::from_fixture("static")?;
+    // Unknown app → 404 from git with a clear message.
+    let (ok, text) = repo.push(&server, "no-such-app", "main")?;
+    assert!(!ok);
+    assert!(text.contains("404") || text.contains("not found"), "{text}");
+    // Wrong token → authentication failure.
+    let url = format!("https://git:wrong@localhost:{}/okapp-staging.git", server.https_port);
+    let (ok, text) = repo.push_url(&server, &url, "main")?;
+    assert!(!ok);
+    assert!(text.contains("Authentication failed") || text.contains("401"), "{text}");
+    // Production takes promotions, not pushes.
+    let (ok, text) = repo.push(&server, "okapp", "main")?;
+    assert!(!ok, "{text}");
+    assert!(text.contains("only runs releases promoted from staging"), "{text}");
+
+    // A broken Procfile and a Procfile without web are build errors.
+    let broken = AppRepo::from_fixture("broken-procfile")?;
+    let (ok, text) = broken.push(&server, "okapp-staging", "main")?;
+    assert!(!ok, "{text}");
+    assert!(text.contains("Procfile line"), "{text}");
+    let no_web = AppRepo::from_fixture("no-web")?;
+    let (ok, text) = no_web.push(&server, "okapp-staging", "main")?;
+    assert!(!ok, "{text}");
+    assert!(text.contains("web"), "{text}");
+
+    // Nothing was released.
+    let (_, releases) = server.api("GET", "/apps/okapp-staging/releases", None)?;
+    assert_eq!(releases.as_array().map(Vec::len), Some(0), "{releases}");
+    Ok(())
+}
+
+#[test]
+fn restart_keeps_releases_and_serves_again() -> Result<()> {
+    let data = tempfile::Builder::new().prefix("doppel-e2e-restart-").tempdir()?;
+    let mut server = Server::start_in(data.path())?;
+    create_app(&server, "staticapp")?;
+    let repo = AppRepo::from_fixture("static")?;
+    let (ok, transcript) = repo.push(&server, "staticapp-staging", "main")?;
+    assert!(ok, "push failed:\n{transcript}\n{}", server.log());
+    assert_serves(&server, "staticapp-staging", "hello from static")?;
+    server.stop();
+
+    // Kill the dyno too, as a machine reboot would: the reconciler must bring it back.
+    server.remove_containers();
+    let restarted = Server::start_in(data.path())?;
+    let mut served = false;
+    for _ in 0..60 {
+        let (status, body) =
+            restarted.get(&restarted.env_url("staticapp-staging"), Some(&restarted.token))?;
+        if status == 200 && body.contains("hello from static") {
+            served = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    assert!(served, "staging did not come back after restart:\n{}", restarted.log());
+    let (_, releases) = restarted.api("GET", "/apps/staticapp-staging/releases", None)?;
+    assert_eq!(releases.as_array().map(Vec::len), Some(1));
+    restarted.remove_containers();
+    Ok(())
+}
