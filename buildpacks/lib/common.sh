@@ -23,11 +23,13 @@ error_line() {
   echo " !     $*"
 }
 
-# Indents every line of stdin by 7 spaces, without buffering; \r progress lines become lines.
+# Indents every line of stdin by 7 spaces as it arrives; drops blank lines and the
+# carriage returns of progress output.
 indent() {
   local line
   while IFS= read -r line || [[ -n "$line" ]]; do
     line=${line//$'\r'/}
+    [[ -z "${line//[[:space:]]/}" ]] && continue
     printf '       %s\n' "$line"
   done
 }

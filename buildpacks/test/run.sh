@@ -130,6 +130,20 @@ serve_and_curl() {
   fi
 }
 
+# launcher_check APP EXPECTED -- ENV_ARGS... : runs `doppel-launch bash -c <probe>` in the
+# running web container of APP with extra -e config vars; the probe prints
+# "$PWD|$HOME|<var values>" and the output must equal EXPECTED.
+launcher_check() {
+  local app=$1 expected=$2 probe=$3 out
+  shift 3
+  out=$(docker exec "$@" "$PREFIX-run-$app" /usr/local/bin/doppel-launch bash -c "$probe" 2>&1 || true)
+  if [[ "$out" == "$expected" ]]; then
+    pass "$app: doppel-launch gives $out"
+  else
+    fail "$app: doppel-launch gave '$out', expected '$expected'"
+  fi
+}
+
 # check_result NAME EXPECTED_BUILDPACK [EXPECTED_DEFAULT_WEB]
 check_result() {
   local app=$1 want=$2 web=${3:-} json
@@ -172,6 +186,19 @@ for app in python node static; do
   fi
   serve_and_curl "$app" "$FIXTURES/$app" "hello from $app"
 done
+
+say "doppel-launch: .profile.d defaults, config vars win"
+# shellcheck disable=SC2016 # expanded by the dyno's bash
+launcher_check python '/app|/app|1|from-config|/app/.venv/bin/gunicorn' \
+  'echo "$PWD|$HOME|$PYTHONUNBUFFERED|$GREETING|$(command -v gunicorn)"'
+# shellcheck disable=SC2016
+launcher_check python '0|de_DE.UTF-8' 'echo "$PYTHONUNBUFFERED|$LANG"' \
+  -e PYTHONUNBUFFERED=0 -e LANG=de_DE.UTF-8
+# shellcheck disable=SC2016
+launcher_check node 'production|yes' \
+  'echo "$NODE_ENV|$(case ":$PATH:" in *:/app/node_modules/.bin:*) echo yes;; *) echo no;; esac)"'
+# shellcheck disable=SC2016
+launcher_check node 'staging' 'echo "$NODE_ENV"' -e NODE_ENV=staging -w /tmp
 
 say "python again, with the cache of the first build"
 start=$SECONDS
