@@ -1,1 +1,140 @@
-//! doppel-cli (placeholder until its owner fills it in).
+//! doppel's client commands (`login`, `apps:create`, `releases`, …) on a small Heroku
+//! Platform API v3 client. The `doppel` binary flattens [`Command`] next to its own
+//! subcommands and calls [`run`].
+
+pub mod apps;
+pub mod auth;
+pub mod client;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod releases;
+
+pub use client::Client;
+pub use config::{Config, Credentials, Env};
+pub use context::{Captured, Context};
+pub use error::CliError;
+
+/// The client subcommands, named like the Heroku CLI's.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Log in to a doppel server: check the token and save it
+    #[command(name = "login")]
+    Login(auth::LoginArgs),
+    /// Forget the saved credentials
+    #[command(name = "logout")]
+    Logout,
+    /// Show the email of the account the token belongs to
+    #[command(name = "auth:whoami")]
+    Whoami(auth::JsonArgs),
+    /// Print the API token in use
+    #[command(name = "auth:token")]
+    Token,
+    /// List apps with their staging and production environments
+    #[command(name = "apps")]
+    Apps(auth::JsonArgs),
+    /// Create an app: NAME-staging (private) and NAME (public)
+    #[command(name = "apps:create")]
+    AppsCreate(apps::CreateArgs),
+    /// Show one environment
+    #[command(name = "apps:info")]
+    AppsInfo(apps::InfoArgs),
+    /// Permanently delete an app and both its environments
+    #[command(name = "apps:destroy")]
+    AppsDestroy(apps::DestroyArgs),
+    /// List an environment's releases
+    #[command(name = "releases")]
+    Releases(releases::ReleasesArgs),
+}
+
+/// Runs `cmd` against the real environment, credentials file and terminal.
+pub async fn run(cmd: Command) -> Result<(), CliError> {
+    run_in(&mut Context::from_process(), cmd).await
+}
+
+/// Runs `cmd` in the given context (tests use [`Context::captured`]).
+pub async fn run_in(ctx: &mut Context, cmd: Command) -> Result<(), CliError> {
+    match cmd {
+        Command::Login(args) => auth::login(ctx, args).await,
+        Command::Logout => auth::logout(ctx),
+        Command::Whoami(args) => auth::whoami(ctx, args).await,
+        Command::Token => auth::token(ctx),
+        Command::Apps(args) => apps::list(ctx, args).await,
+        Command::AppsCreate(args) => apps::create(ctx, args).await,
+        Command::AppsInfo(args) => apps::info(ctx, args).await,
+        Command::AppsDestroy(args) => apps::destroy(ctx, args).await,
+        Command::Releases(args) => releases::list(ctx, args).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        cmd: Command,
+    }
+
+    #[test]
+    fn command_names_are_heroku_style() -> Result<(), clap::Error> {
+        let cli = Cli::try_parse_from(["doppel", "apps:create", "myapp"])?;
+        assert!(matches!(cli.cmd, Command::AppsCreate(a) if a.name == "myapp"));
+        let cli = Cli::try_parse_from(["doppel", "apps:info", "-a", "myapp-staging"])?;
+        assert!(
+            matches!(cli.cmd, Command::AppsInfo(a) if a.app.as_deref() == Some("myapp-staging"))
+        );
+        let cli = Cli::try_parse_from(["doppel", "apps:info", "myapp"])?;
+        assert!(matches!(cli.cmd, Command::AppsInfo(a) if a.env.as_deref() == Some("myapp")));
+        let cli = Cli::try_parse_from(["doppel", "apps:destroy", "x1y", "--confirm", "x1y"])?;
+        assert!(matches!(cli.cmd, Command::AppsDestroy(a) if a.confirm.as_deref() == Some("x1y")));
+        let cli = Cli::try_parse_from(["doppel", "releases", "-a", "myapp", "--json"])?;
+        assert!(matches!(cli.cmd, Command::Releases(a) if a.json && a.num == 15));
+        let cli = Cli::try_parse_from([
+            "doppel",
+            "login",
+            "--host",
+            "https://h",
+            "--token",
+            "sekrit",
+        ])?;
+        assert!(!format!("{cli:?}").contains("sekrit"));
+        for name in ["logout", "auth:whoami", "auth:token", "apps"] {
+            Cli::try_parse_from(["doppel", name])?;
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn destroy_refuses_without_matching_confirm() {
+        let (mut ctx, _out) = Context::captured(Env::default(), None);
+        let cmd = Command::AppsDestroy(apps::DestroyArgs {
+            name: "myapp".into(),
+            confirm: None,
+            json: false,
+        });
+        let err = run_in(&mut ctx, cmd).await.err();
+        assert!(matches!(&err, Some(CliError::ConfirmRequired { .. })));
+        assert!(err.is_some_and(|e| e.to_string().contains("--confirm myapp")));
+
+        let cmd = Command::AppsDestroy(apps::DestroyArgs {
+            name: "myapp".into(),
+            confirm: Some("other".into()),
+            json: false,
+        });
+        let err = run_in(&mut ctx, cmd).await.err();
+        assert!(matches!(err, Some(CliError::ConfirmMismatch { .. })));
+    }
+
+    #[tokio::test]
+    async fn missing_token_says_how_to_set_it() {
+        let (mut ctx, _out) = Context::captured(Env::default(), None);
+        let err = run_in(&mut ctx, Command::Apps(auth::JsonArgs { json: false }))
+            .await
+            .err();
+        assert!(matches!(&err, Some(CliError::NoToken)));
+        assert!(err.is_some_and(|e| e.to_string().contains("DOPPEL_API_KEY")));
+    }
+}

@@ -1,0 +1,147 @@
+//! `login`, `logout`, `auth:whoami`, `auth:token`: getting a token and checking it.
+
+use crate::client::Client;
+use crate::config::{Config, Credentials, Source};
+use crate::context::Context;
+use crate::error::{CliError, DEFAULT_DATA_DIR};
+use serde_json::Value;
+use std::fmt;
+use std::path::PathBuf;
+
+/// Arguments of `doppel login`.
+#[derive(Clone, clap::Args)]
+pub struct LoginArgs {
+    /// The doppel server, e.g. https://localhost:8443 (default: DOPPEL_HOST, the saved host, or https://localhost)
+    #[arg(long, value_name = "URL")]
+    pub host: Option<String>,
+    /// The API token; without it the token is read from standard input (or prompted for)
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// A PEM file of a CA to trust besides the system's, usually the server's <data-dir>/ca.pem
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+impl fmt::Debug for LoginArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginArgs")
+            .field("host", &self.host)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("ca_cert", &self.ca_cert)
+            .finish()
+    }
+}
+
+/// `--json` alone.
+#[derive(Debug, Clone, clap::Args)]
+pub struct JsonArgs {
+    /// Print the server's JSON instead of the summary
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The email of an account object, or a placeholder.
+fn account_email(account: &Value) -> &str {
+    account
+        .get("email")
+        .and_then(Value::as_str)
+        .unwrap_or("(account without email)")
+}
+
+pub(crate) async fn login(ctx: &mut Context, args: LoginArgs) -> Result<(), CliError> {
+    let path = ctx.credentials_path.clone().ok_or(CliError::NoConfigDir)?;
+    // A broken earlier file is about to be replaced, so it is not an error here.
+    let saved = Credentials::load(&path).ok().flatten();
+    let base = Config::resolve(&ctx.env, saved.as_ref());
+    let host = args
+        .host
+        .map(|h| h.trim().trim_end_matches('/').to_string())
+        .unwrap_or(base.host);
+    let ca_cert = match args.ca_cert.or(base.ca_cert) {
+        Some(p) => Some(std::path::absolute(&p).unwrap_or(p)),
+        None => None,
+    };
+    let token = match args.token {
+        Some(t) => t,
+        None => read_token(ctx, &host)?,
+    };
+    let token = token.trim().to_string();
+    if token.is_empty() {
+        return Err(CliError::EmptyToken);
+    }
+    let client = Client::new(&host, &token, ca_cert.as_deref())?;
+    let account: Value = client.get("/account").await?;
+    let creds = Credentials {
+        host: client.host().to_string(),
+        token,
+        ca_cert,
+    };
+    creds.save(&path)?;
+    ctx.print(&format!("Logged in as {}\n", account_email(&account)))?;
+    if ctx.env.get(crate::config::ENV_HOST).is_some()
+        || ctx.env.get(crate::config::ENV_API_KEY).is_some()
+    {
+        ctx.note("Note: DOPPEL_HOST / DOPPEL_API_KEY are set and take precedence over the saved credentials.\n")?;
+    }
+    Ok(())
+}
+
+/// Reads the token: a hidden prompt on a terminal, else the first line of standard input.
+fn read_token(ctx: &mut Context, host: &str) -> Result<String, CliError> {
+    if ctx.stdin_is_terminal {
+        ctx.note(&format!(
+            "Enter an API token for {host} (a new server's admin token is in <data-dir>/admin-token, by default {DEFAULT_DATA_DIR}/admin-token): "
+        ))?;
+    }
+    let hidden = ctx.stdin_is_terminal && set_echo(false);
+    let mut line = String::new();
+    let read = ctx.stdin.read_line(&mut line);
+    if hidden {
+        set_echo(true);
+        ctx.note("\n")?;
+    }
+    read.map_err(CliError::Stdin)?;
+    Ok(line.trim().to_string())
+}
+
+/// Turns terminal echo off or on with `stty`; false when that is not possible.
+fn set_echo(on: bool) -> bool {
+    std::process::Command::new("stty")
+        .arg(if on { "echo" } else { "-echo" })
+        .stdin(std::process::Stdio::inherit())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+pub(crate) fn logout(ctx: &mut Context) -> Result<(), CliError> {
+    let path = ctx.credentials_path.clone().ok_or(CliError::NoConfigDir)?;
+    if Credentials::remove(&path)? {
+        ctx.print("Logged out\n")?;
+    } else {
+        ctx.print("Not logged in\n")?;
+    }
+    if ctx.env.get(crate::config::ENV_API_KEY).is_some() {
+        ctx.note("Note: DOPPEL_API_KEY is still set in this shell and will keep being used.\n")?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn whoami(ctx: &mut Context, args: JsonArgs) -> Result<(), CliError> {
+    let client = ctx.client()?;
+    let account: Value = client.get("/account").await?;
+    if args.json {
+        return ctx.print_json(&account);
+    }
+    ctx.print(&format!("{}\n", account_email(&account)))
+}
+
+pub(crate) fn token(ctx: &mut Context) -> Result<(), CliError> {
+    let cfg = ctx.config()?;
+    let token = cfg.token()?.to_string();
+    if cfg.token_source == Some(Source::Env) {
+        ctx.note("(from DOPPEL_API_KEY)\n")?;
+    }
+    ctx.print(&format!("{token}\n"))
+}

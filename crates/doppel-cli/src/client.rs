@@ -1,0 +1,466 @@
+//! A small Heroku Platform API v3 client: base URL, bearer token, optional extra CA.
+
+use crate::config::Config;
+use crate::error::CliError;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use reqwest::{Method, StatusCode, Url};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The Accept header of Platform API v3.
+pub const ACCEPT_V3: &str = "application/vnd.heroku+json; version=3";
+/// The User-Agent this client sends.
+pub const USER_AGENT_VALUE: &str = concat!("doppel-cli/", env!("CARGO_PKG_VERSION"));
+
+/// A Platform API client for one server and token.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    /// The host as the user wrote it, for messages.
+    host: String,
+    token: String,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("host", &self.host)
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client for `host` (`https://…`, or `http://…` on a loopback address) with `token`,
+    /// trusting `ca_cert` (a PEM file) in addition to the system's roots.
+    pub fn new(host: &str, token: &str, ca_cert: Option<&Path>) -> Result<Client, CliError> {
+        let host = host.trim().trim_end_matches('/').to_string();
+        let base = parse_host(&host)?;
+        if token.trim().is_empty() {
+            return Err(CliError::NoToken);
+        }
+        let auth = HeaderValue::from_str(&format!("Bearer {}", token.trim())).map_err(|_| {
+            CliError::InvalidHost {
+                host: host.clone(),
+                reason: "the API token contains characters not allowed in an HTTP header".into(),
+            }
+        })?;
+        let mut auth = auth;
+        auth.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_V3));
+        headers.insert(AUTHORIZATION, auth);
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+
+        let tls = tls_config(&host, base.scheme() == "https", ca_cert)?;
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .tls_backend_preconfigured(tls)
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| CliError::InvalidHost {
+                host: host.clone(),
+                reason: error_reason(&e),
+            })?;
+        Ok(Client {
+            http,
+            base,
+            host,
+            token: token.trim().to_string(),
+        })
+    }
+
+    /// A client from resolved configuration; fails with a hint when no token is set.
+    pub fn from_config(cfg: &Config) -> Result<Client, CliError> {
+        Client::new(&cfg.host, cfg.token()?, cfg.ca_cert.as_deref())
+    }
+
+    /// The server's base URL as configured.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The token this client sends (for `auth:token` and saving after `login`).
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CliError> {
+        self.send(Method::GET, path, None::<&()>, None).await
+    }
+
+    /// GET with a Heroku `Range` header (e.g. `version ..; max=15, order=desc`).
+    pub async fn get_range<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        range: &str,
+    ) -> Result<T, CliError> {
+        self.send(Method::GET, path, None::<&()>, Some(range)).await
+    }
+
+    pub async fn post<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, CliError> {
+        self.send(Method::POST, path, Some(body), None).await
+    }
+
+    pub async fn patch<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, CliError> {
+        self.send(Method::PATCH, path, Some(body), None).await
+    }
+
+    pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T, CliError> {
+        self.send(Method::DELETE, path, None::<&()>, None).await
+    }
+
+    fn url(&self, path: &str) -> Result<Url, CliError> {
+        let joined = format!(
+            "{}/{}",
+            self.base.as_str().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        );
+        Url::parse(&joined).map_err(|e| CliError::InvalidHost {
+            host: self.host.clone(),
+            reason: e.to_string(),
+        })
+    }
+
+    async fn send<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        range: Option<&str>,
+    ) -> Result<T, CliError> {
+        let mut req = self.http.request(method, self.url(path)?);
+        if let Some(body) = body {
+            let bytes = serde_json::to_vec(body).map_err(|e| CliError::BadResponse {
+                host: self.host.clone(),
+                status: 0,
+                reason: format!("could not encode the request: {e}"),
+            })?;
+            req = req.header(CONTENT_TYPE, "application/json").body(bytes);
+        }
+        if let Some(range) = range {
+            req = req.header("Range", range);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| transport_error(&self.host, &e))?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| transport_error(&self.host, &e))?;
+        if !status.is_success() {
+            return Err(api_error(&self.host, status, &bytes));
+        }
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"null"
+        } else {
+            &bytes
+        };
+        serde_json::from_slice(bytes).map_err(|e| CliError::BadResponse {
+            host: self.host.clone(),
+            status: status.as_u16(),
+            reason: format!("the body is not the expected JSON ({e})"),
+        })
+    }
+}
+
+/// Checks the host URL: https anywhere, plain http only on loopback (the token would
+/// otherwise cross the network in clear text).
+pub fn parse_host(host: &str) -> Result<Url, CliError> {
+    let invalid = |reason: String| CliError::InvalidHost {
+        host: host.to_string(),
+        reason,
+    };
+    let url = Url::parse(host).map_err(|e| invalid(format!("{e}")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            if !is_loopback(&url) {
+                return Err(invalid(
+                    "plain http is allowed only for localhost; use https so the API token is not sent in clear text".into(),
+                ));
+            }
+        }
+        other => {
+            return Err(invalid(format!(
+                "unsupported scheme {other:?}, use https://"
+            )))
+        }
+    }
+    if url.host_str().is_none() {
+        return Err(invalid("the URL has no host name".into()));
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn tls_config(
+    host: &str,
+    https: bool,
+    ca_cert: Option<&Path>,
+) -> Result<rustls::ClientConfig, CliError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| CliError::Tls {
+            host: host.to_string(),
+            reason: e.to_string(),
+        })?;
+    let extra = match ca_cert {
+        Some(path) => load_pem(path)?,
+        None => Vec::new(),
+    };
+    let mut config = if https || !extra.is_empty() {
+        let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider)
+            .map_err(|e| CliError::Tls {
+                host: host.to_string(),
+                reason: format!("no certificate authority to trust ({e})"),
+            })?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth()
+    } else {
+        // Plain http: TLS is never used, but the HTTP client wants a configuration.
+        builder
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth()
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// Reads every certificate in a PEM file.
+pub fn load_pem(path: &Path) -> Result<Vec<CertificateDer<'static>>, CliError> {
+    let fail = |reason: String| CliError::CaCert {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let certs = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(format!("not a PEM certificate file ({e})")))?;
+    if certs.is_empty() {
+        return Err(fail("the file holds no PEM certificate".into()));
+    }
+    Ok(certs)
+}
+
+/// The innermost message of an error chain, which names the actual cause
+/// ("Connection refused (os error 111)", "invalid peer certificate: UnknownIssuer").
+fn error_reason(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut reason = err.to_string();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        reason = e.to_string();
+        cur = e.source();
+    }
+    reason
+}
+
+fn is_tls_error(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if e.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+            {
+                return true;
+            }
+        }
+        cur = e.source();
+    }
+    false
+}
+
+/// Maps a failure to talk to the server at all.
+pub(crate) fn transport_error(host: &str, err: &reqwest::Error) -> CliError {
+    let reason = error_reason(err);
+    if is_tls_error(err) {
+        CliError::Tls {
+            host: host.to_string(),
+            reason,
+        }
+    } else if err.is_timeout() {
+        CliError::Unreachable {
+            host: host.to_string(),
+            reason: format!("timed out ({reason})"),
+        }
+    } else {
+        CliError::Unreachable {
+            host: host.to_string(),
+            reason,
+        }
+    }
+}
+
+/// Maps an error response: 401 to a login hint, Heroku `{"id","message"}` bodies to
+/// `CliError::Api`, anything else to `BadResponse`.
+pub fn api_error(host: &str, status: StatusCode, body: &[u8]) -> CliError {
+    if status == StatusCode::UNAUTHORIZED {
+        return CliError::Unauthorized;
+    }
+    #[derive(serde::Deserialize)]
+    struct HerokuError {
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default)]
+        message: Option<String>,
+    }
+    if let Ok(HerokuError {
+        id,
+        message: Some(message),
+    }) = serde_json::from_slice::<HerokuError>(body)
+    {
+        if !message.trim().is_empty() {
+            return CliError::Api {
+                status: status.as_u16(),
+                id: id.unwrap_or_default(),
+                message,
+            };
+        }
+    }
+    let text = String::from_utf8_lossy(body);
+    let snippet: String = text.trim().chars().take(200).collect();
+    CliError::BadResponse {
+        host: host.to_string(),
+        status: status.as_u16(),
+        reason: if snippet.is_empty() {
+            status
+                .canonical_reason()
+                .unwrap_or("no error message")
+                .to_string()
+        } else {
+            snippet
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_heroku_error_bodies() {
+        let err = api_error(
+            "http://x",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            br#"{"id":"invalid_params","message":"Name is already taken"}"#,
+        );
+        assert!(matches!(
+            &err,
+            CliError::Api { status: 422, id, message } if id == "invalid_params" && message == "Name is already taken"
+        ));
+        assert_eq!(err.to_string(), "Name is already taken");
+    }
+
+    #[test]
+    fn maps_401_to_login_hint() {
+        let err = api_error(
+            "http://x",
+            StatusCode::UNAUTHORIZED,
+            br#"{"id":"unauthorized","message":"Invalid credentials provided."}"#,
+        );
+        assert!(matches!(err, CliError::Unauthorized));
+        let msg = err.to_string();
+        assert!(msg.contains("Invalid credentials") && msg.contains("DOPPEL_API_KEY"));
+        assert!(msg.contains("doppel login"));
+    }
+
+    #[test]
+    fn maps_bodies_without_message() {
+        let err = api_error("http://x", StatusCode::BAD_GATEWAY, b"<html>oops</html>");
+        assert!(matches!(err, CliError::BadResponse { status: 502, .. }));
+        assert!(err.to_string().contains("oops"));
+        let err = api_error("http://x", StatusCode::NOT_FOUND, b"");
+        assert!(err.to_string().contains("Not Found"));
+    }
+
+    #[test]
+    fn http_only_on_loopback() {
+        assert!(parse_host("http://127.0.0.1:5000").is_ok());
+        assert!(parse_host("http://localhost:5000").is_ok());
+        assert!(parse_host("http://[::1]:5000").is_ok());
+        assert!(parse_host("https://paas.example.org").is_ok());
+        let err = parse_host("http://paas.example.org").err();
+        assert!(err.is_some_and(|e| e.to_string().contains("clear text")));
+        assert!(parse_host("ftp://localhost").is_err());
+        assert!(parse_host("localhost:8443").is_err());
+    }
+
+    #[tokio::test]
+    async fn connection_refused_names_host_and_server() -> Result<(), Box<dyn std::error::Error>> {
+        // Bind then drop a listener to find a port nobody listens on.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        drop(listener);
+        let host = format!("http://127.0.0.1:{port}");
+        let client = Client::new(&host, "t0ken", None)?;
+        let err = client
+            .get::<serde_json::Value>("/account")
+            .await
+            .err()
+            .ok_or("expected an error")?;
+        let msg = err.to_string();
+        assert!(matches!(err, CliError::Unreachable { .. }), "{msg}");
+        assert!(
+            msg.starts_with(&format!("Could not reach doppel at {host}: ")),
+            "{msg}"
+        );
+        assert!(msg.contains("Is `doppel server` running?"), "{msg}");
+        assert!(!msg.contains("t0ken"));
+        Ok(())
+    }
+
+    #[test]
+    fn missing_ca_file_is_reported() {
+        let err = Client::new(
+            "https://localhost:8443",
+            "t",
+            Some(Path::new("/nonexistent/ca.pem")),
+        )
+        .err();
+        assert!(matches!(err, Some(CliError::CaCert { .. })));
+    }
+
+    #[test]
+    fn debug_hides_token() -> Result<(), CliError> {
+        let client = Client::new("http://127.0.0.1:1", "sekrit", None)?;
+        assert!(!format!("{client:?}").contains("sekrit"));
+        Ok(())
+    }
+}
