@@ -1,1 +1,32 @@
-//! doppel-router (placeholder until its owner fills it in).
+//! doppel-router: the TLS front door. Terminates TLS with certificates issued by the platform CA,
+//! dispatches on the Host header, serves the platform's axum router, and reverse-proxies
+//! environments' hosts to their dynos from a route table the control plane publishes whole.
+//!
+//! It never calls the database or the control plane on a request.
+
+mod auth;
+mod body;
+mod ca;
+mod connector;
+mod dispatch;
+mod error;
+mod headers;
+mod log;
+mod pages;
+mod proxy;
+mod resolver;
+mod server;
+mod table;
+
+pub use ca::PlatformCa;
+pub use error::RouterError;
+pub use server::{serve, serve_with_options, RouterConfig, RouterOptions};
+pub use table::{Route, RouteTable, SharedRouteTable};
+
+/// Installs rustls' `ring` provider as the process-wide default crypto provider.
+///
+/// Idempotent: a second call (or a provider installed earlier by someone else) is fine.
+pub fn install_crypto_provider() {
+    // `install_default` fails only when a provider is already installed, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

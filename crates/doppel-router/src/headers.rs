@@ -1,0 +1,204 @@
+//! Header rewriting for proxied requests and responses: hop-by-hop stripping, forwarding headers,
+//! request ids.
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::Version;
+
+pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const X_REQUEST_START: HeaderName = HeaderName::from_static("x-request-start");
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+const VIA_VALUE: &str = "1.1 doppel";
+
+/// Headers that describe one connection and must not cross the proxy.
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    KEEP_ALIVE,
+    PROXY_CONNECTION,
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+];
+
+/// True if this HTTP/1.1 request asks to switch protocols (e.g. WebSocket).
+pub(crate) fn is_upgrade(version: Version, headers: &HeaderMap) -> bool {
+    version == Version::HTTP_11
+        && headers.contains_key(header::UPGRADE)
+        && connection_tokens(headers).any(|t| t.eq_ignore_ascii_case("upgrade"))
+}
+
+fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// Removes hop-by-hop headers (and those `Connection` lists). With `upgrade`, keeps
+/// `Connection: upgrade` + `Upgrade` so the switch can pass through.
+pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
+    let listed: Vec<HeaderName> = connection_tokens(headers)
+        .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok())
+        .collect();
+    for name in listed {
+        if !(upgrade && name == header::UPGRADE) {
+            headers.remove(&name);
+        }
+    }
+    for name in HOP_BY_HOP.iter() {
+        headers.remove(name);
+    }
+    if upgrade {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    } else {
+        headers.remove(header::UPGRADE);
+    }
+}
+
+/// The client's request id if it is 20–200 chars of `[A-Za-z0-9+/=-]`, else a new UUID.
+pub(crate) fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| valid_request_id(v))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+fn valid_request_id(v: &str) -> bool {
+    (20..=200).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-'))
+}
+
+/// What the router knows about the request it forwards.
+pub(crate) struct Forwarded<'a> {
+    pub client_ip: std::net::IpAddr,
+    pub tls: bool,
+    pub port: u16,
+    pub host: &'a str,
+    pub request_id: &'a str,
+    pub start_ms: u128,
+}
+
+/// Adds `X-Forwarded-*`, `X-Request-Id`, `X-Request-Start` and `Via`; returns the
+/// `X-Forwarded-For` value sent (for the log line).
+pub(crate) fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) -> String {
+    let incoming: Vec<&str> = headers
+        .get_all(&X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    let client = f.client_ip.to_string();
+    let xff = if incoming.is_empty() {
+        client
+    } else {
+        format!("{}, {client}", incoming.join(", "))
+    };
+    set(headers, X_FORWARDED_FOR, &xff);
+    set(
+        headers,
+        X_FORWARDED_PROTO,
+        if f.tls { "https" } else { "http" },
+    );
+    set(headers, X_FORWARDED_PORT, &f.port.to_string());
+    set(headers, X_FORWARDED_HOST, f.host);
+    set(headers, X_REQUEST_ID, f.request_id);
+    set(headers, X_REQUEST_START, &f.start_ms.to_string());
+    append_via(headers);
+    xff
+}
+
+/// Appends `1.1 doppel` to `Via`.
+pub(crate) fn append_via(headers: &mut HeaderMap) {
+    let existing: Vec<&str> = headers
+        .get_all(header::VIA)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let via = if existing.is_empty() {
+        VIA_VALUE.to_owned()
+    } else {
+        format!("{}, {VIA_VALUE}", existing.join(", "))
+    };
+    set(headers, header::VIA, &via);
+}
+
+/// Sets a header, silently skipping values that are not valid header text.
+pub(crate) fn set(headers: &mut HeaderMap, name: HeaderName, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        headers.insert(name, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_id_kept_only_when_valid() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            &X_REQUEST_ID,
+            HeaderValue::from_static("abcdefghij0123456789"),
+        );
+        assert_eq!(request_id(&h), "abcdefghij0123456789");
+        h.insert(&X_REQUEST_ID, HeaderValue::from_static("short"));
+        assert_ne!(request_id(&h), "short");
+        h.insert(
+            &X_REQUEST_ID,
+            HeaderValue::from_static("abcdefghij0123456789 spaces"),
+        );
+        assert_eq!(request_id(&h).len(), 36);
+    }
+
+    #[test]
+    fn hop_by_hop_is_stripped() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("close, x-private"),
+        );
+        h.insert("x-private", HeaderValue::from_static("1"));
+        h.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
+        h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        h.insert("x-kept", HeaderValue::from_static("1"));
+        strip_hop_by_hop(&mut h, false);
+        assert_eq!(h.len(), 1);
+        assert!(h.contains_key("x-kept"));
+    }
+
+    #[test]
+    fn upgrade_survives_when_asked() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, Upgrade"),
+        );
+        h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        assert!(is_upgrade(Version::HTTP_11, &h));
+        strip_hop_by_hop(&mut h, true);
+        assert_eq!(
+            h.get(header::UPGRADE).map(|v| v.as_bytes()),
+            Some(&b"websocket"[..])
+        );
+        assert_eq!(
+            h.get(header::CONNECTION).map(|v| v.as_bytes()),
+            Some(&b"upgrade"[..])
+        );
+    }
+}
