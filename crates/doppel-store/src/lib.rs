@@ -1,1 +1,219 @@
-//! doppel-store (placeholder until its owner fills it in).
+//! doppel-store: doppel's control-plane state (users and tokens, apps and their two
+//! environments, builds, releases, config vars, formations) over SQLite or PostgreSQL.
+//!
+//! The only crate that names sqlx. One code path on sqlx's Any driver with portable SQL
+//! (`$N` placeholders, TEXT uuid ids, RFC 3339 UTC TEXT timestamps, JSON as TEXT); the schema
+//! lives in `migrations/sqlite` and `migrations/postgres`, embedded and chosen at open.
+//! Config values are encrypted at rest (see `crypto`); API tokens are kept only as digests.
+
+mod apps;
+mod builds;
+mod config;
+mod crypto;
+mod error;
+mod formation;
+mod releases;
+mod users;
+mod util;
+
+pub use apps::{App, Environment};
+pub use builds::{Build, BuildOutcome, BuildStatus, INTERRUPTED_REASON};
+pub use config::valid_config_key;
+pub use error::{DatabaseError, Result, StoreError};
+pub use formation::{FormationEntry, DEFAULT_SIZE};
+pub use releases::{NewRelease, Release, ReleaseStatus};
+pub use users::{User, TOKEN_PREFIX};
+
+use crate::crypto::Cipher;
+use crate::error::DbContext;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// How long a SQLite connection waits for another writer before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u64 = 15_000;
+
+/// Which database the store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The store: a connection pool and the cipher for secrets. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    cipher: Arc<Cipher>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Turns what the operator configured into a URL the Any driver accepts, and the backend.
+fn normalize_url(url: &str) -> Result<(String, Backend)> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((url.to_string(), Backend::Postgres));
+    }
+    let rest = match url.strip_prefix("sqlite:") {
+        Some(rest) => rest.strip_prefix("//").unwrap_or(rest),
+        None if url.contains("://") => {
+            return Err(StoreError::Invalid(format!(
+                "unsupported database URL scheme in {:?}; use sqlite:///path/to/doppel.db or postgres://…",
+                url.split("://").next().unwrap_or_default()
+            )))
+        }
+        None => url,
+    };
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() {
+        return Err(StoreError::Invalid(
+            "the SQLite database URL names no file".to_string(),
+        ));
+    }
+    if path == ":memory:" {
+        return Ok(("sqlite::memory:".to_string(), Backend::Sqlite));
+    }
+    let mut encoded = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            '%' => encoded.push_str("%25"),
+            '?' => encoded.push_str("%3F"),
+            '#' => encoded.push_str("%23"),
+            ' ' => encoded.push_str("%20"),
+            c => encoded.push(c),
+        }
+    }
+    Ok((format!("sqlite://{encoded}?mode=rwc"), Backend::Sqlite))
+}
+
+impl Store {
+    /// Opens (creating if missing, for SQLite) and migrates the database at `url`:
+    /// `sqlite:///abs/path/doppel.db`, a plain path, or `postgres://…`. `secret_key` encrypts
+    /// config values at rest.
+    pub async fn open(url: &str, secret_key: [u8; 32]) -> Result<Store> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+
+        let (url, backend) = normalize_url(url)?;
+        let options = AnyConnectOptions::from_str(&url).ctx("parsing the database URL")?;
+
+        let pool = match backend {
+            Backend::Sqlite => {
+                // WAL is a property of the database file: set it once, on one connection,
+                // before the pool opens several.
+                {
+                    use sqlx::ConnectOptions;
+                    let mut conn = options.connect().await.ctx("opening the SQLite database")?;
+                    conn.execute("PRAGMA journal_mode = WAL")
+                        .await
+                        .ctx("enabling WAL")?;
+                    sqlx::Connection::close(conn)
+                        .await
+                        .ctx("closing the setup connection")?;
+                }
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute(sqlx::AssertSqlSafe(format!(
+                                "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"
+                            )))
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .acquire_timeout(Duration::from_secs(60))
+                    .connect_with(options)
+                    .await
+                    .ctx("opening the SQLite pool")?
+            }
+            Backend::Postgres => AnyPoolOptions::new()
+                .max_connections(10)
+                .acquire_timeout(Duration::from_secs(60))
+                .connect_with(options)
+                .await
+                .ctx("connecting to PostgreSQL")?,
+        };
+
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&pool).await.map_err(|e| {
+            StoreError::Migration(DatabaseError {
+                context: "applying migrations".to_string(),
+                source: Box::new(e),
+            })
+        })?;
+
+        let store = Store {
+            pool,
+            backend,
+            cipher: Arc::new(Cipher::new(secret_key)),
+        };
+        tracing::info!(backend = store.backend(), "store opened");
+        Ok(store)
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    /// Closes every connection of the pool; later calls fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so concurrent writers wait on the busy timeout instead of failing
+    /// when a read lock cannot be upgraded.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.backend {
+            Backend::Sqlite => self
+                .pool
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .ctx("beginning a write transaction"),
+            Backend::Postgres => self.pool.begin().await.ctx("beginning a transaction"),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_normalized() {
+        let (u, b) = normalize_url("sqlite:///var/lib/doppel/doppel.db").unwrap();
+        assert_eq!(u, "sqlite:///var/lib/doppel/doppel.db?mode=rwc");
+        assert_eq!(b, Backend::Sqlite);
+        let (u, _) = normalize_url("/tmp/a b/doppel.db").unwrap();
+        assert_eq!(u, "sqlite:///tmp/a%20b/doppel.db?mode=rwc");
+        let (u, _) = normalize_url("sqlite:rel.db?mode=rwc").unwrap();
+        assert_eq!(u, "sqlite://rel.db?mode=rwc");
+        let (u, b) = normalize_url("postgres://u:p@h/db").unwrap();
+        assert_eq!((u.as_str(), b), ("postgres://u:p@h/db", Backend::Postgres));
+        assert!(normalize_url("mysql://x").is_err());
+        assert!(normalize_url("sqlite://").is_err());
+    }
+}

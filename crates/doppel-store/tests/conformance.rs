@@ -1,0 +1,935 @@
+//! The store's conformance suite: every test body is written once and instantiated for SQLite
+//! (a temp file, always) and PostgreSQL (a fresh database per test, when
+//! `DOPPEL_TEST_DATABASE_URL` names a superuser URL; skipped with a notice otherwise).
+
+#![allow(clippy::unwrap_used)]
+
+use doppel_store::{
+    BuildOutcome, BuildStatus, NewRelease, ReleaseStatus, Store, StoreError, INTERRUPTED_REASON,
+};
+use doppel_types::{token_digest, AppName, ImageKind, ProcessTypes, Stage};
+use sqlx::Row;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const KEY: [u8; 32] = [42; 32];
+
+/// One database for one test, on one backend.
+struct Db {
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+    /// For PostgreSQL: the superuser URL and the database to drop afterwards.
+    pg: Option<(String, String)>,
+}
+
+fn install_drivers() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(sqlx::any::install_default_drivers);
+}
+
+/// Replaces the database name in a postgres URL.
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{db}", &base[..host_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+impl Db {
+    async fn sqlite() -> Db {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("doppel.db");
+        Db {
+            url: format!("sqlite://{}", path.display()),
+            _dir: Some(dir),
+            pg: None,
+        }
+    }
+
+    async fn postgres() -> Option<Db> {
+        let admin = std::env::var("DOPPEL_TEST_DATABASE_URL").ok()?;
+        install_drivers();
+        let name = format!("doppel_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::Connection::close(conn).await.unwrap();
+        Some(Db {
+            url: with_database(&admin, &name),
+            _dir: None,
+            pg: Some((admin, name)),
+        })
+    }
+
+    async fn store(&self) -> Store {
+        Store::open(&self.url, KEY).await.unwrap()
+    }
+
+    async fn store_with_key(&self, key: [u8; 32]) -> Store {
+        Store::open(&self.url, key).await.unwrap()
+    }
+
+    /// A raw connection to the same database, for looking under the store.
+    async fn raw(&self) -> sqlx::AnyConnection {
+        install_drivers();
+        <sqlx::AnyConnection as sqlx::Connection>::connect(&self.url)
+            .await
+            .unwrap()
+    }
+
+    async fn cleanup(&self) {
+        if let Some((admin, name)) = &self.pg {
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(admin)
+                .await
+                .unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+    }
+}
+
+/// Runs a test body against `db`, dropping the database afterwards even if the body panics.
+async fn run<F, Fut>(db: Db, body: F)
+where
+    F: FnOnce(Arc<Db>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let db = Arc::new(db);
+    let result = tokio::spawn(body(db.clone())).await;
+    db.cleanup().await;
+    if let Err(e) = result {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+        panic!("test task failed: {e}");
+    }
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::run(super::Db::sqlite().await, super::$name).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    match super::Db::postgres().await {
+                        Some(db) => super::run(db, super::$name).await,
+                        None => eprintln!(
+                            "skipping postgres::{}: DOPPEL_TEST_DATABASE_URL is not set",
+                            stringify!($name)
+                        ),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    opens_twice_and_reports_backend,
+    create_app_makes_both_environments,
+    duplicate_app_name_is_taken,
+    environment_name_collisions_are_taken,
+    tokens_authenticate_by_digest,
+    ensure_admin_only_once,
+    config_vars_round_trip_and_delete,
+    config_values_are_encrypted_at_rest,
+    config_rejects_bad_keys_and_unknown_envs,
+    release_versions_increase,
+    concurrent_releases_get_distinct_versions,
+    release_config_is_a_snapshot,
+    current_release_ignores_failed,
+    builds_finish_and_interrupted_builds_fail,
+    formation_ensure_keeps_existing,
+    delete_app_cascades,
+);
+
+// ---------------------------------------------------------------------------------------
+// helpers
+
+async fn admin(store: &Store) -> (doppel_store::User, String) {
+    store
+        .ensure_admin("admin@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn app_with_envs(store: &Store, name: &str) -> (doppel_store::App, String, String) {
+    let (user, _) = match store.ensure_admin("admin@example.com").await.unwrap() {
+        Some(x) => x,
+        None => (
+            store.user("admin@example.com").await.unwrap().unwrap(),
+            String::new(),
+        ),
+    };
+    let app = store
+        .create_app(&AppName::parse(name).unwrap(), &user.id)
+        .await
+        .unwrap();
+    let staging = app.environments[0].id.clone();
+    let production = app.environments[1].id.clone();
+    (app, staging, production)
+}
+
+fn web_types() -> ProcessTypes {
+    let mut t = ProcessTypes::new();
+    t.insert("web".into(), "python app.py".into());
+    t
+}
+
+fn new_release(env_id: &str, status: ReleaseStatus) -> NewRelease {
+    NewRelease {
+        env_id: env_id.to_string(),
+        build_id: None,
+        image_id: "sha256:abc".into(),
+        image_kind: ImageKind::Buildpack,
+        process_types: web_types(),
+        description: "Deploy abc".into(),
+        user_id: None,
+        status,
+    }
+}
+
+fn set(pairs: &[(&str, Option<&str>)]) -> BTreeMap<String, Option<String>> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// test bodies
+
+async fn opens_twice_and_reports_backend(db: Arc<Db>) {
+    let store = db.store().await;
+    let expected = if db.pg.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(store.backend(), expected);
+    // Migrations are idempotent across opens.
+    let again = db.store().await;
+    assert_eq!(again.backend(), expected);
+    assert!(format!("{store:?}").contains(expected));
+}
+
+async fn create_app_makes_both_environments(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, _, _) = app_with_envs(&store, "myapp").await;
+    assert_eq!(app.name, "myapp");
+    assert_eq!(app.environments.len(), 2);
+    let (s, p) = (&app.environments[0], &app.environments[1]);
+    assert_eq!(
+        (s.name.as_str(), s.stage, s.private),
+        ("myapp-staging", Stage::Staging, true)
+    );
+    assert_eq!(
+        (p.name.as_str(), p.stage, p.private),
+        ("myapp", Stage::Production, false)
+    );
+    assert_eq!(s.app_name, "myapp");
+    assert_eq!(s.created_at.len(), "2026-01-01T12:00:00Z".len());
+    assert!(s.created_at.ends_with('Z'));
+
+    let by_name = store.app("myapp").await.unwrap().unwrap();
+    assert_eq!(by_name, app);
+    let by_id = store.app(&app.id).await.unwrap().unwrap();
+    assert_eq!(by_id, app);
+    assert!(store.app("nope").await.unwrap().is_none());
+
+    let env = store.environment("myapp-staging").await.unwrap().unwrap();
+    assert_eq!(&env, s);
+    assert_eq!(store.environment(&p.id).await.unwrap().as_ref(), Some(p));
+
+    app_with_envs(&store, "another").await;
+    let apps = store.list_apps().await.unwrap();
+    assert_eq!(
+        apps.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
+        ["another", "myapp"]
+    );
+    assert!(apps
+        .iter()
+        .all(|a| a.environments.len() == 2 && a.environments[0].stage == Stage::Staging));
+    let envs = store.list_environments().await.unwrap();
+    assert_eq!(
+        envs.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        ["another-staging", "another", "myapp-staging", "myapp"]
+    );
+}
+
+async fn duplicate_app_name_is_taken(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, _, _) = app_with_envs(&store, "dup").await;
+    let err = store
+        .create_app(&AppName::parse("dup").unwrap(), &app.owner_id)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NameTaken(_)), "{err:?}");
+    assert!(err.to_string().contains("Name is already taken"), "{err}");
+    assert_eq!(store.list_apps().await.unwrap().len(), 1);
+    assert_eq!(store.list_environments().await.unwrap().len(), 2);
+}
+
+async fn environment_name_collisions_are_taken(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, _, _) = app_with_envs(&store, "base").await;
+    // Environments can be renamed (Heroku allows renaming apps), so an environment's name
+    // need not match its app's: simulate renamed environments under the store.
+    let mut raw = db.raw().await;
+    sqlx::query("UPDATE environments SET name = $1 WHERE app_id = $2 AND stage = $3")
+        .bind("foo")
+        .bind(&app.id)
+        .bind("production")
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE environments SET name = $1 WHERE app_id = $2 AND stage = $3")
+        .bind("bar-staging")
+        .bind(&app.id)
+        .bind("staging")
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    // App "foo" collides with the environment named "foo".
+    let err = store
+        .create_app(&AppName::parse("foo").unwrap(), &app.owner_id)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Name is already taken"), "{err}");
+    // App "bar" would create "bar-staging", which exists.
+    let err = store
+        .create_app(&AppName::parse("bar").unwrap(), &app.owner_id)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NameTaken(_)), "{err:?}");
+    // Nothing half-created.
+    assert_eq!(store.list_apps().await.unwrap().len(), 1);
+    assert_eq!(store.list_environments().await.unwrap().len(), 2);
+    // A free name still works, and an unknown owner is NotFound.
+    app_with_envs(&store, "free").await;
+    let err = store
+        .create_app(&AppName::parse("orphan").unwrap(), "no-such-user")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+}
+
+async fn tokens_authenticate_by_digest(db: Arc<Db>) {
+    let store = db.store().await;
+    let (user, token) = admin(&store).await;
+    assert!(token.starts_with("dpl_"));
+    assert_eq!(token.len(), 4 + 64);
+    let who = store.authenticate(&token).await.unwrap().unwrap();
+    assert_eq!(who, user);
+    assert!(who.admin);
+
+    // Wrong token, and one with the same prefix but a different tail.
+    assert!(store.authenticate("dpl_nope").await.unwrap().is_none());
+    let mut same_prefix = token[..token.len() - 1].to_string();
+    same_prefix.push(if token.ends_with('0') { '1' } else { '0' });
+    assert!(store.authenticate(&same_prefix).await.unwrap().is_none());
+    assert!(store.authenticate(&token[..20]).await.unwrap().is_none());
+    assert!(store.authenticate("").await.unwrap().is_none());
+
+    // Stored only as a digest; last_used_at recorded.
+    let mut raw = db.raw().await;
+    let rows = sqlx::query("SELECT digest, last_used_at FROM api_tokens")
+        .fetch_all(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let digest: String = rows[0].get("digest");
+    assert_eq!(digest, token_digest(&token));
+    assert!(!digest.contains(&token[4..]));
+    let last_used: Option<String> = rows[0].get("last_used_at");
+    assert!(last_used.is_some());
+
+    let second = store.create_token(&user.id, "ci").await.unwrap();
+    assert_ne!(second, token);
+    assert_eq!(
+        store.authenticate(&second).await.unwrap().unwrap().id,
+        user.id
+    );
+    let digests = store.token_digests().await.unwrap();
+    assert_eq!(digests.len(), 2);
+    assert!(digests.contains(&token_digest(&token)) && digests.contains(&token_digest(&second)));
+
+    assert!(store.revoke_token(&second).await.unwrap());
+    assert!(store.authenticate(&second).await.unwrap().is_none());
+    assert_eq!(store.token_digests().await.unwrap().len(), 1);
+
+    let err = store.create_token("no-such-user", "x").await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+}
+
+async fn ensure_admin_only_once(db: Arc<Db>) {
+    let store = db.store().await;
+    let (user, token) = store
+        .ensure_admin("root@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.admin);
+    assert_eq!(user.email, "root@example.com");
+    assert!(store.authenticate(&token).await.unwrap().is_some());
+    assert!(store
+        .ensure_admin("root@example.com")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .ensure_admin("other@example.com")
+        .await
+        .unwrap()
+        .is_none());
+    // Also after a restart.
+    let reopened = db.store().await;
+    assert!(reopened
+        .ensure_admin("x@example.com")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(reopened.token_digests().await.unwrap().len(), 1);
+}
+
+async fn config_vars_round_trip_and_delete(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, production) = app_with_envs(&store, "cfg").await;
+    assert!(store.config_vars(&staging).await.unwrap().is_empty());
+    let vars = store
+        .set_config_vars(
+            &staging,
+            &set(&[
+                ("DATABASE_URL", Some("postgres://s3cret@db/x")),
+                ("EMPTY", Some("")),
+                ("B", Some("ünïcode ✓")),
+            ]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(vars.len(), 3);
+    assert_eq!(vars["DATABASE_URL"], "postgres://s3cret@db/x");
+    assert_eq!(vars["EMPTY"], "");
+    assert_eq!(store.config_vars(&staging).await.unwrap(), vars);
+    // Environments are separate.
+    assert!(store.config_vars(&production).await.unwrap().is_empty());
+
+    // Update one, delete one, delete a missing one.
+    let vars = store
+        .set_config_vars(
+            &staging,
+            &set(&[
+                ("DATABASE_URL", Some("changed")),
+                ("EMPTY", None),
+                ("NEVER_SET", None),
+            ]),
+        )
+        .await
+        .unwrap();
+    let want: BTreeMap<String, String> = [("B", "ünïcode ✓"), ("DATABASE_URL", "changed")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(vars, want);
+    assert_eq!(store.config_vars(&staging).await.unwrap(), want);
+}
+
+async fn config_values_are_encrypted_at_rest(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, production) = app_with_envs(&store, "enc").await;
+    let secret = "hunter2-very-secret-value";
+    store
+        .set_config_vars(&staging, &set(&[("SECRET", Some(secret))]))
+        .await
+        .unwrap();
+    let mut raw = db.raw().await;
+    let stored: String =
+        sqlx::query_scalar("SELECT value FROM config_vars WHERE env_id = $1 AND key = $2")
+            .bind(&staging)
+            .bind("SECRET")
+            .fetch_one(&mut raw)
+            .await
+            .unwrap();
+    assert!(!stored.contains(secret));
+    assert!(!stored.contains(&hex::encode(secret)));
+    assert!(stored.starts_with("01"), "format version byte");
+
+    // A different key cannot decrypt.
+    let wrong = db.store_with_key([7; 32]).await;
+    let err = wrong.config_vars(&staging).await.unwrap_err();
+    assert!(matches!(err, StoreError::Crypto(_)), "{err:?}");
+    assert!(!err.to_string().contains(secret));
+
+    // The ciphertext copied to another environment (or key) does not decrypt there.
+    sqlx::query(
+        "INSERT INTO config_vars (env_id, key, value, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $4)",
+    )
+    .bind(&production)
+    .bind("SECRET")
+    .bind(&stored)
+    .bind("2026-01-01T12:00:00Z")
+    .execute(&mut raw)
+    .await
+    .unwrap();
+    let err = store.config_vars(&production).await.unwrap_err();
+    assert!(matches!(err, StoreError::Crypto(_)), "{err:?}");
+    sqlx::query(
+        "INSERT INTO config_vars (env_id, key, value, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $4)",
+    )
+    .bind(&staging)
+    .bind("OTHER_KEY")
+    .bind(&stored)
+    .bind("2026-01-01T12:00:00Z")
+    .execute(&mut raw)
+    .await
+    .unwrap();
+    assert!(matches!(
+        store.config_vars(&staging).await.unwrap_err(),
+        StoreError::Crypto(_)
+    ));
+}
+
+async fn config_rejects_bad_keys_and_unknown_envs(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, _) = app_with_envs(&store, "keys").await;
+    for bad in ["", "A-B", "A B", "A=B", "É"] {
+        let err = store
+            .set_config_vars(&staging, &set(&[(bad, Some("v"))]))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "{bad}: {err:?}");
+    }
+    assert!(store.config_vars(&staging).await.unwrap().is_empty());
+    let err = store
+        .set_config_vars("no-such-env", &set(&[("A", Some("v"))]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+}
+
+async fn release_versions_increase(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, production) = app_with_envs(&store, "rel").await;
+    for want in 1..=3 {
+        let r = store
+            .create_release(&new_release(&staging, ReleaseStatus::Succeeded))
+            .await
+            .unwrap();
+        assert_eq!(r.version, want);
+        assert_eq!(r.status, ReleaseStatus::Succeeded);
+        assert_eq!(r.process_types, web_types());
+    }
+    // Versions are per environment.
+    let p = store
+        .create_release(&new_release(&production, ReleaseStatus::Pending))
+        .await
+        .unwrap();
+    assert_eq!(p.version, 1);
+    let list = store.list_releases(&staging).await.unwrap();
+    assert_eq!(
+        list.iter().map(|r| r.version).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(list[0].image_kind, ImageKind::Buildpack);
+    assert_eq!(store.release(&p.id).await.unwrap().unwrap(), p);
+    let err = store
+        .create_release(&new_release("no-such-env", ReleaseStatus::Pending))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    let err = store
+        .set_release_status("no-such-release", ReleaseStatus::Failed)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+}
+
+async fn concurrent_releases_get_distinct_versions(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, _) = app_with_envs(&store, "conc").await;
+    store
+        .set_config_vars(&staging, &set(&[("A", Some("1"))]))
+        .await
+        .unwrap();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let store = store.clone();
+        let staging = staging.clone();
+        set.spawn(async move {
+            store
+                .create_release(&new_release(&staging, ReleaseStatus::Pending))
+                .await
+        });
+    }
+    let mut versions = Vec::new();
+    while let Some(res) = set.join_next().await {
+        versions.push(res.unwrap().unwrap().version);
+    }
+    versions.sort();
+    assert_eq!(versions, (1..=10).collect::<Vec<i64>>());
+}
+
+async fn release_config_is_a_snapshot(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, _) = app_with_envs(&store, "snap").await;
+    let empty = store
+        .create_release(&new_release(&staging, ReleaseStatus::Succeeded))
+        .await
+        .unwrap();
+    store
+        .set_config_vars(&staging, &set(&[("A", Some("1")), ("B", Some("2"))]))
+        .await
+        .unwrap();
+    let r = store
+        .create_release(&new_release(&staging, ReleaseStatus::Succeeded))
+        .await
+        .unwrap();
+    store
+        .set_config_vars(
+            &staging,
+            &set(&[("A", Some("changed")), ("B", None), ("C", Some("3"))]),
+        )
+        .await
+        .unwrap();
+    let snap = store.release_config(&r.id).await.unwrap();
+    assert_eq!(snap.get("A").map(String::as_str), Some("1"));
+    assert_eq!(snap.get("B").map(String::as_str), Some("2"));
+    assert!(!snap.contains_key("C"));
+    assert!(store.release_config(&empty.id).await.unwrap().is_empty());
+    assert!(matches!(
+        store.release_config("no-such-release").await.unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+    // Snapshot values are encrypted too.
+    let mut raw = db.raw().await;
+    let values: Vec<String> =
+        sqlx::query_scalar("SELECT value FROM release_config_vars WHERE release_id = $1")
+            .bind(&r.id)
+            .fetch_all(&mut raw)
+            .await
+            .unwrap();
+    assert_eq!(values.len(), 2);
+    assert!(values.iter().all(|v| v.starts_with("01") && v.len() > 50));
+}
+
+async fn current_release_ignores_failed(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, _) = app_with_envs(&store, "cur").await;
+    assert!(store.current_release(&staging).await.unwrap().is_none());
+    let v1 = store
+        .create_release(&new_release(&staging, ReleaseStatus::Succeeded))
+        .await
+        .unwrap();
+    let v2 = store
+        .create_release(&new_release(&staging, ReleaseStatus::Pending))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.current_release(&staging).await.unwrap().unwrap().id,
+        v1.id
+    );
+    store
+        .set_release_status(&v2.id, ReleaseStatus::Failed)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.current_release(&staging).await.unwrap().unwrap().id,
+        v1.id
+    );
+    let v3 = store
+        .create_release(&new_release(&staging, ReleaseStatus::Pending))
+        .await
+        .unwrap();
+    store
+        .set_release_status(&v3.id, ReleaseStatus::Succeeded)
+        .await
+        .unwrap();
+    let current = store.current_release(&staging).await.unwrap().unwrap();
+    assert_eq!((current.id.as_str(), current.version), (v3.id.as_str(), 3));
+    assert_eq!(current.status, ReleaseStatus::Succeeded);
+    let statuses: Vec<_> = store
+        .list_releases(&staging)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ReleaseStatus::Succeeded,
+            ReleaseStatus::Failed,
+            ReleaseStatus::Succeeded
+        ]
+    );
+}
+
+async fn builds_finish_and_interrupted_builds_fail(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, staging, production) = app_with_envs(&store, "bld").await;
+    let b1 = store
+        .create_build(&staging, "aaaa", Some(&app.owner_id))
+        .await
+        .unwrap();
+    assert_eq!(b1.status, BuildStatus::Pending);
+    assert_eq!(b1.commit, "aaaa");
+    assert!(b1.process_types.is_empty() && b1.image_id.is_none());
+    let b2 = store.create_build(&staging, "bbbb", None).await.unwrap();
+    let b3 = store.create_build(&production, "cccc", None).await.unwrap();
+
+    let done = store
+        .finish_build(
+            &b1.id,
+            &BuildOutcome::Succeeded {
+                image_id: "sha256:img".into(),
+                image_kind: ImageKind::Dockerfile,
+                process_types: web_types(),
+                buildpack: None,
+                stack: "heroku-24".into(),
+                size_bytes: 1234,
+            },
+            "-----> built\n",
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.status, BuildStatus::Succeeded);
+    assert_eq!(done.image_id.as_deref(), Some("sha256:img"));
+    assert_eq!(done.image_kind, Some(ImageKind::Dockerfile));
+    assert_eq!(done.process_types, web_types());
+    assert_eq!(done.stack.as_deref(), Some("heroku-24"));
+    assert_eq!(done.size_bytes, Some(1234));
+    assert_eq!(
+        store.build_output(&b1.id).await.unwrap().as_deref(),
+        Some("-----> built\n")
+    );
+    // Finishing twice is a conflict.
+    let err = store
+        .finish_build(&b1.id, &BuildOutcome::Failed { reason: "x".into() }, "")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+
+    let listed = store.list_builds(&staging).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(),
+        [b1.id.as_str(), b2.id.as_str()]
+    );
+
+    // Restart: pending builds fail with the interruption reason, finished ones stay.
+    let reopened = db.store().await;
+    assert_eq!(reopened.fail_interrupted_builds().await.unwrap(), 2);
+    for id in [&b2.id, &b3.id] {
+        let b = reopened.build(id).await.unwrap().unwrap();
+        assert_eq!(b.status, BuildStatus::Failed);
+        assert_eq!(b.failure.as_deref(), Some(INTERRUPTED_REASON));
+    }
+    assert_eq!(
+        reopened.build(&b1.id).await.unwrap().unwrap().status,
+        BuildStatus::Succeeded
+    );
+    assert_eq!(reopened.fail_interrupted_builds().await.unwrap(), 0);
+
+    let failed = store.create_build(&staging, "dddd", None).await.unwrap();
+    let failed = store
+        .finish_build(
+            &failed.id,
+            &BuildOutcome::Failed {
+                reason: "no buildpack".into(),
+            },
+            "log",
+        )
+        .await
+        .unwrap();
+    assert_eq!(failed.status, BuildStatus::Failed);
+    assert_eq!(failed.failure.as_deref(), Some("no buildpack"));
+    assert!(store.build("no-such-build").await.unwrap().is_none());
+    assert!(matches!(
+        store
+            .create_build("no-such-env", "x", None)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+}
+
+async fn formation_ensure_keeps_existing(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, _) = app_with_envs(&store, "form").await;
+    assert!(store.formation(&staging).await.unwrap().is_empty());
+    let mut types = web_types();
+    types.insert("worker".into(), "python worker.py".into());
+    let f = store.ensure_formation(&staging, &types).await.unwrap();
+    let got: Vec<_> = f
+        .iter()
+        .map(|e| (e.process_type.as_str(), e.quantity, e.size.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [("web", 1, "standard-1X"), ("worker", 0, "standard-1X")]
+    );
+
+    // Scaling survives a later ensure, which only adds what is missing.
+    let scaled = store
+        .update_formation(&staging, "web", Some(3), Some("performance-M"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (scaled.quantity, scaled.size.as_str()),
+        (3, "performance-M")
+    );
+    types.insert("clock".into(), "python clock.py".into());
+    let f = store.ensure_formation(&staging, &types).await.unwrap();
+    let got: Vec<_> = f
+        .iter()
+        .map(|e| (e.process_type.as_str(), e.quantity, e.size.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("clock", 0, "standard-1X"),
+            ("web", 3, "performance-M"),
+            ("worker", 0, "standard-1X")
+        ]
+    );
+    // Types no longer declared are not removed by ensure.
+    let f = store
+        .ensure_formation(&staging, &web_types())
+        .await
+        .unwrap();
+    assert_eq!(f.len(), 3);
+    assert!(matches!(
+        store
+            .ensure_formation("no-such-env", &types)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+    assert!(matches!(
+        store
+            .update_formation(&staging, "nope", Some(1), None)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+}
+
+async fn delete_app_cascades(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, staging, production) = app_with_envs(&store, "gone").await;
+    let (_, keep_staging, _) = app_with_envs(&store, "kept").await;
+    for env in [&staging, &production, &keep_staging] {
+        store
+            .set_config_vars(env, &set(&[("A", Some("1"))]))
+            .await
+            .unwrap();
+        let b = store.create_build(env, "abc", None).await.unwrap();
+        let mut r = new_release(env, ReleaseStatus::Succeeded);
+        r.build_id = Some(b.id);
+        store.create_release(&r).await.unwrap();
+        store.ensure_formation(env, &web_types()).await.unwrap();
+    }
+    store.delete_app(&app.id).await.unwrap();
+    assert!(store.app("gone").await.unwrap().is_none());
+    assert!(store.environment(&staging).await.unwrap().is_none());
+    assert_eq!(store.list_apps().await.unwrap().len(), 1);
+
+    let mut raw = db.raw().await;
+    for table in [
+        "environments",
+        "builds",
+        "releases",
+        "config_vars",
+        "formations",
+    ] {
+        let col = if table == "environments" {
+            "id"
+        } else {
+            "env_id"
+        };
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM {table} WHERE {col} IN ($1, $2)"
+        )))
+        .bind(&staging)
+        .bind(&production)
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+        assert_eq!(n, 0, "{table}");
+    }
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM release_config_vars")
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "only the kept app's snapshot remains");
+    // The other app is untouched.
+    assert_eq!(store.list_releases(&keep_staging).await.unwrap().len(), 1);
+    assert_eq!(store.config_vars(&keep_staging).await.unwrap().len(), 1);
+    // The name is free again.
+    app_with_envs(&store, "gone").await;
+    assert!(matches!(
+        store.delete_app("no-such-app").await.unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+}
+
+// ---------------------------------------------------------------------------------------
+// schema
+
+#[test]
+fn migration_folders_list_the_same_files() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
+    let list = |dir: &str| {
+        let mut names: Vec<String> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let sqlite = list("sqlite");
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, list("postgres"));
+}
+
+#[test]
+fn postgres_urls_get_the_test_database() {
+    assert_eq!(
+        with_database("postgres://u:p@127.0.0.1:5432/postgres", "t1"),
+        "postgres://u:p@127.0.0.1:5432/t1"
+    );
+    assert_eq!(
+        with_database("postgres://u@h/postgres?sslmode=disable", "t1"),
+        "postgres://u@h/t1?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://u@h", "t1"), "postgres://u@h/t1");
+}
