@@ -81,6 +81,7 @@ impl Proxy {
                 _ => "http1.1",
             },
             tls: conn.tls,
+            fwd: conn.peer.ip().to_string(),
             ..RouterLog::default()
         };
         let mut resp = match self

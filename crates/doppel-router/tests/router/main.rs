@@ -1,0 +1,7 @@
+//! Integration tests of doppel-router: real listeners, a fake upstream, reqwest and curl.
+#![allow(clippy::unwrap_used)]
+
+mod ca;
+mod harness;
+mod proxy;
+mod tls;
