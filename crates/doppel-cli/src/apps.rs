@@ -458,11 +458,11 @@ myapp
             {"name": "myapp-staging", "stage": "staging", "web_url": "https://myapp-staging.localhost:8443/", "git_url": "https://localhost:8443/myapp-staging.git"},
         ]);
         let text = render_created(&app);
-        let expected = "\
-  staging     myapp-staging  https://myapp-staging.localhost:8443/  (private)  git: https://localhost:8443/myapp-staging.git
-  production  myapp          https://myapp.localhost:8443/          (public)   git: https://localhost:8443/myapp.git
-Deploy with: git push https://localhost:8443/myapp-staging.git main
-";
+        let expected = concat!(
+            "  staging     myapp-staging  https://myapp-staging.localhost:8443/  (private)  git: https://localhost:8443/myapp-staging.git\n",
+            "  production  myapp          https://myapp.localhost:8443/          (public)   git: https://localhost:8443/myapp.git\n",
+            "Deploy with: git push https://localhost:8443/myapp-staging.git main\n",
+        );
         assert_eq!(text, expected);
     }
 
@@ -475,12 +475,12 @@ Deploy with: git push https://localhost:8443/myapp-staging.git main
         let text = render_info(&app);
         assert!(text.starts_with("=== myapp-staging\n"), "{text}");
         assert!(
-            text.contains("App:      myapp (staging, private)\n"),
+            text.contains("App:     myapp (staging, private)\n"),
             "{text}"
         );
-        assert!(text.contains("Owner:    admin@example.com\n"), "{text}");
+        assert!(text.contains("Owner:   admin@example.com\n"), "{text}");
         assert!(
-            text.contains("Git URL:  https://localhost:8443/myapp-staging.git\n"),
+            text.contains("Git URL: https://localhost:8443/myapp-staging.git\n"),
             "{text}"
         );
     }

@@ -57,10 +57,10 @@ pub(crate) async fn login(ctx: &mut Context, args: LoginArgs) -> Result<(), CliE
         .host
         .map(|h| h.trim().trim_end_matches('/').to_string())
         .unwrap_or(base.host);
-    let ca_cert = match args.ca_cert.or(base.ca_cert) {
-        Some(p) => Some(std::path::absolute(&p).unwrap_or(p)),
-        None => None,
-    };
+    let ca_cert = args
+        .ca_cert
+        .or(base.ca_cert)
+        .map(|p| std::path::absolute(&p).unwrap_or(p));
     let token = match args.token {
         Some(t) => t,
         None => read_token(ctx, &host)?,
