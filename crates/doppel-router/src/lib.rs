@@ -3,6 +3,27 @@
 //! environments' hosts to their dynos from a route table the control plane publishes whole.
 //!
 //! It never calls the database or the control plane on a request.
+//!
+//! Wiring (in the server's startup):
+//!
+//! ```no_run
+//! # async fn run(data_dir: &std::path::Path, platform: axum::Router) -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use doppel_router::{PlatformCa, RouteTable, RouterConfig};
+//!
+//! doppel_router::install_crypto_provider();
+//! let ca = Arc::new(PlatformCa::load_or_create(data_dir, "localhost")?);
+//! let table = RouteTable::new().into_shared(); // keep a clone; publish with `table.store(Arc::new(new_table))`
+//! let cfg = RouterConfig {
+//!     domain: "localhost".into(),
+//!     https: tokio::net::TcpListener::bind("0.0.0.0:443").await?,
+//!     http: Some(tokio::net::TcpListener::bind("0.0.0.0:80").await?),
+//!     ca,
+//! };
+//! let shutdown = async { let _ = tokio::signal::ctrl_c().await; };
+//! doppel_router::serve(cfg, platform, table.clone(), shutdown).await?;
+//! # Ok(()) }
+//! ```
 
 mod auth;
 mod body;

@@ -5,3 +5,4 @@ mod ca;
 mod harness;
 mod proxy;
 mod tls;
+mod upgrade;
