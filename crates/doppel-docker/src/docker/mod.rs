@@ -1,0 +1,154 @@
+//! `DockerRuntime`: the `ContainerRuntime` over a local Docker engine through bollard.
+
+mod containers;
+mod dynos;
+mod images;
+mod util;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bollard::Docker;
+use tokio::sync::mpsc;
+
+use crate::{
+    ContainerRuntime, ContainerSpec, ContainerState, DockerError, DockerfileBuild, DynoSpec,
+    ImageInfo, LineStream, TarSource,
+};
+
+/// Time allowed for long engine calls (builds, imports, commits, uploads) to answer.
+const LONG_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// The real runtime. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct DockerRuntime {
+    /// Default client (120 s response timeout).
+    docker: Docker,
+    /// Same engine, for calls that may take long before answering.
+    long: Docker,
+}
+
+impl DockerRuntime {
+    /// Connects with the local defaults (`DOCKER_HOST` or the unix socket) and negotiates the
+    /// API version with the engine.
+    pub async fn connect() -> Result<DockerRuntime, DockerError> {
+        let docker = Docker::connect_with_local_defaults()
+            .map_err(|e| DockerError::Connect(e.to_string()))?;
+        let docker = docker
+            .negotiate_version()
+            .await
+            .map_err(|e| DockerError::Connect(e.to_string()))?;
+        let long = docker.clone().with_timeout(LONG_TIMEOUT);
+        Ok(DockerRuntime { docker, long })
+    }
+}
+
+#[async_trait]
+impl ContainerRuntime for DockerRuntime {
+    async fn image_info(&self, name: &str) -> Result<Option<ImageInfo>, DockerError> {
+        images::image_info(&self.docker, name).await
+    }
+
+    async fn import_rootfs(
+        &self,
+        rootfs: TarSource,
+        repo_tag: &str,
+        changes: &[String],
+    ) -> Result<String, DockerError> {
+        images::import_rootfs(&self.long, rootfs, repo_tag, changes).await
+    }
+
+    async fn build_dockerfile(
+        &self,
+        build: DockerfileBuild,
+        log: mpsc::Sender<String>,
+    ) -> Result<String, DockerError> {
+        images::build_dockerfile(&self.long, build, log).await
+    }
+
+    async fn tag_image(&self, image: &str, repo_tag: &str) -> Result<(), DockerError> {
+        images::tag_image(&self.docker, image, repo_tag).await
+    }
+
+    async fn remove_image(&self, name: &str) -> Result<(), DockerError> {
+        images::remove_image(&self.docker, name).await
+    }
+
+    async fn create_container(&self, spec: ContainerSpec) -> Result<String, DockerError> {
+        containers::create(&self.docker, spec).await
+    }
+
+    async fn upload_tar(
+        &self,
+        container: &str,
+        dest: &str,
+        tar: TarSource,
+    ) -> Result<(), DockerError> {
+        containers::upload_tar(&self.long, container, dest, tar).await
+    }
+
+    async fn start(&self, container: &str) -> Result<(), DockerError> {
+        containers::start(&self.docker, container).await
+    }
+
+    async fn logs(&self, container: &str) -> Result<LineStream, DockerError> {
+        Ok(containers::logs(&self.docker, container))
+    }
+
+    async fn wait(&self, container: &str) -> Result<i64, DockerError> {
+        containers::wait(&self.docker, container).await
+    }
+
+    async fn download_tar(
+        &self,
+        container: &str,
+        path: &str,
+        dest: &Path,
+    ) -> Result<u64, DockerError> {
+        containers::download_tar(&self.long, container, path, dest).await
+    }
+
+    async fn commit(
+        &self,
+        container: &str,
+        repo_tag: &str,
+        labels: &BTreeMap<String, String>,
+        changes: &[String],
+    ) -> Result<String, DockerError> {
+        containers::commit(&self.long, container, repo_tag, labels, changes).await
+    }
+
+    async fn kill(&self, container: &str) -> Result<(), DockerError> {
+        containers::kill(&self.docker, container).await
+    }
+
+    async fn remove(&self, container: &str, force: bool) -> Result<(), DockerError> {
+        containers::remove(&self.docker, container, force).await
+    }
+
+    async fn run_dyno(&self, spec: DynoSpec) -> Result<String, DockerError> {
+        dynos::run_dyno(&self.docker, spec).await
+    }
+
+    async fn inspect_container(
+        &self,
+        id: &str,
+        network: Option<&str>,
+    ) -> Result<Option<ContainerState>, DockerError> {
+        dynos::inspect(&self.docker, id, network).await
+    }
+
+    async fn stop_and_remove(&self, id: &str, grace: Duration) -> Result<(), DockerError> {
+        dynos::stop_and_remove(&self.docker, id, grace).await
+    }
+
+    async fn list_containers(&self, label: &str) -> Result<Vec<ContainerState>, DockerError> {
+        dynos::list(&self.docker, label).await
+    }
+
+    async fn ensure_network(&self, name: &str) -> Result<(), DockerError> {
+        dynos::ensure_network(&self.docker, name).await
+    }
+}

@@ -1,0 +1,395 @@
+//! `FakeRuntime`: the one shared in-memory `ContainerRuntime` for other crates' unit tests
+//! (feature `test-util`). Behaviour is scripted through [`FakeScript`]; everything done is
+//! recorded in [`FakeState`] for assertions.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::mpsc;
+
+use crate::{
+    ContainerRuntime, ContainerSpec, ContainerState, DockerError, DockerfileBuild, DynoSpec,
+    ImageInfo, LineStream, TarSource,
+};
+
+/// What the fake does when asked.
+#[derive(Debug, Clone, Default)]
+pub struct FakeScript {
+    /// Exit code `wait` reports for started build containers.
+    pub exit_code: i64,
+    /// Lines `logs` yields.
+    pub log_lines: Vec<String>,
+    /// `wait` never returns (to test timeouts).
+    pub hang: bool,
+    /// Path → tar bytes served by `download_tar` (any container); other paths are NotFound.
+    pub downloads: BTreeMap<String, Vec<u8>>,
+    /// Lines `build_dockerfile` sends.
+    pub build_lines: Vec<String>,
+    /// When set, `build_dockerfile` fails with this message.
+    pub build_error: Option<String>,
+    /// Size of images made by import, build and commit.
+    pub image_size: u64,
+}
+
+/// One container the fake made.
+#[derive(Debug, Clone, Default)]
+pub struct FakeContainer {
+    pub spec: ContainerSpec,
+    /// Set for containers made by `run_dyno`.
+    pub dyno: Option<DynoSpec>,
+    /// (destination, tar bytes) per upload.
+    pub uploads: Vec<(String, Vec<u8>)>,
+    pub running: bool,
+    pub exit_code: Option<i64>,
+    pub killed: bool,
+}
+
+/// A commit the fake recorded.
+#[derive(Debug, Clone, Default)]
+pub struct FakeCommit {
+    pub container: String,
+    pub repo_tag: String,
+    pub labels: BTreeMap<String, String>,
+    pub changes: Vec<String>,
+}
+
+/// Everything the fake holds.
+#[derive(Debug, Default)]
+pub struct FakeState {
+    pub script: FakeScript,
+    /// Images by name (`repo:tag`).
+    pub images: BTreeMap<String, ImageInfo>,
+    /// Live containers by id.
+    pub containers: BTreeMap<String, FakeContainer>,
+    /// Ids of removed containers, in order.
+    pub removed: Vec<String>,
+    /// Removed containers by id, as they were when removed.
+    pub graveyard: BTreeMap<String, FakeContainer>,
+    pub networks: BTreeSet<String>,
+    pub commits: Vec<FakeCommit>,
+    pub builds: Vec<DockerfileBuild>,
+    /// (repo_tag, changes) per import.
+    pub imports: Vec<(String, Vec<String>)>,
+    next_id: u64,
+}
+
+impl FakeState {
+    fn id(&mut self, prefix: &str) -> String {
+        self.next_id += 1;
+        format!("{prefix}-{}", self.next_id)
+    }
+
+    fn add_image(&mut self, name: &str, labels: BTreeMap<String, String>) -> String {
+        let id = self.id("sha256:fake");
+        let size = self.script.image_size;
+        self.images.insert(
+            name.to_string(),
+            ImageInfo {
+                id: id.clone(),
+                size,
+                labels,
+                cmd: None,
+            },
+        );
+        id
+    }
+
+    fn container(&mut self, id: &str) -> Result<&mut FakeContainer, DockerError> {
+        self.containers
+            .get_mut(id)
+            .ok_or_else(|| DockerError::NotFound {
+                what: "container",
+                name: id.to_string(),
+            })
+    }
+}
+
+/// In-memory runtime. `FakeRuntime::default()` has no images.
+#[derive(Debug, Default)]
+pub struct FakeRuntime {
+    state: Mutex<FakeState>,
+}
+
+impl FakeRuntime {
+    pub fn new() -> FakeRuntime {
+        FakeRuntime::default()
+    }
+
+    /// The state, for scripting and assertions.
+    pub fn state(&self) -> MutexGuard<'_, FakeState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds an image named `name`.
+    pub fn with_image(self, name: &str) -> FakeRuntime {
+        self.state().add_image(name, BTreeMap::new());
+        self
+    }
+}
+
+fn read_tar(tar: TarSource) -> Result<Vec<u8>, DockerError> {
+    match tar {
+        TarSource::Bytes(b) => Ok(b),
+        TarSource::File(path) => std::fs::read(&path).map_err(|source| DockerError::Io {
+            op: "read",
+            path: path.display().to_string(),
+            source,
+        }),
+    }
+}
+
+fn state_of(id: &str, c: &FakeContainer) -> ContainerState {
+    ContainerState {
+        id: id.to_string(),
+        name: c.spec.name.clone().unwrap_or_default(),
+        running: c.running,
+        exit_code: c.exit_code,
+        ip: c.running.then(|| "10.0.0.2".to_string()),
+        labels: c.spec.labels.clone(),
+    }
+}
+
+#[async_trait]
+impl ContainerRuntime for FakeRuntime {
+    async fn image_info(&self, name: &str) -> Result<Option<ImageInfo>, DockerError> {
+        Ok(self.state().images.get(name).cloned())
+    }
+
+    async fn import_rootfs(
+        &self,
+        rootfs: TarSource,
+        repo_tag: &str,
+        changes: &[String],
+    ) -> Result<String, DockerError> {
+        read_tar(rootfs)?;
+        let mut st = self.state();
+        st.imports.push((repo_tag.to_string(), changes.to_vec()));
+        Ok(st.add_image(repo_tag, BTreeMap::new()))
+    }
+
+    async fn build_dockerfile(
+        &self,
+        build: DockerfileBuild,
+        log: mpsc::Sender<String>,
+    ) -> Result<String, DockerError> {
+        let (lines, error) = {
+            let mut st = self.state();
+            st.builds.push(build.clone());
+            (st.script.build_lines.clone(), st.script.build_error.clone())
+        };
+        for line in lines {
+            let _ = log.send(line).await;
+        }
+        if let Some(message) = error {
+            return Err(DockerError::BuildFailed(message));
+        }
+        Ok(self.state().add_image(&build.tag, build.labels.clone()))
+    }
+
+    async fn tag_image(&self, image: &str, repo_tag: &str) -> Result<(), DockerError> {
+        let mut st = self.state();
+        let info = st
+            .images
+            .get(image)
+            .cloned()
+            .ok_or_else(|| DockerError::NotFound {
+                what: "image",
+                name: image.to_string(),
+            })?;
+        st.images.insert(repo_tag.to_string(), info);
+        Ok(())
+    }
+
+    async fn remove_image(&self, name: &str) -> Result<(), DockerError> {
+        self.state().images.remove(name);
+        Ok(())
+    }
+
+    async fn create_container(&self, spec: ContainerSpec) -> Result<String, DockerError> {
+        let mut st = self.state();
+        if !st.images.contains_key(&spec.image) {
+            return Err(DockerError::NotFound {
+                what: "image",
+                name: spec.image.clone(),
+            });
+        }
+        let id = st.id("fake-container");
+        st.containers.insert(
+            id.clone(),
+            FakeContainer {
+                spec,
+                ..Default::default()
+            },
+        );
+        Ok(id)
+    }
+
+    async fn upload_tar(
+        &self,
+        container: &str,
+        dest: &str,
+        tar: TarSource,
+    ) -> Result<(), DockerError> {
+        let bytes = read_tar(tar)?;
+        self.state()
+            .container(container)?
+            .uploads
+            .push((dest.to_string(), bytes));
+        Ok(())
+    }
+
+    async fn start(&self, container: &str) -> Result<(), DockerError> {
+        self.state().container(container)?.running = true;
+        Ok(())
+    }
+
+    async fn logs(&self, container: &str) -> Result<LineStream, DockerError> {
+        let mut st = self.state();
+        st.container(container)?;
+        let lines: Vec<Result<String, DockerError>> =
+            st.script.log_lines.iter().cloned().map(Ok).collect();
+        Ok(Box::pin(futures_util::stream::iter(lines)))
+    }
+
+    async fn wait(&self, container: &str) -> Result<i64, DockerError> {
+        let (hang, code) = {
+            let mut st = self.state();
+            let code = st.script.exit_code;
+            let hang = st.script.hang;
+            let c = st.container(container)?;
+            if !hang {
+                c.running = false;
+                c.exit_code = Some(code);
+            }
+            (hang, code)
+        };
+        if hang {
+            std::future::pending::<()>().await;
+        }
+        Ok(code)
+    }
+
+    async fn download_tar(
+        &self,
+        container: &str,
+        path: &str,
+        dest: &Path,
+    ) -> Result<u64, DockerError> {
+        let bytes = {
+            let mut st = self.state();
+            st.container(container)?;
+            st.script
+                .downloads
+                .get(path)
+                .cloned()
+                .ok_or_else(|| DockerError::NotFound {
+                    what: "path",
+                    name: format!("{container}:{path}"),
+                })?
+        };
+        std::fs::write(dest, &bytes).map_err(|source| DockerError::Io {
+            op: "write",
+            path: dest.display().to_string(),
+            source,
+        })?;
+        Ok(bytes.len() as u64)
+    }
+
+    async fn commit(
+        &self,
+        container: &str,
+        repo_tag: &str,
+        labels: &BTreeMap<String, String>,
+        changes: &[String],
+    ) -> Result<String, DockerError> {
+        let mut st = self.state();
+        st.container(container)?;
+        st.commits.push(FakeCommit {
+            container: container.to_string(),
+            repo_tag: repo_tag.to_string(),
+            labels: labels.clone(),
+            changes: changes.to_vec(),
+        });
+        Ok(st.add_image(repo_tag, labels.clone()))
+    }
+
+    async fn kill(&self, container: &str) -> Result<(), DockerError> {
+        let mut st = self.state();
+        let c = st.container(container)?;
+        c.killed = true;
+        c.running = false;
+        c.exit_code = Some(137);
+        Ok(())
+    }
+
+    async fn remove(&self, container: &str, _force: bool) -> Result<(), DockerError> {
+        let mut st = self.state();
+        if let Some(c) = st.containers.remove(container) {
+            st.removed.push(container.to_string());
+            st.graveyard.insert(container.to_string(), c);
+        }
+        Ok(())
+    }
+
+    async fn run_dyno(&self, spec: DynoSpec) -> Result<String, DockerError> {
+        let mut st = self.state();
+        if !st.images.contains_key(&spec.image) {
+            return Err(DockerError::NotFound {
+                what: "image",
+                name: spec.image.clone(),
+            });
+        }
+        let id = st.id("fake-dyno");
+        let container = FakeContainer {
+            spec: ContainerSpec {
+                name: Some(spec.name.clone()),
+                image: spec.image.clone(),
+                cmd: spec.cmd.clone(),
+                env: spec.env.clone(),
+                labels: spec.labels.clone(),
+                network_mode: spec.network.clone(),
+                memory: spec.memory,
+                ..Default::default()
+            },
+            dyno: Some(spec),
+            running: true,
+            ..Default::default()
+        };
+        st.containers.insert(id.clone(), container);
+        Ok(id)
+    }
+
+    async fn inspect_container(
+        &self,
+        id: &str,
+        _network: Option<&str>,
+    ) -> Result<Option<ContainerState>, DockerError> {
+        Ok(self.state().containers.get(id).map(|c| state_of(id, c)))
+    }
+
+    async fn stop_and_remove(&self, id: &str, _grace: Duration) -> Result<(), DockerError> {
+        self.remove(id, true).await
+    }
+
+    async fn list_containers(&self, label: &str) -> Result<Vec<ContainerState>, DockerError> {
+        let (key, value) = label.split_once('=').unwrap_or((label, ""));
+        Ok(self
+            .state()
+            .containers
+            .iter()
+            .filter(|(_, c)| match c.spec.labels.get(key) {
+                Some(v) => value.is_empty() || v == value,
+                None => false,
+            })
+            .map(|(id, c)| state_of(id, c))
+            .collect())
+    }
+
+    async fn ensure_network(&self, name: &str) -> Result<(), DockerError> {
+        self.state().networks.insert(name.to_string());
+        Ok(())
+    }
+}

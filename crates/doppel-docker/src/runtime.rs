@@ -1,0 +1,99 @@
+//! The `ContainerRuntime` trait: every Docker operation the builder and the control plane need.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::pin::Pin;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::Stream;
+use tokio::sync::mpsc;
+
+use crate::{
+    ContainerSpec, ContainerState, DockerError, DockerfileBuild, DynoSpec, ImageInfo, TarSource,
+};
+
+/// Output lines of a container (stdout and stderr interleaved, as produced).
+pub type LineStream = Pin<Box<dyn Stream<Item = Result<String, DockerError>> + Send>>;
+
+/// Docker in doppel's vocabulary. Object-safe; used as `Arc<dyn ContainerRuntime>`.
+#[async_trait]
+pub trait ContainerRuntime: Send + Sync {
+    // ----- images
+    /// The image `name` (`repo:tag` or id), or `None` when it does not exist.
+    async fn image_info(&self, name: &str) -> Result<Option<ImageInfo>, DockerError>;
+    /// `docker import`: a rootfs tar becomes `repo_tag`; `changes` are Dockerfile
+    /// instructions (`ENV`, `WORKDIR`, `USER`, `CMD`, `LABEL`, …). Returns the image id.
+    async fn import_rootfs(
+        &self,
+        rootfs: TarSource,
+        repo_tag: &str,
+        changes: &[String],
+    ) -> Result<String, DockerError>;
+    /// Classic-builder build (never pulls; intermediate containers removed). Every output
+    /// line goes to `log`; a build error becomes [`DockerError::BuildFailed`]. Returns the image id.
+    async fn build_dockerfile(
+        &self,
+        build: DockerfileBuild,
+        log: mpsc::Sender<String>,
+    ) -> Result<String, DockerError>;
+    /// Adds the name `repo_tag` to an image.
+    async fn tag_image(&self, image: &str, repo_tag: &str) -> Result<(), DockerError>;
+    /// Removes an image (forced); a missing image is not an error.
+    async fn remove_image(&self, name: &str) -> Result<(), DockerError>;
+
+    // ----- build containers
+    /// Creates (does not start) a container; returns its id.
+    async fn create_container(&self, spec: ContainerSpec) -> Result<String, DockerError>;
+    /// Extracts `tar` into `dest` (an existing directory) in the container.
+    async fn upload_tar(
+        &self,
+        container: &str,
+        dest: &str,
+        tar: TarSource,
+    ) -> Result<(), DockerError>;
+    async fn start(&self, container: &str) -> Result<(), DockerError>;
+    /// Follows the container's output from its start until it exits.
+    async fn logs(&self, container: &str) -> Result<LineStream, DockerError>;
+    /// Waits for the container to exit; returns its exit code.
+    async fn wait(&self, container: &str) -> Result<i64, DockerError>;
+    /// Writes `path` of the container as a tar (entries named after its last component) to
+    /// `dest`; returns the tar's size. A missing path is [`DockerError::NotFound`].
+    async fn download_tar(
+        &self,
+        container: &str,
+        path: &str,
+        dest: &Path,
+    ) -> Result<u64, DockerError>;
+    /// Commits the container as `repo_tag` with `labels` and Dockerfile-style `changes`
+    /// (`WORKDIR`, `USER`, `ENV`, `CMD`, `ENTRYPOINT`); returns the image id.
+    async fn commit(
+        &self,
+        container: &str,
+        repo_tag: &str,
+        labels: &BTreeMap<String, String>,
+        changes: &[String],
+    ) -> Result<String, DockerError>;
+    /// SIGKILL; a container that is not running is not an error.
+    async fn kill(&self, container: &str) -> Result<(), DockerError>;
+    /// Removes the container (with `force`, also a running one); a missing one is not an error.
+    async fn remove(&self, container: &str, force: bool) -> Result<(), DockerError>;
+
+    // ----- dynos
+    /// Creates and starts a dyno container; returns its id.
+    async fn run_dyno(&self, spec: DynoSpec) -> Result<String, DockerError>;
+    /// The container's state with its IP on `network`, or `None` when it does not exist.
+    async fn inspect_container(
+        &self,
+        id: &str,
+        network: Option<&str>,
+    ) -> Result<Option<ContainerState>, DockerError>;
+    /// Stops with `grace` before SIGKILL, then removes; a missing container is not an error.
+    async fn stop_and_remove(&self, id: &str, grace: Duration) -> Result<(), DockerError>;
+    /// All containers (running or not) carrying the label `key=value`.
+    async fn list_containers(&self, label: &str) -> Result<Vec<ContainerState>, DockerError>;
+
+    // ----- networks
+    /// Creates the user-defined bridge network `name` (labelled `doppel.managed=true`) if missing.
+    async fn ensure_network(&self, name: &str) -> Result<(), DockerError>;
+}
