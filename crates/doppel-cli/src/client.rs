@@ -276,14 +276,27 @@ pub fn load_pem(path: &Path) -> Result<Vec<CertificateDer<'static>>, CliError> {
     Ok(certs)
 }
 
+/// The next error in a chain. `io::Error::source()` skips the error it wraps (it returns
+/// that error's source), so wrapped io errors are opened with `get_ref` instead.
+fn next_cause<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a (dyn std::error::Error + 'static)> {
+    if let Some(io) = err.downcast_ref::<std::io::Error>() {
+        if let Some(inner) = io.get_ref() {
+            return Some(inner);
+        }
+    }
+    err.source()
+}
+
 /// The innermost message of an error chain, which names the actual cause
 /// ("Connection refused (os error 111)", "invalid peer certificate: UnknownIssuer").
 fn error_reason(err: &(dyn std::error::Error + 'static)) -> String {
     let mut reason = err.to_string();
-    let mut cur = err.source();
+    let mut cur = next_cause(err);
     while let Some(e) = cur {
         reason = e.to_string();
-        cur = e.source();
+        cur = next_cause(e);
     }
     reason
 }
@@ -294,15 +307,7 @@ fn is_tls_error(err: &(dyn std::error::Error + 'static)) -> bool {
         if e.downcast_ref::<rustls::Error>().is_some() {
             return true;
         }
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-            {
-                return true;
-            }
-        }
-        cur = e.source();
+        cur = next_cause(e);
     }
     false
 }
