@@ -112,10 +112,18 @@ impl Push {
             .stdout(Stdio::from(file))
             .stderr(Stdio::piped());
         let args = format!("archive {commit}");
-        let out = cmd.output().await.map_err(|source| GitError::Spawn {
+        // `output()` would replace the file with a pipe; spawn keeps the configured stdio.
+        let child = cmd.spawn().map_err(|source| GitError::Spawn {
             args: args.clone(),
             source,
         })?;
+        let out = child
+            .wait_with_output()
+            .await
+            .map_err(|source| GitError::Spawn {
+                args: args.clone(),
+                source,
+            })?;
         if !out.status.success() {
             return Err(GitError::GitFailed {
                 args,
@@ -124,5 +132,59 @@ impl Push {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn archive_writes_tar() {
+        let dir = tempfile::tempdir().unwrap();
+        let git_dir = dir.path().join("r.git");
+        let work = dir.path().join("w");
+        let sh = |args: &[&str], cwd: &Path| {
+            let out = std::process::Command::new("git")
+                .args(args)
+                .current_dir(cwd)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("HOME", dir.path())
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        };
+        sh(
+            &["init", "-q", "--bare", git_dir.to_str().unwrap()],
+            dir.path(),
+        );
+        sh(
+            &["init", "-q", "-b", "main", work.to_str().unwrap()],
+            dir.path(),
+        );
+        std::fs::write(work.join("Procfile"), "web: x\n").unwrap();
+        sh(&["add", "-A"], &work);
+        sh(
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-qm",
+                "x",
+            ],
+            &work,
+        );
+        sh(&["push", "-q", git_dir.to_str().unwrap(), "main"], &work);
+        let head = sh(&["rev-parse", "HEAD"], &work);
+        let push = Push::new("r", &git_dir, vec![]);
+        let tar = dir.path().join("out.tar");
+        push.archive(&head, &tar).await.unwrap();
+        let bytes = std::fs::read(&tar).unwrap();
+        assert!(bytes.len() >= 1024, "{}", bytes.len());
+        assert!(bytes.windows(8).any(|w| w == b"Procfile"));
+        assert!(push.archive("nothex", &tar).await.is_err());
     }
 }
