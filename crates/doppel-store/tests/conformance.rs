@@ -239,6 +239,19 @@ async fn opens_twice_and_reports_backend(db: Arc<Db>) {
     let again = db.store().await;
     assert_eq!(again.backend(), expected);
     assert!(format!("{store:?}").contains(expected));
+    if db.pg.is_none() {
+        // WAL is persistent in the file; a plain path opens the same database.
+        let mut raw = db.raw().await;
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut raw)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let (user, _) = admin(&store).await;
+        let plain = db.url.trim_start_matches("sqlite://").to_string();
+        let by_path = Store::open(&plain, KEY).await.unwrap();
+        assert_eq!(by_path.user(&user.id).await.unwrap(), Some(user));
+    }
 }
 
 async fn create_app_makes_both_environments(db: Arc<Db>) {
