@@ -245,6 +245,7 @@ async fn garbage_and_oversized_requests_are_rejected() -> anyhow::Result<()> {
         "a".repeat(200 * 1024)
     );
     let out = raw(router.http, big.as_bytes()).await?;
+    eprintln!("oversized head answered: {:?}", out.lines().next());
     assert!(
         out.starts_with("HTTP/1.1 431") || out.starts_with("HTTP/1.1 400"),
         "{out:?}"
