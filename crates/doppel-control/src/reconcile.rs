@@ -109,7 +109,7 @@ async fn converge_env(
         match dynos::spec(state.instance_id(), env, &release, &dyno, &vars) {
             Ok(spec) => {
                 tracing::info!(env = %env.name, dyno = %dyno.name(), version = release.version, "starting dyno");
-                match state.runtime().run_dyno(&spec).await {
+                match state.runtime().run_dyno(spec).await {
                     Ok(id) => keep.push(id),
                     Err(e) => {
                         tracing::warn!(env = %env.name, dyno = %dyno.name(), error = %e, "could not start dyno")
@@ -149,7 +149,7 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
                         .get(LABEL_DYNO)
                         .is_some_and(|d| d.starts_with("web."))
                 })
-                .filter_map(|c| c.ip)
+                .filter_map(|c| c.ip.as_deref().and_then(|ip| ip.parse().ok()))
                 .map(|ip| SocketAddr::new(ip, WEB_PORT))
                 .collect(),
             None => Vec::new(),

@@ -4,7 +4,7 @@ use crate::state::DYNO_NETWORK;
 use doppel_docker::DynoSpec;
 use doppel_store::{Environment, Release};
 use doppel_types::{dyno_command, WEB_PORT};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Labels doppel puts on every dyno container; the reconciler finds dynos by them.
 pub const LABEL_ROLE: &str = "doppel.role";
@@ -37,14 +37,10 @@ pub fn spec(
     config: &BTreeMap<String, String>,
 ) -> Result<DynoSpec, String> {
     let cmd = dyno_command(release.image_kind, &release.process_types, &dyno.process_type)?;
-    let mut vars: Vec<(String, String)> = config
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    vars.push(("DYNO".into(), dyno.name()));
-    vars.push(("PORT".into(), WEB_PORT.to_string()));
-    let env_vars = vars.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let mut labels = HashMap::new();
+    let mut env_vars = config.clone();
+    env_vars.insert("DYNO".into(), dyno.name());
+    env_vars.insert("PORT".into(), WEB_PORT.to_string());
+    let mut labels = BTreeMap::new();
     labels.insert(LABEL_INSTANCE.to_string(), instance_id.to_string());
     labels.insert(LABEL_ROLE.to_string(), ROLE_DYNO.to_string());
     labels.insert(LABEL_ENV.to_string(), env.name.clone());
@@ -64,7 +60,7 @@ pub fn spec(
         cmd,
         env: env_vars,
         labels,
-        network: DYNO_NETWORK.to_string(),
+        network: Some(DYNO_NETWORK.to_string()),
         memory: Some(512 * 1024 * 1024),
     })
 }

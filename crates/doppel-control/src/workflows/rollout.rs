@@ -30,7 +30,7 @@ pub async fn roll_out(
     let mut started = Vec::new();
     for dyno in dynos::wanted(&formation) {
         let spec = dynos::spec(state.instance_id(), env, release, &dyno, &config)?;
-        match state.runtime().run_dyno(&spec).await {
+        match state.runtime().run_dyno(spec).await {
             Ok(id) => started.push((dyno, id)),
             Err(e) => {
                 remove_all(state, &started).await;
@@ -91,7 +91,7 @@ async fn wait_until_listening(state: &AppState, id: &str, deadline: Instant) -> 
     loop {
         let info = state
             .runtime()
-            .inspect_container(id, DYNO_NETWORK)
+            .inspect_container(id, Some(DYNO_NETWORK))
             .await
             .map_err(|e| format!("could not be inspected: {e}"))?;
         let Some(info) = info else {
@@ -106,7 +106,7 @@ async fn wait_until_listening(state: &AppState, id: &str, deadline: Instant) -> 
                 "crashed while booting (exit code {code}); check the start command and that it listens on $PORT"
             ));
         }
-        if let Some(ip) = info.ip {
+        if let Some(ip) = info.ip.as_deref().and_then(|ip| ip.parse().ok()) {
             let addr = SocketAddr::new(ip, WEB_PORT);
             let attempt =
                 tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr))
