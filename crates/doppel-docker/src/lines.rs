@@ -4,21 +4,24 @@
 #[derive(Debug, Default)]
 pub struct LineSplitter {
     pending: Vec<u8>,
+    after_cr: bool,
 }
 
 impl LineSplitter {
-    /// Adds a chunk; returns the lines it completed (`\r` is treated as a line end too, so
-    /// progress bars do not grow into one huge line).
+    /// Adds a chunk; returns the lines it completed (`\r\n`, `\n` and a lone `\r` end a
+    /// line, so progress bars do not grow into one huge line).
     pub fn push(&mut self, chunk: &[u8]) -> Vec<String> {
         let mut out = Vec::new();
         for &b in chunk {
-            if b == b'\n' || b == b'\r' {
-                if b == b'\n' || !self.pending.is_empty() {
+            let after_cr = std::mem::replace(&mut self.after_cr, b == b'\r');
+            match b {
+                // The `\n` of a `\r\n` pair ends nothing new.
+                b'\n' if after_cr => {}
+                b'\n' | b'\r' => {
                     out.push(String::from_utf8_lossy(&self.pending).into_owned());
+                    self.pending.clear();
                 }
-                self.pending.clear();
-            } else {
-                self.pending.push(b);
+                _ => self.pending.push(b),
             }
         }
         out
