@@ -111,7 +111,8 @@ impl PushHandler for PushDeployer {
                 Err(reason)
             }
             PushPlan::SkipBuild => {
-                out.line("Pushed to non-master branch, skipping build.").await;
+                out.line("Pushed to non-master branch, skipping build.")
+                    .await;
                 Ok(())
             }
             PushPlan::Build { commit, branch } => {

@@ -115,7 +115,9 @@ async fn ensure_admin(store: &Store, config: &ServerConfig) -> anyhow::Result<Op
     Ok(Some(token))
 }
 
-async fn ensure_stack(runtime: &dyn ContainerRuntime) -> anyhow::Result<doppel_builder::StackImages> {
+async fn ensure_stack(
+    runtime: &dyn ContainerRuntime,
+) -> anyhow::Result<doppel_builder::StackImages> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(64);
     let printer = tokio::spawn(async move {
         while let Some(line) = rx.recv().await {
@@ -152,13 +154,16 @@ fn announce(config: &ServerConfig, new_token: bool) {
     let token_file = config.data_dir.join("admin-token");
     let ca = config.data_dir.join("ca.pem");
     if new_token {
-        eprintln!("Created the admin user; its API token is in {}", token_file.display());
+        eprintln!(
+            "Created the admin user; its API token is in {}",
+            token_file.display()
+        );
     }
     eprintln!(
-        "doppel is serving {} (API and git) and https://<app>.{}\n\
+        "doppel is serving {} (API and git) and {}\n\
          Log in with:\n  export DOPPEL_HOST={} DOPPEL_CA_CERT={} DOPPEL_API_KEY=$(cat {})\n  doppel apps:create myapp",
         urls.platform(),
-        config.domain,
+        urls.web_url("<environment>"),
         urls.platform(),
         ca.display(),
         token_file.display(),

@@ -90,7 +90,11 @@ impl AppState {
 
     /// The label filter that selects this installation's containers.
     pub fn instance_filter(&self) -> String {
-        format!("{}={}", crate::workflows::dynos::LABEL_INSTANCE, self.inner.instance_id)
+        format!(
+            "{}={}",
+            crate::workflows::dynos::LABEL_INSTANCE,
+            self.inner.instance_id
+        )
     }
 
     /// Registers the git service once it exists (it needs this state to be built first).

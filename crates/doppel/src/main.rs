@@ -7,7 +7,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "doppel", version, about = "Twin staging and production environments, Heroku-style.")]
+#[command(
+    name = "doppel",
+    version,
+    about = "Twin staging and production environments, Heroku-style."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -129,7 +133,10 @@ async fn stack_build(force: bool) -> anyhow::Result<()> {
     let images = doppel_builder::ensure_stack(&runtime, &cfg, force, tx).await;
     let _ = printer.await;
     let images = images?;
-    println!("stack ready: run image {} / build image {}", images.run_image, images.build_image);
+    println!(
+        "stack ready: run image {} / build image {}",
+        images.run_image, images.build_image
+    );
     Ok(())
 }
 
@@ -139,5 +146,6 @@ fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }

@@ -92,7 +92,10 @@ impl Server {
         loop {
             if let Some(child) = self.child.as_mut() {
                 if let Some(status) = child.try_wait()? {
-                    bail!("doppel server exited early ({status}); log:\n{}", self.log());
+                    bail!(
+                        "doppel server exited early ({status}); log:\n{}",
+                        self.log()
+                    );
                 }
             }
             if let Ok(token) = std::fs::read_to_string(self.data_dir.join("admin-token")) {
@@ -103,7 +106,10 @@ impl Server {
                 }
             }
             if start.elapsed() > limit {
-                bail!("doppel server not ready after {limit:?}; log:\n{}", self.log());
+                bail!(
+                    "doppel server not ready after {limit:?}; log:\n{}",
+                    self.log()
+                );
             }
             std::thread::sleep(Duration::from_millis(300));
         }
@@ -150,11 +156,19 @@ impl Server {
             .args(["-H", "Accept: application/vnd.heroku+json; version=3"])
             .args(["-H", &format!("Authorization: Bearer {}", self.token)]);
         if let Some(body) = body {
-            cmd.args(["-H", "Content-Type: application/json", "-d", &body.to_string()]);
+            cmd.args([
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                &body.to_string(),
+            ]);
         }
         cmd.arg(format!("{}{path}", self.platform_url()));
         let (status, text) = status_and_body(&cmd.output()?)?;
-        Ok((status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)))
+        Ok((
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        ))
     }
 
     /// GET with curl (verifying TLS with the platform CA), optionally with a Basic password.
@@ -236,10 +250,12 @@ impl Drop for Server {
 fn status_and_body(out: &Output) -> Result<(u16, String)> {
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let (body, code) = text.rsplit_once('\n').unwrap_or(("", text.as_str()));
-    let status = code
-        .trim()
-        .parse()
-        .with_context(|| format!("curl gave no status: {}", String::from_utf8_lossy(&out.stderr)))?;
+    let status = code.trim().parse().with_context(|| {
+        format!(
+            "curl gave no status: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
     Ok((status, body.to_string()))
 }
 
@@ -287,10 +303,26 @@ impl AppRepo {
     /// Runs git in the work tree and returns its output whatever the exit status.
     pub fn git_raw(&self, args: &[&str]) -> Result<Output> {
         Ok(Command::new("git")
-            .args(["-c", "user.name=doppel-e2e", "-c", "user.email=e2e@doppel.test"])
+            .args([
+                "-c",
+                "user.name=doppel-e2e",
+                "-c",
+                "user.email=e2e@doppel.test",
+            ])
             .args(args)
             .current_dir(self.path())
             .env("GIT_TERMINAL_PROMPT", "0")
+            .output()?)
+    }
+
+    /// Runs git trusting the server's CA (`GIT_SSL_CAINFO` wins over git config, and may
+    /// already be set in the environment to the host bundle).
+    fn git_with_ca(&self, server: &Server, args: &[&str]) -> Result<Output> {
+        Ok(Command::new("git")
+            .args(args)
+            .current_dir(self.path())
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GIT_SSL_CAINFO", server.ca())
             .output()?)
     }
 
@@ -302,9 +334,8 @@ impl AppRepo {
 
     /// `git push <url> <refspec>` trusting the platform CA; returns (success, combined output).
     pub fn push(&self, server: &Server, env: &str, refspec: &str) -> Result<(bool, String)> {
-        let ca = server.ca().display().to_string();
         let url = server.git_url(env);
-        let out = self.git_raw(&["-c", &format!("http.sslCAInfo={ca}"), "push", &url, refspec])?;
+        let out = self.git_with_ca(server, &["push", &url, refspec])?;
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -315,8 +346,7 @@ impl AppRepo {
 
     /// Like [`AppRepo::push`] with a custom URL (wrong token, unknown app…).
     pub fn push_url(&self, server: &Server, url: &str, refspec: &str) -> Result<(bool, String)> {
-        let ca = server.ca().display().to_string();
-        let out = self.git_raw(&["-c", &format!("http.sslCAInfo={ca}"), "push", url, refspec])?;
+        let out = self.git_with_ca(server, &["push", url, refspec])?;
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),

@@ -19,8 +19,16 @@ fn create_app(server: &Server, name: &str) -> Result<()> {
 
 fn assert_serves(server: &Server, env: &str, needle: &str) -> Result<()> {
     let (status, body) = server.get(&server.env_url(env), Some(&server.token))?;
-    assert_eq!(status, 200, "{env} should serve; body: {body}\n{}", server.log());
-    assert!(body.contains(needle), "{env} body should contain {needle:?}: {body}");
+    assert_eq!(
+        status,
+        200,
+        "{env} should serve; body: {body}\n{}",
+        server.log()
+    );
+    assert!(
+        body.contains(needle),
+        "{env} body should contain {needle:?}: {body}"
+    );
     Ok(())
 }
 
@@ -46,9 +54,15 @@ fn python_app_push_staging_privacy_failed_push_and_branches() -> Result<()> {
     let repo = AppRepo::from_fixture("python")?;
     let (ok, transcript) = repo.push(&server, "pyapp-staging", "main")?;
     assert!(ok, "push failed:\n{transcript}\n{}", server.log());
-    assert!(transcript.contains("remote: -----> Python app detected"), "{transcript}");
+    assert!(
+        transcript.contains("remote: -----> Python app detected"),
+        "{transcript}"
+    );
     assert!(transcript.contains("Released v1"), "{transcript}");
-    assert!(transcript.contains(&server.env_url("pyapp-staging")), "{transcript}");
+    assert!(
+        transcript.contains(&server.env_url("pyapp-staging")),
+        "{transcript}"
+    );
 
     // Staging is private: no credentials or a wrong token → 401; the token → the app.
     let (status, _) = server.get(&server.env_url("pyapp-staging"), None)?;
@@ -65,7 +79,10 @@ fn python_app_push_staging_privacy_failed_push_and_branches() -> Result<()> {
     repo.commit_all("break the build")?;
     let (ok, transcript) = repo.push(&server, "pyapp-staging", "main")?;
     assert!(!ok, "a failing build must reject the push:\n{transcript}");
-    assert!(transcript.contains("[remote rejected] main -> main"), "{transcript}");
+    assert!(
+        transcript.contains("[remote rejected] main -> main"),
+        "{transcript}"
+    );
     assert!(transcript.contains("failed to compile"), "{transcript}");
     assert_serves(&server, "pyapp-staging", "hello from python")?;
 
@@ -134,9 +151,12 @@ fn bad_input_gets_clear_errors_and_changes_nothing() -> Result<()> {
     );
     let (status, _) = server.api("POST", "/apps", Some(&serde_json::json!({"name": "okapp"})))?;
     assert_eq!(status, 201);
-    let (status, body) = server.api("POST", "/apps", Some(&serde_json::json!({"name": "okapp"})))?;
+    let (status, body) =
+        server.api("POST", "/apps", Some(&serde_json::json!({"name": "okapp"})))?;
     assert_eq!(status, 422);
-    assert!(body["message"].as_str().is_some_and(|m| m.contains("Name is already taken")));
+    assert!(body["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("Name is already taken")));
     let (status, apps) = server.api("GET", "/apps", None)?;
     assert_eq!(status, 200);
     assert_eq!(apps.as_array().map(Vec::len), Some(2), "{apps}");
@@ -151,14 +171,23 @@ fn bad_input_gets_clear_errors_and_changes_nothing() -> Result<()> {
     assert!(!ok);
     assert!(text.contains("404") || text.contains("not found"), "{text}");
     // Wrong token → authentication failure.
-    let url = format!("https://git:wrong@localhost:{}/okapp-staging.git", server.https_port);
+    let url = format!(
+        "https://git:wrong@localhost:{}/okapp-staging.git",
+        server.https_port
+    );
     let (ok, text) = repo.push_url(&server, &url, "main")?;
     assert!(!ok);
-    assert!(text.contains("Authentication failed") || text.contains("401"), "{text}");
+    assert!(
+        text.contains("Authentication failed") || text.contains("401"),
+        "{text}"
+    );
     // Production takes promotions, not pushes.
     let (ok, text) = repo.push(&server, "okapp", "main")?;
     assert!(!ok, "{text}");
-    assert!(text.contains("only runs releases promoted from staging"), "{text}");
+    assert!(
+        text.contains("only runs releases promoted from staging"),
+        "{text}"
+    );
 
     // A broken Procfile and a Procfile without web are build errors.
     let broken = AppRepo::from_fixture("broken-procfile")?;
@@ -178,7 +207,9 @@ fn bad_input_gets_clear_errors_and_changes_nothing() -> Result<()> {
 
 #[test]
 fn restart_keeps_releases_and_serves_again() -> Result<()> {
-    let data = tempfile::Builder::new().prefix("doppel-e2e-restart-").tempdir()?;
+    let data = tempfile::Builder::new()
+        .prefix("doppel-e2e-restart-")
+        .tempdir()?;
     let mut server = Server::start_in(data.path())?;
     create_app(&server, "staticapp")?;
     let repo = AppRepo::from_fixture("static")?;
@@ -192,15 +223,21 @@ fn restart_keeps_releases_and_serves_again() -> Result<()> {
     let restarted = Server::start_in(data.path())?;
     let mut served = false;
     for _ in 0..60 {
-        let (status, body) =
-            restarted.get(&restarted.env_url("staticapp-staging"), Some(&restarted.token))?;
+        let (status, body) = restarted.get(
+            &restarted.env_url("staticapp-staging"),
+            Some(&restarted.token),
+        )?;
         if status == 200 && body.contains("hello from static") {
             served = true;
             break;
         }
         std::thread::sleep(std::time::Duration::from_secs(1));
     }
-    assert!(served, "staging did not come back after restart:\n{}", restarted.log());
+    assert!(
+        served,
+        "staging did not come back after restart:\n{}",
+        restarted.log()
+    );
     let (_, releases) = restarted.api("GET", "/apps/staticapp-staging/releases", None)?;
     assert_eq!(releases.as_array().map(Vec::len), Some(1));
     restarted.remove_containers();

@@ -71,7 +71,10 @@ mod tests {
     #[test]
     fn reads_bearer_and_basic_password() {
         let mut h = HeaderMap::new();
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
         assert_eq!(token_from_headers(&h).as_deref(), Some("abc"));
         let basic = base64::engine::general_purpose::STANDARD.encode("anyone:tok");
         let value = HeaderValue::from_str(&format!("Basic {basic}")).ok();

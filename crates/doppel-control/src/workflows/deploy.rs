@@ -75,13 +75,18 @@ async fn release(
     commit: &str,
     out: &ProgressSink,
 ) -> Result<(), String> {
-    out.line("-----> Discovering process types").await;
-    let types: Vec<&str> = output.process_types.keys().map(String::as_str).collect();
-    if types.is_empty() {
-        out.line("       web runs the image's CMD").await;
-    } else {
-        out.line(&format!("       Process types -> {}", types.join(", ")))
+    if output.kind == doppel_types::ImageKind::Dockerfile {
+        out.line("-----> Discovering process types").await;
+        let types: Vec<&str> = output.process_types.keys().map(String::as_str).collect();
+        if types.is_empty() {
+            out.line("       web runs the image's CMD").await;
+        } else {
+            out.line(&format!(
+                "       Procfile declares types -> {}",
+                types.join(", ")
+            ))
             .await;
+        }
     }
     let mut formation_types = output.process_types.clone();
     formation_types
@@ -154,7 +159,12 @@ async fn run_build(
 ) -> (Result<BuildOutput, String>, String) {
     let workdir = match tempfile::tempdir() {
         Ok(dir) => dir,
-        Err(e) => return (Err(internal("creating a build directory", e)), String::new()),
+        Err(e) => {
+            return (
+                Err(internal("creating a build directory", e)),
+                String::new(),
+            )
+        }
     };
     let source_tar = workdir.path().join("source.tar");
     if let Err(e) = push.archive(commit, &source_tar).await {

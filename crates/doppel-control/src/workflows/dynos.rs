@@ -36,7 +36,11 @@ pub fn spec(
     dyno: &WantedDyno,
     config: &BTreeMap<String, String>,
 ) -> Result<DynoSpec, String> {
-    let cmd = dyno_command(release.image_kind, &release.process_types, &dyno.process_type)?;
+    let cmd = dyno_command(
+        release.image_kind,
+        &release.process_types,
+        &dyno.process_type,
+    )?;
     let mut env_vars = config.clone();
     env_vars.insert("DYNO".into(), dyno.name());
     env_vars.insert("PORT".into(), WEB_PORT.to_string());

@@ -51,7 +51,11 @@ pub async fn roll_out(
 /// After the release is marked succeeded: publish its routes, then stop other releases' dynos.
 pub async fn retire_others(state: &AppState, env: &Environment, release: &Release) {
     reconcile::publish_routes(state).await;
-    let containers = match state.runtime().list_containers(&state.instance_filter()).await {
+    let containers = match state
+        .runtime()
+        .list_containers(&state.instance_filter())
+        .await
+    {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(env = %env.name, error = %e, "could not list old dynos; the reconciler will retry");
