@@ -1,0 +1,251 @@
+//! Engine tests: a buildpack build of a Procfile-only app and a Dockerfile build, each run as a
+//! web dyno with PORT=5000 on a test network and fetched over the container IP.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use doppel_builder::{build, BuildLimits, BuildOutput, BuildRequest, StackImages};
+use doppel_docker::{ContainerRuntime, DockerRuntime, DynoSpec};
+use doppel_types::{dyno_command, ImageKind, WEB_PORT};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+const NET: &str = "doppel-test-builder";
+
+fn git(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .expect("git")
+        .success();
+    assert!(ok, "git {args:?}");
+}
+
+/// A git tree with `files`, committed and archived as `git archive` does for a push.
+fn source_tar(dir: &Path, files: &[(&str, &str)]) -> (PathBuf, String) {
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(&repo).expect("mkdir");
+    git(&repo, &["init", "-q"]);
+    for (name, text) in files {
+        std::fs::write(repo.join(name), text).expect("write");
+    }
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "app"]);
+    let sha = String::from_utf8(
+        Command::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(&repo)
+            .output()
+            .expect("rev-parse")
+            .stdout,
+    )
+    .expect("utf8")
+    .trim()
+    .to_string();
+    let tar = dir.join("source.tar");
+    git(
+        &repo,
+        &[
+            "archive",
+            "--format=tar",
+            "-o",
+            tar.to_str().expect("path"),
+            "HEAD",
+        ],
+    );
+    (tar, sha)
+}
+
+fn request(dir: &Path, stack: StackImages, files: &[(&str, &str)]) -> BuildRequest {
+    let (source_tar, commit) = source_tar(dir, files);
+    let ca = PathBuf::from("/etc/ssl/certs/ca-certificates.crt");
+    BuildRequest {
+        build_id: format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]),
+        env_name: "doppeltest-staging".into(),
+        app_name: "doppeltest".into(),
+        commit,
+        source_tar,
+        config: BTreeMap::from([("SECRET_KEY".to_string(), "do-not-log-me".to_string())]),
+        stack,
+        cache_dir: dir.join("cache"),
+        ca_bundle: ca.exists().then_some(ca),
+        limits: BuildLimits::default(),
+        image_repo: "doppel-test/app-doppeltest-staging".into(),
+    }
+}
+
+async fn run_build(rt: &DockerRuntime, req: BuildRequest) -> BuildOutput {
+    let (tx, mut rx) = mpsc::channel(256);
+    let printer = tokio::spawn(async move {
+        let mut lines = Vec::new();
+        while let Some(line) = rx.recv().await {
+            println!("build: {line}");
+            lines.push(line);
+        }
+        lines
+    });
+    let out = build(rt, req, tx).await;
+    let lines = printer.await.expect("printer");
+    assert!(
+        !lines.iter().any(|l| l.contains("do-not-log-me")),
+        "config value logged"
+    );
+    out.expect("build succeeds")
+}
+
+/// GET / on ip:5000, retrying while the dyno boots; returns the response head line.
+async fn fetch(ip: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(mut s) = tokio::net::TcpStream::connect((ip, WEB_PORT)).await {
+            let _ = s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n").await;
+            let mut buf = Vec::new();
+            if s.read_to_end(&mut buf).await.is_ok() && !buf.is_empty() {
+                return String::from_utf8_lossy(&buf)
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "dyno at {ip}:{WEB_PORT} never answered"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+async fn run_web(rt: &DockerRuntime, out: &BuildOutput) -> String {
+    rt.ensure_network(NET).await.expect("network");
+    let cmd = dyno_command(out.kind, &out.process_types, "web").expect("web command");
+    let spec = DynoSpec {
+        name: format!("doppel-test-web-{}", uuid::Uuid::new_v4().simple()),
+        image: out.image_tag.clone(),
+        cmd,
+        env: BTreeMap::from([("PORT".to_string(), WEB_PORT.to_string())]),
+        labels: BTreeMap::from([("doppel.test".to_string(), "doppel-builder".to_string())]),
+        network: Some(NET.to_string()),
+        memory: Some(256 << 20),
+    };
+    let id = rt.run_dyno(spec).await.expect("run dyno");
+    let ip = rt
+        .inspect_container(&id, Some(NET))
+        .await
+        .expect("inspect")
+        .and_then(|s| s.ip)
+        .expect("dyno ip");
+    let head = fetch(&ip).await;
+    rt.stop_and_remove(&id, Duration::from_secs(2))
+        .await
+        .expect("stop dyno");
+    head
+}
+
+async fn cleanup_old(rt: &DockerRuntime) {
+    for c in rt
+        .list_containers("doppel.test=doppel-builder")
+        .await
+        .expect("list")
+    {
+        if !c.running {
+            let _ = rt.remove(&c.id, true).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn procfile_app_builds_and_serves() {
+    let rt = common::runtime().await;
+    let stack = common::stack(&rt).await;
+    cleanup_old(&rt).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let req = request(
+        dir.path(),
+        stack,
+        &[
+            ("Procfile", "web: python3 -m http.server $PORT\n"),
+            ("index.html", "hello\n"),
+        ],
+    );
+    let out = run_build(&rt, req).await;
+    assert_eq!(out.kind, ImageKind::Buildpack);
+    assert_eq!(out.stack, "heroku-24");
+    assert_eq!(
+        out.process_types.get("web").map(String::as_str),
+        Some("python3 -m http.server $PORT")
+    );
+    assert!(out.size_bytes > 0);
+    let info = rt
+        .image_info(&out.image_tag)
+        .await
+        .expect("inspect")
+        .expect("image");
+    assert_eq!(
+        info.labels.get("doppel.kind").map(String::as_str),
+        Some("buildpack")
+    );
+    assert!(rt
+        .list_containers("doppel.role=build")
+        .await
+        .expect("list")
+        .iter()
+        .all(|c| c.labels.get("doppel.build") != info.labels.get("doppel.build")));
+    let head = run_web(&rt, &out).await;
+    assert!(head.contains("200"), "{head}");
+    rt.remove_image(&out.image_tag).await.expect("remove image");
+}
+
+#[tokio::test]
+async fn dockerfile_app_builds_and_serves() {
+    let rt = common::runtime().await;
+    let stack = common::stack(&rt).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let dockerfile = format!(
+        "FROM {}\nCOPY index.html /app/\nCMD [\"python3\", \"-m\", \"http.server\", \"5000\"]\n",
+        stack.run_image
+    );
+    let req = request(
+        dir.path(),
+        stack,
+        &[("Dockerfile", &dockerfile), ("index.html", "hi\n")],
+    );
+    let out = run_build(&rt, req).await;
+    assert_eq!(out.kind, ImageKind::Dockerfile);
+    assert!(out.process_types.is_empty());
+    let head = run_web(&rt, &out).await;
+    assert!(head.contains("200"), "{head}");
+    rt.remove_image(&out.image_tag).await.expect("remove image");
+}
+
+#[tokio::test]
+async fn dockerfile_from_a_missing_image_explains_why() {
+    let rt = common::runtime().await;
+    let stack = common::stack(&rt).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let req = request(
+        dir.path(),
+        stack,
+        &[("Dockerfile", "FROM doppel-test/does-not-exist:1\n")],
+    );
+    let (tx, _rx) = mpsc::channel(256);
+    let err = build(&*rt, req, tx).await.expect_err("missing base");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("FROM must name a local image such as doppel/heroku-24"),
+        "{msg}"
+    );
+}
