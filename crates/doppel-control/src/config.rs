@@ -27,6 +27,8 @@ pub struct ServerConfig {
     pub boot_timeout: Duration,
     /// Address the listeners bind to.
     pub bind_addr: std::net::IpAddr,
+    /// The stack's run and build images (made from Debian's archive when missing).
+    pub stack: doppel_builder::StackConfig,
 }
 
 impl ServerConfig {
@@ -44,6 +46,7 @@ impl ServerConfig {
             max_push_bytes: 1024 * 1024 * 1024,
             boot_timeout: Duration::from_secs(60),
             bind_addr: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            stack: doppel_builder::StackConfig::default(),
         }
     }
 

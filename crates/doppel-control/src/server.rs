@@ -35,7 +35,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
             .await
             .context("connecting to the Docker engine (is dockerd running? see README)")?,
     );
-    let stack = ensure_stack(runtime.as_ref()).await?;
+    let stack = ensure_stack(runtime.as_ref(), &config.stack).await?;
     runtime
         .ensure_network(DYNO_NETWORK)
         .await
@@ -117,6 +117,7 @@ async fn ensure_admin(store: &Store, config: &ServerConfig) -> anyhow::Result<Op
 
 async fn ensure_stack(
     runtime: &dyn ContainerRuntime,
+    stack: &StackConfig,
 ) -> anyhow::Result<doppel_builder::StackImages> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(64);
     let printer = tokio::spawn(async move {
@@ -124,7 +125,7 @@ async fn ensure_stack(
             eprintln!("stack: {line}");
         }
     });
-    let result = doppel_builder::ensure_stack(runtime, &StackConfig::default(), false, tx).await;
+    let result = doppel_builder::ensure_stack(runtime, stack, false, tx).await;
     let _ = printer.await;
     result.context("making the stack images (see `doppel stack build`)")
 }

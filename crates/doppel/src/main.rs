@@ -38,7 +38,45 @@ enum StackCommand {
         /// Rebuild even when the images exist.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        stack: StackArgs,
     },
+}
+
+#[derive(Args)]
+struct StackArgs {
+    /// Run image dynos start from (made from Debian's archive when missing).
+    #[arg(
+        long,
+        env = "DOPPEL_STACK_RUN_IMAGE",
+        default_value = "doppel/heroku-24:latest"
+    )]
+    stack_run_image: String,
+    /// Build image buildpacks run in.
+    #[arg(
+        long,
+        env = "DOPPEL_STACK_BUILD_IMAGE",
+        default_value = "doppel/heroku-24-build:latest"
+    )]
+    stack_build_image: String,
+    /// Debian mirror the stack images are made from.
+    #[arg(
+        long,
+        env = "DOPPEL_DEBIAN_MIRROR",
+        default_value = "http://deb.debian.org/debian"
+    )]
+    debian_mirror: String,
+}
+
+impl StackArgs {
+    fn config(self) -> doppel_builder::StackConfig {
+        doppel_builder::StackConfig {
+            run_image: self.stack_run_image,
+            build_image: self.stack_build_image,
+            mirror: self.debian_mirror,
+            ..doppel_builder::StackConfig::default()
+        }
+    }
 }
 
 #[derive(Args)]
@@ -68,6 +106,8 @@ struct ServerArgs {
     /// Address to listen on.
     #[arg(long, env = "DOPPEL_BIND", default_value = "0.0.0.0")]
     bind: std::net::IpAddr,
+    #[command(flatten)]
+    stack: StackArgs,
 }
 
 fn main() -> ExitCode {
@@ -100,7 +140,9 @@ fn main() -> ExitCode {
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Server(args) => doppel_control::run(server_config(args)).await,
-        Command::Stack(StackCommand::Build { force }) => stack_build(force).await,
+        Command::Stack(StackCommand::Build { force, stack }) => {
+            stack_build(force, stack.config()).await
+        }
         Command::Client(cmd) => doppel_cli::run(cmd).await.map_err(anyhow::Error::from),
         Command::GitHook { .. } => Ok(()),
     }
@@ -117,10 +159,11 @@ fn server_config(args: ServerArgs) -> doppel_control::ServerConfig {
     cfg.build_timeout = Duration::from_secs(args.build_timeout);
     cfg.max_slug_bytes = args.max_slug_mb.saturating_mul(1024 * 1024);
     cfg.bind_addr = args.bind;
+    cfg.stack = args.stack.config();
     cfg
 }
 
-async fn stack_build(force: bool) -> anyhow::Result<()> {
+async fn stack_build(force: bool, cfg: doppel_builder::StackConfig) -> anyhow::Result<()> {
     use doppel_docker::DockerRuntime;
     let runtime = DockerRuntime::connect().await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(64);
@@ -129,7 +172,6 @@ async fn stack_build(force: bool) -> anyhow::Result<()> {
             println!("{line}");
         }
     });
-    let cfg = doppel_builder::StackConfig::default();
     let images = doppel_builder::ensure_stack(&runtime, &cfg, force, tx).await;
     let _ = printer.await;
     let images = images?;
