@@ -345,12 +345,8 @@ fn hook_without_socket_rejects() {
         .spawn()
         .unwrap();
     let line = format!("{ZERO_OID} {} refs/heads/main\n", "1".repeat(40));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(line.as_bytes())
-        .unwrap();
+    // The hook may exit before reading its stdin (git ignores that SIGPIPE too).
+    let _ = child.stdin.take().unwrap().write_all(line.as_bytes());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -359,4 +355,47 @@ fn hook_without_socket_rejects() {
         "{err}"
     );
     let _ = TOKEN;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_build_gets_keepalives() {
+    let srv = Server::start().await;
+    let (_c, head) = seeded(&srv).await;
+    *srv.handler.delay_ms.lock().unwrap() = 6_500;
+    let mut req = pkt(format!(
+        "{ZERO_OID} {head} refs/heads/other\0report-status side-band-64k quiet\n"
+    )
+    .as_bytes());
+    req.extend_from_slice(b"0000");
+    req.extend_from_slice(&empty_pack());
+    let auth = basic_auth();
+    let r = raw_request(
+        srv.port,
+        "POST",
+        "/app.git/git-receive-pack",
+        &[("Authorization", &auth)],
+        &req,
+    )
+    .await;
+    assert!(
+        r.body.windows(5).any(|w| w == b"0005\x01"),
+        "{:?}",
+        r.body_text()
+    );
+    assert!(
+        r.body_text().contains("ok refs/heads/other"),
+        "{:?}",
+        r.body_text()
+    );
+}
+
+/// A valid pack with no objects.
+fn empty_pack() -> Vec<u8> {
+    let out = std::process::Command::new("git")
+        .args(["pack-objects", "--stdout", "-q"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.stdout.starts_with(b"PACK"));
+    out.stdout
 }

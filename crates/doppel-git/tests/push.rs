@@ -149,6 +149,7 @@ async fn build_output_and_rejection() {
     let out = c.git(&["push", &srv.url("app"), "main"]).await;
     let t = text(&out);
     assert!(!out.status.success(), "{t}");
+    println!("{t}");
     assert!(t.contains("remote: -----> Python app detected"), "{t}");
     assert!(
         t.contains("remote:  !     Push rejected, failed to compile Python app."),
@@ -214,6 +215,7 @@ async fn push_over_limit_is_rejected_with_reason() {
     let out = c.git(&["push", &srv.url("app"), "main"]).await;
     let t = text(&out);
     assert!(!out.status.success(), "{t}");
+    println!("{t}");
     assert!(t.contains("exceeds the limit of 262144 bytes"), "{t}");
     assert_eq!(srv.server_ref("app", "refs/heads/main").await, None);
     assert!(srv.handler.pushes().is_empty());

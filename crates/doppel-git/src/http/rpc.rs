@@ -236,8 +236,8 @@ impl Job {
                     "request rejected: too large"
                 );
                 if sideband_ok && service == Service::ReceivePack {
-                    let mut data = sideband(2, format!("{msg}\n").as_bytes());
-                    data.extend(sideband(3, msg.as_bytes()));
+                    // Band 3: the client prints it as a `remote:` line and aborts.
+                    let data = sideband(3, msg.as_bytes());
                     let _ = tx.send(Event::Data(Bytes::from(data))).await;
                 } else if !sent_any {
                     let _ = tx
