@@ -249,3 +249,69 @@ async fn dockerfile_from_a_missing_image_explains_why() {
         "{msg}"
     );
 }
+
+#[tokio::test]
+async fn undetectable_and_failing_apps_leave_nothing_behind() {
+    let rt = common::runtime().await;
+    let stack = common::stack(&rt).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let req = request(
+        dir.path(),
+        stack.clone(),
+        &[("README.md", "nothing to run\n")],
+    );
+    let build_id = req.build_id.clone();
+    let (tx, _rx) = mpsc::channel(256);
+    let err = build(&*rt, req, tx).await.expect_err("no buildpack");
+    assert!(
+        matches!(err, doppel_builder::BuildError::NoBuildpack),
+        "{err}"
+    );
+    let left = rt
+        .list_containers(&format!("doppel.build={build_id}"))
+        .await
+        .expect("list");
+    assert!(left.is_empty(), "{left:?}");
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let req = request(
+        dir.path(),
+        stack,
+        &[
+            (".buildpacks", "no-such-buildpack\n"),
+            ("Procfile", "web: true\n"),
+        ],
+    );
+    let (tx, _rx) = mpsc::channel(256);
+    let err = build(&*rt, req, tx).await.expect_err("unknown buildpack");
+    assert!(
+        matches!(err, doppel_builder::BuildError::CompileFailed { .. }),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn python_app_installs_from_pypi_through_the_ca_bundle() {
+    if !Path::new("/etc/ssl/certs/ca-certificates.crt").exists() {
+        println!("skipped: no host CA bundle to reach PyPI with");
+        return;
+    }
+    let rt = common::runtime().await;
+    let stack = common::stack(&rt).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = "import six, http.server, os\nhttp.server.test(HandlerClass=http.server.SimpleHTTPRequestHandler, port=int(os.environ['PORT']), bind='0.0.0.0')\n";
+    let req = request(
+        dir.path(),
+        stack,
+        &[
+            ("requirements.txt", "six\n"),
+            ("app.py", app),
+            ("Procfile", "web: python app.py\n"),
+        ],
+    );
+    let out = run_build(&rt, req).await;
+    assert_eq!(out.buildpack.as_deref(), Some("Python"));
+    let head = run_web(&rt, &out).await;
+    assert!(head.contains("200"), "{head}");
+    rt.remove_image(&out.image_tag).await.expect("remove image");
+}
