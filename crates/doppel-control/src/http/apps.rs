@@ -32,6 +32,14 @@ pub async fn create(
     let name = AppName::parse(&requested).map_err(|e| ApiError::invalid(e.to_string()))?;
     let app = state.store().create_app(&name, &user.id).await?;
     tracing::info!(app = %app.name, "created app with staging and production environments");
+    if let Some(git) = state.git() {
+        for env in &app.environments {
+            if let Err(e) = git.ensure_repo(&format!("{}.git", env.name)).await {
+                tracing::warn!(env = %env.name, error = %e, "could not create the git repository; it is created on first push");
+            }
+        }
+    }
+    crate::reconcile::publish_routes(&state).await;
     let production = environment_of(&app, Stage::Production)?;
     let body = json::environment(production, &app, Some(&user), None, state.urls());
     Ok((StatusCode::CREATED, Json(body)))

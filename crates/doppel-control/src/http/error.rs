@@ -54,9 +54,14 @@ impl ApiError {
 impl From<doppel_store::StoreError> for ApiError {
     fn from(err: doppel_store::StoreError) -> ApiError {
         match err {
-            doppel_store::StoreError::NameTaken(msg) => ApiError::invalid(msg),
-            doppel_store::StoreError::NotFound(msg) => {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", msg)
+            doppel_store::StoreError::NameTaken(_) | doppel_store::StoreError::Invalid(_) => {
+                ApiError::invalid(err.to_string())
+            }
+            doppel_store::StoreError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", err.to_string())
+            }
+            doppel_store::StoreError::Conflict(_) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", err.to_string())
             }
             other => ApiError::internal("database access", other),
         }
