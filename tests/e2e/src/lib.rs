@@ -47,15 +47,24 @@ pub struct Server {
 impl Server {
     /// Starts a server on a fresh, empty data directory.
     pub fn start() -> Result<Server> {
+        Server::start_with(&[])
+    }
+
+    /// Starts a server on a fresh data directory with extra `doppel server` flags.
+    pub fn start_with(extra: &[&str]) -> Result<Server> {
         let tmp = tempfile::Builder::new().prefix("doppel-e2e-").tempdir()?;
         let dir = tmp.path().to_path_buf();
-        let mut server = Server::start_in(&dir)?;
+        let mut server = Server::launch(&dir, extra)?;
         server._data_tmp = Some(tmp);
         Ok(server)
     }
 
     /// Starts a server on `data_dir` (which may hold an earlier server's state).
     pub fn start_in(data_dir: &Path) -> Result<Server> {
+        Server::launch(data_dir, &[])
+    }
+
+    fn launch(data_dir: &Path, extra: &[&str]) -> Result<Server> {
         let https_port = free_port()?;
         let http_port = free_port()?;
         let log = std::fs::OpenOptions::new()
@@ -70,6 +79,7 @@ impl Server {
             .args(["--https-port", &https_port.to_string()])
             .args(["--http-port", &http_port.to_string()])
             .args(["--build-ca-bundle", HOST_CA_BUNDLE])
+            .args(extra)
             .env("DOPPEL_LOG", "info")
             .stdout(log.try_clone()?)
             .stderr(log)

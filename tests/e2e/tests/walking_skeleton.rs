@@ -124,10 +124,64 @@ fn dockerfile_app_builds_from_local_images_and_serves() -> Result<()> {
     let server = Server::start()?;
     create_app(&server, "dockapp")?;
     let repo = AppRepo::from_fixture("dockerfile")?;
+    // Over 1 MiB, so git sends a probe POST and then a chunked body through the TLS router.
+    write_random_file(&repo.path().join("blob.bin"), 3 * 1024 * 1024)?;
+    repo.commit_all("add a 3 MiB file")?;
     let (ok, transcript) = repo.push(&server, "dockapp-staging", "main")?;
     assert!(ok, "push failed:\n{transcript}\n{}", server.log());
     assert!(transcript.contains("Released v1"), "{transcript}");
     assert_serves(&server, "dockapp-staging", "hello from dockerfile")?;
+    Ok(())
+}
+
+/// Writes `len` bytes that do not compress, so the pack really is that large.
+fn write_random_file(path: &std::path::Path, len: usize) -> Result<()> {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut bytes = Vec::with_capacity(len);
+    while bytes.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        bytes.extend_from_slice(&state.to_le_bytes());
+    }
+    bytes.truncate(len);
+    std::fs::write(path, bytes)?;
+    Ok(())
+}
+
+#[test]
+fn builds_over_their_limits_are_rejected_with_the_reason() -> Result<()> {
+    // A 1 MiB slug limit: the Python app's virtualenv is far bigger.
+    let small = Server::start_with(&["--max-slug-mb", "1"])?;
+    create_app(&small, "bigapp")?;
+    let repo = AppRepo::from_fixture("python")?;
+    let (ok, text) = repo.push(&small, "bigapp-staging", "main")?;
+    assert!(!ok, "{text}");
+    assert!(text.contains("[remote rejected] main -> main"), "{text}");
+    assert!(
+        text.to_lowercase().contains("too large") || text.contains("limit"),
+        "{text}"
+    );
+
+    // A 2-second build time limit.
+    let quick = Server::start_with(&["--build-timeout", "2"])?;
+    create_app(&quick, "slowapp")?;
+    let (ok, text) = repo.push(&quick, "slowapp-staging", "main")?;
+    assert!(!ok, "{text}");
+    assert!(text.contains("[remote rejected] main -> main"), "{text}");
+    assert!(
+        text.contains("time") || text.contains("timed out"),
+        "{text}"
+    );
+    for server in [&small, &quick] {
+        let env = if std::ptr::eq(server, &small) {
+            "bigapp-staging"
+        } else {
+            "slowapp-staging"
+        };
+        let (_, releases) = server.api("GET", &format!("/apps/{env}/releases"), None)?;
+        assert_eq!(releases.as_array().map(Vec::len), Some(0), "{releases}");
+    }
     Ok(())
 }
 
