@@ -1,13 +1,15 @@
 //! Server side of the per-push hook socket: receives the hook's request, runs
 //! [`crate::PushHandler::pre_receive`] and streams its output and verdict back.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::{UnixListener, UnixStream};
 
-use crate::push::{Push, RefUpdate};
+use crate::command::{git, run};
+use crate::push::{Push, RefUpdate, ZERO_OID};
 use crate::wire::{self, HookRequest};
 use crate::{GitError, ProgressSink, PushHandler};
 
@@ -87,6 +89,18 @@ async fn answer(
             )
         })
         .collect();
+    // Pushes are serialized, but the client computed `old` before taking its turn: refuse
+    // stale updates here, before a build runs for a push git would then refuse anyway.
+    if let Some(stale) = stale_update(git_dir, &updates).await? {
+        let msg = format!(
+            "push rejected: {stale} was changed by a concurrent push; fetch and push again\n"
+        );
+        conn.write_all(&wire::encode(wire::KIND_OUTPUT, msg.as_bytes()))
+            .await
+            .map_err(io)?;
+        conn.write_all(&wire::encode_exit(1)).await.map_err(io)?;
+        return Ok(());
+    }
     let push = Push::new(repo, git_dir, updates).with_object_env(env);
     tracing::info!(
         repo,
@@ -132,4 +146,20 @@ async fn answer(
     conn.write_all(&wire::encode_exit(code)).await.map_err(io)?;
     conn.shutdown().await.map_err(io)?;
     Ok(())
+}
+
+/// The first update whose `old` is not the ref's current value.
+async fn stale_update(git_dir: &Path, updates: &[RefUpdate]) -> Result<Option<String>, GitError> {
+    let mut cmd = git(git_dir);
+    cmd.args(["for-each-ref", "--format=%(objectname) %(refname)"]);
+    let out = run(cmd, "for-each-ref").await?;
+    let text = String::from_utf8_lossy(&out);
+    let current: HashMap<&str, &str> = text
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(oid, name)| (name, oid)))
+        .collect();
+    Ok(updates
+        .iter()
+        .find(|u| current.get(u.refname.as_str()).copied().unwrap_or(ZERO_OID) != u.old)
+        .map(|u| u.refname.clone()))
 }

@@ -247,5 +247,10 @@ async fn concurrent_pushes_are_serialized() {
     let head = srv.server_ref("app", "refs/heads/main").await.unwrap();
     assert!(head == ha || head == hb);
     assert_eq!(head, if ok[0] { ha } else { hb });
+    // The loser was refused before its build ran: the handler saw the base push and the winner.
+    let loser = text(if ok[0] { &ob } else { &oa });
+    if loser.contains("concurrent push") {
+        assert_eq!(srv.handler.pushes().len(), 2, "{loser}");
+    }
     srv.fsck("app").await;
 }
