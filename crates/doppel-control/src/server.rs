@@ -40,13 +40,10 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         .ensure_network(DYNO_NETWORK)
         .await
         .context("creating the dyno network")?;
-    let interrupted = store.fail_interrupted_builds().await?;
-    if interrupted > 0 {
-        tracing::warn!(
-            count = interrupted,
-            "marked builds interrupted by the last shutdown as failed"
-        );
-    }
+    // Builds and rollouts do not survive a restart: what was cut off is marked failed, and
+    // the reconciler removes any dyno it had started.
+    store.fail_interrupted_builds().await?;
+    store.fail_interrupted_releases().await?;
 
     let https = bind(&config, config.https_port).await?;
     let http = bind(&config, config.http_port).await?;

@@ -204,6 +204,26 @@ impl Store {
         Ok(())
     }
 
+    /// Marks every pending release failed (call at startup: a rollout cut off by a crash
+    /// never finished its health check, so it must not become current). Returns how many.
+    pub async fn fail_interrupted_releases(&self) -> Result<u64> {
+        let done =
+            sqlx::query("UPDATE releases SET status = $1, updated_at = $2 WHERE status = $3")
+                .bind(ReleaseStatus::Failed.as_str())
+                .bind(now())
+                .bind(ReleaseStatus::Pending.as_str())
+                .execute(&self.pool)
+                .await
+                .ctx("failing interrupted releases")?;
+        if done.rows_affected() > 0 {
+            tracing::warn!(
+                count = done.rows_affected(),
+                "marked releases interrupted by a restart as failed"
+            );
+        }
+        Ok(done.rows_affected())
+    }
+
     /// A release by id.
     pub async fn release(&self, release_id: &str) -> Result<Option<Release>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -165,6 +165,7 @@ conformance!(
     concurrent_releases_get_distinct_versions,
     release_config_is_a_snapshot,
     current_release_ignores_failed,
+    interrupted_releases_fail,
     builds_finish_and_interrupted_builds_fail,
     formation_ensure_keeps_existing,
     delete_app_cascades,
@@ -653,6 +654,35 @@ async fn release_config_is_a_snapshot(db: Arc<Db>) {
             .unwrap();
     assert_eq!(values.len(), 2);
     assert!(values.iter().all(|v| v.starts_with("01") && v.len() > 50));
+}
+
+async fn interrupted_releases_fail(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, _) = app_with_envs(&store, "intr").await;
+    let v1 = store
+        .create_release(&new_release(&staging, ReleaseStatus::Succeeded))
+        .await
+        .unwrap();
+    let v2 = store
+        .create_release(&new_release(&staging, ReleaseStatus::Pending))
+        .await
+        .unwrap();
+    let reopened = db.store().await;
+    assert_eq!(reopened.fail_interrupted_releases().await.unwrap(), 1);
+    assert_eq!(
+        reopened.release(&v2.id).await.unwrap().unwrap().status,
+        ReleaseStatus::Failed
+    );
+    assert_eq!(
+        reopened
+            .current_release(&staging)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        v1.id
+    );
+    assert_eq!(reopened.fail_interrupted_releases().await.unwrap(), 0);
 }
 
 async fn current_release_ignores_failed(db: Arc<Db>) {
