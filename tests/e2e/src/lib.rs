@@ -223,6 +223,14 @@ impl Server {
         }
     }
 
+    /// Removes every container and release image this server's installation made.
+    pub fn remove_all(&self) {
+        self.remove_containers();
+        if let Ok(id) = std::fs::read_to_string(self.data_dir.join("instance-id")) {
+            self.remove_images(id.trim());
+        }
+    }
+
     /// Removes every container this server's installation made.
     pub fn remove_containers(&self) {
         let Ok(id) = std::fs::read_to_string(self.data_dir.join("instance-id")) else {
@@ -248,11 +256,34 @@ impl Server {
     }
 }
 
+impl Server {
+    fn remove_images(&self, instance: &str) {
+        let out = Command::new("docker")
+            .args(["images", "-q", "--filter"])
+            .arg(format!("reference=doppel/app-{instance}-*"))
+            .output();
+        if let Ok(out) = out {
+            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .map(String::from)
+                .collect();
+            if !ids.is_empty() {
+                let _ = Command::new("docker")
+                    .args(["rmi", "-f"])
+                    .args(&ids)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
         if self._data_tmp.is_some() {
-            self.remove_containers();
+            self.remove_all();
         }
     }
 }

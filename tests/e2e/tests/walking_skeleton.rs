@@ -294,6 +294,6 @@ fn restart_keeps_releases_and_serves_again() -> Result<()> {
     );
     let (_, releases) = restarted.api("GET", "/apps/staticapp-staging/releases", None)?;
     assert_eq!(releases.as_array().map(Vec::len), Some(1));
-    restarted.remove_containers();
+    restarted.remove_all();
     Ok(())
 }

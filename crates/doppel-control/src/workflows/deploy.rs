@@ -189,7 +189,7 @@ async fn run_build(
             timeout: state.config().build_timeout,
             max_slug_bytes: state.config().max_slug_bytes,
         },
-        image_repo: format!("doppel/app-{}", env.name),
+        image_repo: format!("doppel/app-{}-{}", state.instance_id(), env.name),
     };
     let (tx, mut rx) = mpsc::channel::<String>(256);
     let relay_out = out.clone();
