@@ -124,6 +124,35 @@ async fn converge_env(
     Ok(keep)
 }
 
+/// At startup: removes build containers that a crash left behind. Only containers whose
+/// `doppel.build` label names a build in this installation's store are touched (every such
+/// build has just been marked finished or failed, so none of them is still wanted).
+pub async fn sweep_build_leftovers(state: &AppState) {
+    let containers = match state
+        .runtime()
+        .list_containers(doppel_builder::build::LABEL_BUILD)
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not list build containers");
+            return;
+        }
+    };
+    for c in containers {
+        let Some(build_id) = c.labels.get(doppel_builder::build::LABEL_BUILD) else {
+            continue;
+        };
+        if !matches!(state.store().build(build_id).await, Ok(Some(_))) {
+            continue;
+        }
+        tracing::info!(container = %c.name, "removing a build container left by a restart");
+        if let Err(e) = state.runtime().remove(&c.id, true).await {
+            tracing::warn!(container = %c.name, error = %e, "could not remove build container");
+        }
+    }
+}
+
 /// Builds the route table from the store and the running web dynos, and swaps it in whole.
 pub async fn publish_routes(state: &AppState) {
     match route_table(state).await {

@@ -72,6 +72,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         git.ensure_repo(&format!("{}.git", env.name)).await?;
     }
 
+    crate::reconcile::sweep_build_leftovers(&state).await;
     crate::reconcile::run_once(&state).await;
     tokio::spawn(crate::reconcile::run_forever(state.clone()));
 
