@@ -205,6 +205,14 @@ impl Server {
             .output()?)
     }
 
+    /// Kills the server at once (SIGKILL), as a crash or power loss would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// Stops the server (SIGTERM, then SIGKILL after 20 s).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {

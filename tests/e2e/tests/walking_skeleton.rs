@@ -297,3 +297,99 @@ fn restart_keeps_releases_and_serves_again() -> Result<()> {
     restarted.remove_all();
     Ok(())
 }
+
+#[test]
+fn a_crash_mid_build_loses_nothing() -> Result<()> {
+    let data = tempfile::Builder::new()
+        .prefix("doppel-e2e-crash-")
+        .tempdir()?;
+    let mut server = Server::start_in(data.path())?;
+    create_app(&server, "crashapp")?;
+    let repo = AppRepo::from_fixture("static")?;
+    let (ok, transcript) = repo.push(&server, "crashapp-staging", "main")?;
+    assert!(ok, "push failed:\n{transcript}\n{}", server.log());
+
+    // A slow Dockerfile build, cut off by killing the server mid-build.
+    std::fs::write(
+        repo.path().join("Dockerfile"),
+        "FROM doppel/heroku-24\nRUN sleep 120\nCMD [\"sh\", \"-c\", \"python3 -m http.server $PORT\"]\n",
+    )?;
+    repo.commit_all("slow build")?;
+    let push = {
+        let url = server.git_url("crashapp-staging");
+        let ca = server.ca();
+        let dir = repo.path().to_path_buf();
+        std::thread::spawn(move || {
+            std::process::Command::new("git")
+                .args(["push", &url, "main"])
+                .current_dir(dir)
+                .env("GIT_SSL_CAINFO", ca)
+                .env("GIT_TERMINAL_PROMPT", "0")
+                .output()
+        })
+    };
+    let mut building = false;
+    for _ in 0..120 {
+        let (_, builds) = server.api("GET", "/apps/crashapp-staging/builds", None)?;
+        if builds
+            .as_array()
+            .is_some_and(|b| b.iter().any(|b| b["status"] == "pending"))
+        {
+            building = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    assert!(building, "the slow build never started:\n{}", server.log());
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    server.kill();
+    let pushed = push
+        .join()
+        .map_err(|_| anyhow::anyhow!("push thread panicked"))??;
+    assert!(
+        !pushed.status.success(),
+        "a push cut off by a crash must not succeed"
+    );
+
+    // After the restart: the build is failed, v1 is still the only release and serves.
+    let restarted = Server::start_in(data.path())?;
+    let (_, builds) = restarted.api("GET", "/apps/crashapp-staging/builds", None)?;
+    let builds = builds.as_array().cloned().unwrap_or_default();
+    assert_eq!(builds.len(), 2, "{builds:?}");
+    assert!(
+        builds.iter().all(|b| b["status"] != "pending"),
+        "{builds:?}"
+    );
+    let (_, releases) = restarted.api("GET", "/apps/crashapp-staging/releases", None)?;
+    assert_eq!(releases.as_array().map(Vec::len), Some(1), "{releases}");
+    let mut served = false;
+    for _ in 0..60 {
+        let (status, body) = restarted.get(
+            &restarted.env_url("crashapp-staging"),
+            Some(&restarted.token),
+        )?;
+        if status == 200 && body.contains("hello from static") {
+            served = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    assert!(
+        served,
+        "v1 did not serve after the crash:\n{}",
+        restarted.log()
+    );
+
+    // The repository is intact: the next push (without the slow step) deploys v2.
+    std::fs::remove_file(repo.path().join("Dockerfile"))?;
+    repo.commit_all("fast again")?;
+    let (ok, transcript) = repo.push(&restarted, "crashapp-staging", "main")?;
+    assert!(
+        ok,
+        "push after crash failed:\n{transcript}\n{}",
+        restarted.log()
+    );
+    assert!(transcript.contains("Released v2"), "{transcript}");
+    restarted.remove_all();
+    Ok(())
+}
