@@ -124,15 +124,13 @@ async fn converge_env(
     Ok(keep)
 }
 
-/// At startup: removes build containers that a crash left behind. Only containers whose
-/// `doppel.build` label names a build in this installation's store are touched (every such
-/// build has just been marked finished or failed, so none of them is still wanted).
+/// At startup: removes build containers (`doppel.role=build`) that a crash left behind.
+/// Only those whose `doppel.build` label names a build in this installation's store are
+/// touched (every such build has just been marked finished or failed). Dynos also carry a
+/// `doppel.build` label, inherited from their image, but never the build role.
 pub async fn sweep_build_leftovers(state: &AppState) {
-    let containers = match state
-        .runtime()
-        .list_containers(doppel_builder::build::LABEL_BUILD)
-        .await
-    {
+    let filter = format!("{}=build", doppel_builder::build::LABEL_ROLE);
+    let containers = match state.runtime().list_containers(&filter).await {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "could not list build containers");
