@@ -239,6 +239,21 @@ impl Server {
         }
     }
 
+    /// Ids of this installation's containers that are running, sorted.
+    pub fn running_containers(&self) -> Result<Vec<String>> {
+        let id = std::fs::read_to_string(self.data_dir.join("instance-id"))?;
+        let out = Command::new("docker")
+            .args(["ps", "-q", "--no-trunc", "--filter"])
+            .arg(format!("label=doppel.instance={}", id.trim()))
+            .output()?;
+        let mut ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
     /// Removes every container this server's installation made.
     pub fn remove_containers(&self) {
         let Ok(id) = std::fs::read_to_string(self.data_dir.join("instance-id")) else {

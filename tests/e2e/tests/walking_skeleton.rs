@@ -270,6 +270,18 @@ fn restart_keeps_releases_and_serves_again() -> Result<()> {
     let (ok, transcript) = repo.push(&server, "staticapp-staging", "main")?;
     assert!(ok, "push failed:\n{transcript}\n{}", server.log());
     assert_serves(&server, "staticapp-staging", "hello from static")?;
+    let dynos = server.running_containers()?;
+    assert_eq!(dynos.len(), 1, "one web dyno should run");
+    server.stop();
+
+    // A plain restart keeps the running dyno: nothing is restarted that did not need it.
+    let mut server = Server::start_in(data.path())?;
+    assert_serves(&server, "staticapp-staging", "hello from static")?;
+    assert_eq!(
+        server.running_containers()?,
+        dynos,
+        "restart replaced a healthy dyno"
+    );
     server.stop();
 
     // Kill the dyno too, as a machine reboot would: the reconciler must bring it back.
