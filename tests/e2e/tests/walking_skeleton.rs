@@ -116,6 +116,29 @@ fn node_app_builds_with_npm_and_serves() -> Result<()> {
     assert!(ok, "push failed:\n{transcript}\n{}", server.log());
     assert!(transcript.contains("Node.js app detected"), "{transcript}");
     assert_serves(&server, "nodeapp-staging", "hello from node")?;
+
+    // Destroying the app removes both environments, their dynos and their routes.
+    let refused = server.cli(&["apps:destroy", "nodeapp"])?;
+    assert!(
+        !refused.status.success(),
+        "destroy without --confirm must refuse"
+    );
+    let out = server.cli(&["apps:destroy", "nodeapp", "--confirm", "nodeapp"])?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for env in ["nodeapp-staging", "nodeapp"] {
+        let (status, _) = server.api("GET", &format!("/apps/{env}"), None)?;
+        assert_eq!(status, 404, "{env} should be gone");
+        let (status, _) = server.get(&server.env_url(env), Some(&server.token))?;
+        assert_eq!(status, 404, "{env} should no longer be routed");
+    }
+    assert!(
+        server.running_containers()?.is_empty(),
+        "dynos left running"
+    );
     Ok(())
 }
 
