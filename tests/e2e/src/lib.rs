@@ -241,64 +241,66 @@ impl Server {
 
     /// Ids of this installation's containers that are running, sorted.
     pub fn running_containers(&self) -> Result<Vec<String>> {
-        let id = std::fs::read_to_string(self.data_dir.join("instance-id"))?;
-        let out = Command::new("docker")
-            .args(["ps", "-q", "--no-trunc", "--filter"])
-            .arg(format!("label=doppel.instance={}", id.trim()))
-            .output()?;
-        let mut ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .map(String::from)
-            .collect();
+        let mut ids = docker_ids(&[
+            "ps",
+            "-q",
+            "--no-trunc",
+            "--filter",
+            &self.instance_label()?,
+        ])?;
         ids.sort();
         Ok(ids)
     }
 
     /// Removes every container this server's installation made.
     pub fn remove_containers(&self) {
-        let Ok(id) = std::fs::read_to_string(self.data_dir.join("instance-id")) else {
-            return;
-        };
-        let out = Command::new("docker")
-            .args(["ps", "-aq", "--filter"])
-            .arg(format!("label=doppel.instance={}", id.trim()))
-            .output();
-        if let Ok(out) = out {
-            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
-                .split_whitespace()
-                .map(String::from)
-                .collect();
-            if !ids.is_empty() {
-                let _ = Command::new("docker")
-                    .args(["rm", "-f"])
-                    .args(&ids)
-                    .stdout(Stdio::null())
-                    .status();
-            }
+        if let Ok(label) = self.instance_label() {
+            docker_remove(&["ps", "-aq", "--filter", &label], &["rm", "-f"]);
         }
+    }
+
+    fn remove_images(&self, instance: &str) {
+        let reference = format!("reference=doppel/app-{instance}-*");
+        docker_remove(&["images", "-q", "--filter", &reference], &["rmi", "-f"]);
+    }
+
+    fn instance_label(&self) -> Result<String> {
+        let id = std::fs::read_to_string(self.data_dir.join("instance-id"))?;
+        Ok(format!("label=doppel.instance={}", id.trim()))
+    }
+
+    /// Polls `env` (with the token) until it answers 200 with `needle`, for up to `secs`.
+    pub fn wait_serves(&self, env: &str, needle: &str, secs: u64) -> Result<bool> {
+        for _ in 0..secs {
+            let (status, body) = self.get(&self.env_url(env), Some(&self.token))?;
+            if status == 200 && body.contains(needle) {
+                return Ok(true);
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        Ok(false)
     }
 }
 
-impl Server {
-    fn remove_images(&self, instance: &str) {
-        let out = Command::new("docker")
-            .args(["images", "-q", "--filter"])
-            .arg(format!("reference=doppel/app-{instance}-*"))
-            .output();
-        if let Ok(out) = out {
-            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
-                .split_whitespace()
-                .map(String::from)
-                .collect();
-            if !ids.is_empty() {
-                let _ = Command::new("docker")
-                    .args(["rmi", "-f"])
-                    .args(&ids)
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status();
-            }
-        }
+/// The ids a `docker` listing command prints.
+fn docker_ids(args: &[&str]) -> Result<Vec<String>> {
+    let out = Command::new("docker").args(args).output()?;
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect())
+}
+
+/// Lists ids with `list`, then removes them with `remove` (best effort: cleanup only).
+fn docker_remove(list: &[&str], remove: &[&str]) {
+    let Ok(ids) = docker_ids(list) else { return };
+    if !ids.is_empty() {
+        let _ = Command::new("docker")
+            .args(remove)
+            .args(&ids)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
     }
 }
 

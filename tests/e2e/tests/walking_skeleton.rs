@@ -310,18 +310,7 @@ fn restart_keeps_releases_and_serves_again() -> Result<()> {
     // Kill the dyno too, as a machine reboot would: the reconciler must bring it back.
     server.remove_containers();
     let restarted = Server::start_in(data.path())?;
-    let mut served = false;
-    for _ in 0..60 {
-        let (status, body) = restarted.get(
-            &restarted.env_url("staticapp-staging"),
-            Some(&restarted.token),
-        )?;
-        if status == 200 && body.contains("hello from static") {
-            served = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_secs(1));
-    }
+    let served = restarted.wait_serves("staticapp-staging", "hello from static", 60)?;
     assert!(
         served,
         "staging did not come back after restart:\n{}",
@@ -397,18 +386,7 @@ fn a_crash_mid_build_loses_nothing() -> Result<()> {
     );
     let (_, releases) = restarted.api("GET", "/apps/crashapp-staging/releases", None)?;
     assert_eq!(releases.as_array().map(Vec::len), Some(1), "{releases}");
-    let mut served = false;
-    for _ in 0..60 {
-        let (status, body) = restarted.get(
-            &restarted.env_url("crashapp-staging"),
-            Some(&restarted.token),
-        )?;
-        if status == 200 && body.contains("hello from static") {
-            served = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_secs(1));
-    }
+    let served = restarted.wait_serves("crashapp-staging", "hello from static", 60)?;
     assert!(
         served,
         "v1 did not serve after the crash:\n{}",

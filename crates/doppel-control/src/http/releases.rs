@@ -6,19 +6,15 @@ use super::json;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
+use doppel_store::{Environment, Release};
 use serde_json::Value;
 
+/// `GET /apps/{app}/releases`.
 pub async fn list(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (env, _app) = find(&state, &name).await?;
-    let current = state
-        .store()
-        .current_release(&env.id)
-        .await?
-        .map(|r| r.version);
-    let releases = state.store().list_releases(&env.id).await?;
+    let (env, releases, current) = releases_of(&state, &name).await?;
     Ok(Json(Value::Array(
         releases
             .iter()
@@ -27,22 +23,31 @@ pub async fn list(
     )))
 }
 
-/// `GET /apps/{app}/releases/{id or version}`.
+/// `GET /apps/{app}/releases/{id or version}` (`v3` and `3` both name version 3).
 pub async fn show(
     State(state): State<AppState>,
     Path((name, release)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (env, _app) = find(&state, &name).await?;
-    let current = state
-        .store()
-        .current_release(&env.id)
-        .await?
-        .map(|r| r.version);
-    let releases = state.store().list_releases(&env.id).await?;
+    let (env, releases, current) = releases_of(&state, &name).await?;
     let wanted = release.trim_start_matches('v');
     releases
         .iter()
         .find(|r| r.id == release || r.version.to_string() == wanted)
         .map(|r| Json(json::release(r, &env, current)))
         .ok_or_else(|| ApiError::not_found("release", &release))
+}
+
+/// The environment, its releases, and the version of the current one.
+async fn releases_of(
+    state: &AppState,
+    name: &str,
+) -> Result<(Environment, Vec<Release>, Option<i64>), ApiError> {
+    let (env, _app) = find(state, name).await?;
+    let current = state
+        .store()
+        .current_release(&env.id)
+        .await?
+        .map(|r| r.version);
+    let releases = state.store().list_releases(&env.id).await?;
+    Ok((env, releases, current))
 }
