@@ -89,9 +89,7 @@ async fn release(
         }
     }
     let mut formation_types = output.process_types.clone();
-    formation_types
-        .entry("web".to_string())
-        .or_insert_with(String::new);
+    formation_types.entry("web".to_string()).or_default();
     state
         .store()
         .ensure_formation(&env.id, &formation_types)
