@@ -194,6 +194,17 @@ impl Server {
         status_and_body(&cmd.output()?)
     }
 
+    /// The response headers of a GET (curl `-D -`), lowercased, without credentials.
+    pub fn get_headers(&self, url: &str) -> Result<String> {
+        let out = Command::new("curl")
+            .args(["-sS", "-o", "/dev/null", "-D", "-", "--max-time", "30"])
+            .arg("--cacert")
+            .arg(self.ca())
+            .arg(url)
+            .output()?;
+        Ok(String::from_utf8_lossy(&out.stdout).to_ascii_lowercase())
+    }
+
     /// Runs the doppel CLI against this server.
     pub fn cli(&self, args: &[&str]) -> Result<Output> {
         Ok(Command::new(doppel_bin())

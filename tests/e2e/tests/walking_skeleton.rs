@@ -67,6 +67,8 @@ fn python_app_push_staging_privacy_failed_push_and_branches() -> Result<()> {
     // Staging is private: no credentials or a wrong token → 401; the token → the app.
     let (status, _) = server.get(&server.env_url("pyapp-staging"), None)?;
     assert_eq!(status, 401);
+    let headers = server.get_headers(&server.env_url("pyapp-staging"))?;
+    assert!(headers.contains("www-authenticate: basic"), "{headers}");
     let (status, _) = server.get(&server.env_url("pyapp-staging"), Some("wrong-token"))?;
     assert_eq!(status, 401);
     assert_serves(&server, "pyapp-staging", "hello from python")?;
