@@ -16,6 +16,35 @@ use packages::BUILD_PACKAGES;
 
 /// Label carried by both stack images (value: the stack name).
 pub const LABEL_STACK: &str = "doppel.stack";
+/// Label carried by both stack images: the fingerprint of the recipe that made them, so a
+/// doppel whose package lists changed rebuilds images an older doppel made.
+pub const LABEL_RECIPE: &str = "doppel.stack-recipe";
+
+/// Bump when the way the images are made changes in a way the package lists do not show.
+const RECIPE_REVISION: &str = "1";
+
+/// The fingerprint of the stack recipe: revision, suite and both package lists.
+pub fn recipe_id(cfg: &StackConfig) -> String {
+    let mut hasher = blake3::Hasher::new();
+    for part in [RECIPE_REVISION, cfg.suite.as_str(), cfg.name.as_str()] {
+        hasher.update(part.as_bytes());
+        hasher.update(b"\0");
+    }
+    for list in [packages::RUN_PACKAGES, BUILD_PACKAGES] {
+        hasher.update(list.join(" ").as_bytes());
+        hasher.update(b"\0");
+    }
+    hasher.finalize().to_hex()[..16].to_string()
+}
+
+/// Whether an image exists but was made by doppel from another recipe. Images without
+/// doppel's stack label were provided by an admin and are never rebuilt.
+fn is_stale(info: Option<&doppel_docker::ImageInfo>, recipe: &str) -> bool {
+    info.is_some_and(|i| {
+        i.labels.contains_key(LABEL_STACK)
+            && i.labels.get(LABEL_RECIPE).map(String::as_str) != Some(recipe)
+    })
+}
 
 /// Where the stack comes from and what its images are called.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,11 +144,21 @@ pub async fn ensure_stack(
         .image_info(&cfg.build_image)
         .await
         .map_err(docker_err(&cfg.build_image))?;
-    if !force && build.is_some() && run.is_some() {
+    let recipe = recipe_id(cfg);
+    let run_needed = force || run.is_none() || is_stale(run.as_ref(), &recipe);
+    let build_needed = run_needed || build.is_none() || is_stale(build.as_ref(), &recipe);
+    if !build_needed {
         return Ok(cfg.images());
     }
+    if run.is_some() && run_needed && !force {
+        let _ = progress
+            .send(format!(
+                "stack images were made from an older recipe; rebuilding them (recipe {recipe})"
+            ))
+            .await;
+    }
     let started = Instant::now();
-    if force || run.is_none() {
+    if run_needed {
         build_run_image(rt, cfg, &progress).await?;
     }
     build_build_image(rt, cfg, &progress).await?;
@@ -164,6 +203,7 @@ async fn build_run_image(
         "USER heroku".to_string(),
         "CMD [\"/bin/bash\"]".to_string(),
         format!("LABEL {LABEL_STACK}={}", cfg.name),
+        format!("LABEL {LABEL_RECIPE}={}", recipe_id(cfg)),
     ];
     rt.import_rootfs(TarSource::File(tar), &cfg.run_image, &changes)
         .await
@@ -200,7 +240,10 @@ async fn build_build_image(
     let build = DockerfileBuild {
         context,
         tag: cfg.build_image.clone(),
-        labels: BTreeMap::from([(LABEL_STACK.to_string(), cfg.name.clone())]),
+        labels: BTreeMap::from([
+            (LABEL_STACK.to_string(), cfg.name.clone()),
+            (LABEL_RECIPE.to_string(), recipe_id(cfg)),
+        ]),
         network_mode: Some("host".to_string()),
         memory: None,
     };
@@ -208,4 +251,43 @@ async fn build_build_image(
         .await
         .map_err(docker_err(&cfg.build_image))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use doppel_docker::ImageInfo;
+
+    fn image(labels: &[(&str, &str)]) -> ImageInfo {
+        ImageInfo {
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..ImageInfo::default()
+        }
+    }
+
+    #[test]
+    fn recipe_changes_with_the_package_lists_inputs() {
+        let cfg = StackConfig::default();
+        assert_eq!(recipe_id(&cfg), recipe_id(&cfg));
+        let other = StackConfig {
+            suite: "trixie".into(),
+            ..StackConfig::default()
+        };
+        assert_ne!(recipe_id(&cfg), recipe_id(&other));
+    }
+
+    #[test]
+    fn only_doppel_made_images_from_another_recipe_are_stale() {
+        let recipe = recipe_id(&StackConfig::default());
+        let current = image(&[(LABEL_STACK, "heroku-24"), (LABEL_RECIPE, &recipe)]);
+        let old = image(&[(LABEL_STACK, "heroku-24")]);
+        let admins = image(&[]);
+        assert!(!is_stale(Some(&current), &recipe));
+        assert!(is_stale(Some(&old), &recipe));
+        assert!(!is_stale(Some(&admins), &recipe));
+        assert!(!is_stale(None, &recipe));
+    }
 }
