@@ -8,7 +8,7 @@ use doppel_types::ProcfileError;
 /// Build failures. `Display` is the user-facing message.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    #[error("Push rejected, failed to compile app (build exited with status {exit_code})")]
+    #[error("the build failed (exit status {exit_code}); the output above says why")]
     CompileFailed { exit_code: i64 },
     #[error("No default language could be detected for this app: add a Procfile, a Dockerfile, or a supported language's files")]
     NoBuildpack,
@@ -16,9 +16,9 @@ pub enum BuildError {
     NoWebProcess,
     #[error("{0}")]
     BadProcfile(#[from] ProcfileError),
-    #[error("build timed out after {} minutes", .0.as_secs().div_ceil(60))]
+    #[error("the build ran past its time limit of {} s and was stopped; make it faster or raise the limit (doppel server --build-timeout)", .0.as_secs())]
     Timeout(Duration),
-    #[error("build too large: {} MB exceeds the limit of {} MB", size / 1_000_000, limit / 1_000_000)]
+    #[error("the compiled app is too large: {:.1} MiB, over the limit of {:.1} MiB; remove what it does not need at runtime or raise the limit (doppel server --max-slug-mb)", *size as f64 / 1_048_576.0, *limit as f64 / 1_048_576.0)]
     TooLarge { size: u64, limit: u64 },
     #[error("Dockerfile build failed: {0}")]
     DockerfileFailed(String),

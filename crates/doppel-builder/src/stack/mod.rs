@@ -2,6 +2,7 @@
 //! debootstrap and imported, and the build image (`doppel/heroku-24-build`) built FROM it.
 //! The package lists and their heroku-24 mapping are in [`packages`].
 
+mod lock;
 pub mod packages;
 mod process;
 mod rootfs;
@@ -136,24 +137,27 @@ pub async fn ensure_stack(
     force: bool,
     progress: mpsc::Sender<String>,
 ) -> Result<StackImages, StackError> {
-    let run = rt
-        .image_info(&cfg.run_image)
-        .await
-        .map_err(docker_err(&cfg.run_image))?;
-    let build = rt
-        .image_info(&cfg.build_image)
-        .await
-        .map_err(docker_err(&cfg.build_image))?;
     let recipe = recipe_id(cfg);
-    let run_needed = force || run.is_none() || is_stale(run.as_ref(), &recipe);
-    let build_needed = run_needed || build.is_none() || is_stale(build.as_ref(), &recipe);
+    if !force && !needs(rt, cfg, &recipe).await?.1 {
+        return Ok(cfg.images());
+    }
+    // One stack build per machine at a time; whoever waited re-checks, since the holder
+    // may just have made the images.
+    let _ = progress
+        .send("stack images need making; taking the machine-wide stack build lock".to_string())
+        .await;
+    let _lock = lock::StackLock::acquire().await?;
+    let (run_needed, build_needed) = match force {
+        true => (true, true),
+        false => needs(rt, cfg, &recipe).await?,
+    };
     if !build_needed {
         return Ok(cfg.images());
     }
-    if run.is_some() && run_needed && !force {
+    if run_needed && !force {
         let _ = progress
             .send(format!(
-                "stack images were made from an older recipe; rebuilding them (recipe {recipe})"
+                "stack images are missing or were made from another recipe; making them (recipe {recipe})"
             ))
             .await;
     }
@@ -171,6 +175,26 @@ pub async fn ensure_stack(
         .await;
     tracing::info!(stack = %cfg.name, secs = started.elapsed().as_secs(), "stack images built");
     Ok(cfg.images())
+}
+
+/// Which images must be (re)made: (run image, build image). A new run image means a new
+/// build image too, since the build image is made FROM it.
+async fn needs(
+    rt: &dyn ContainerRuntime,
+    cfg: &StackConfig,
+    recipe: &str,
+) -> Result<(bool, bool), StackError> {
+    let run = rt
+        .image_info(&cfg.run_image)
+        .await
+        .map_err(docker_err(&cfg.run_image))?;
+    let build = rt
+        .image_info(&cfg.build_image)
+        .await
+        .map_err(docker_err(&cfg.build_image))?;
+    let run_needed = run.is_none() || is_stale(run.as_ref(), recipe);
+    let build_needed = run_needed || build.is_none() || is_stale(build.as_ref(), recipe);
+    Ok((run_needed, build_needed))
 }
 
 async fn build_run_image(

@@ -47,7 +47,7 @@ pub async fn deploy_push(
             if let Err(e) = state.store().finish_build(&build.id, &outcome, &log).await {
                 tracing::error!(error = %e, build = %build.id, "could not record failed build");
             }
-            return Err(format!("Push rejected to {}: {reason}", env.name));
+            return Err(format!("!\tPush rejected to {}.", env.name));
         }
     };
     let outcome = BuildOutcome::Succeeded {
