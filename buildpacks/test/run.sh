@@ -11,7 +11,8 @@
 # then copies /app into a container of the run image with doppel-launch at
 # /usr/local/bin, starts the web process (`doppel-launch bash -c "<cmd>"`, PORT=5000) and
 # curls it from the host. It also checks the failure paths (failing compile, nothing
-# detected, unknown buildpack) and a second, cached build.
+# detected, unknown buildpack), a second, cached build, and a `web: npm start` app served
+# by the npm the nodejs buildpack vendors into the slug (rebuilt offline from the cache).
 # Env: CA_BUNDLE (default /etc/ssl/certs/ca-certificates.crt), KEEP=1 keeps containers.
 set -euo pipefail
 
@@ -64,11 +65,12 @@ new_cache() {
 
 # build SRC_DIR CACHE_DIR LOG: runs doppel-build on a copy of SRC_DIR in a fresh build
 # container; sets BUILD_CTR and BUILD_STATUS; the transcript goes to LOG and stdout.
+# BUILD_NETWORK (default host) is the container's network (`none` proves a build offline).
 build() {
   local src=$1 cache=$2 log=$3
   BUILD_CTR="$PREFIX-build-$(basename "$src")-$RANDOM"
   CONTAINERS+=("$BUILD_CTR")
-  docker run -d --name "$BUILD_CTR" -u 1000:1000 --network host "${ca_args[@]}" \
+  docker run -d --name "$BUILD_CTR" -u 1000:1000 --network "${BUILD_NETWORK:-host}" "${ca_args[@]}" \
     -e STACK=heroku-24 -e SOURCE_VERSION=0123456789abcdef0123456789abcdef01234567 -e HOME=/app \
     -v "$cache:/cache" --entrypoint sleep "$BUILD_IMAGE" infinity >/dev/null
   docker exec -u 0 "$BUILD_CTR" sh -c 'rm -rf /app /tmp/buildpacks && mkdir -p /app /tmp/env'
@@ -199,6 +201,70 @@ launcher_check node 'production|yes' \
   'echo "$NODE_ENV|$(case ":$PATH:" in *:/app/node_modules/.bin:*) echo yes;; *) echo no;; esac)"'
 # shellcheck disable=SC2016
 launcher_check node 'staging' 'echo "$NODE_ENV"' -e NODE_ENV=staging -w /tmp
+
+say "node-npm-start (Procfile \`web: npm start\`: npm vendored into the slug)"
+npm_cache=$(new_cache node-npm-start)
+start=$SECONDS
+build "$FIXTURES/node-npm-start" "$npm_cache" "$WORKDIR/node-npm-start.log"
+echo "(first build took $((SECONDS - start))s, exit $BUILD_STATUS)"
+if ((BUILD_STATUS == 0)) && grep -Eq '^-----> Installing npm [0-9]+\.[0-9]+\.[0-9]+$' "$WORKDIR/node-npm-start.log" &&
+  docker exec "$BUILD_CTR" test -x /app/.heroku/npm/bin/npm; then
+  pass "node-npm-start: build exits 0 and vendors npm into /app/.heroku/npm"
+  check_result node-npm-start Node.js "node server.js"
+  serve_and_curl node-npm-start "$FIXTURES/node-npm-start" "hello from npm start (npm_lifecycle_event=start"
+  # shellcheck disable=SC2016 # expanded by the dyno's bash
+  launcher_check node-npm-start "/app/.heroku/npm/bin/npm|$(grep -Eo '^-----> Installing npm [0-9.]+$' "$WORKDIR/node-npm-start.log" | grep -Eo '[0-9.]+$')|/tmp/npm-cache|before" \
+    'echo "$(command -v npm)|$(npm --version)|$npm_config_cache|$(case "$PATH" in *node_modules/.bin*.heroku/npm/bin*) echo before;; *) echo after;; esac)"'
+  # shellcheck disable=SC2016
+  launcher_check node-npm-start '/data/npm' 'echo "$npm_config_cache"' -e npm_config_cache=/data/npm
+  # The dyno's npm, as uid 1000 with HOME=/app, reads the app and writes its logs.
+  # shellcheck disable=SC2016
+  launcher_check node-npm-start "uid=1000|ms@2.1.3|logs" \
+    'echo "uid=$(id -u)|$(npm ls --offline 2>&1 | grep -o "ms@[0-9.]*")|$(ls /tmp/npm-cache | grep -o logs)"'
+else
+  fail "node-npm-start: expected exit 0, '-----> Installing npm <version>' and /app/.heroku/npm/bin/npm (exit $BUILD_STATUS)"
+fi
+
+say "node-npm-start again, cached, without any network"
+start=$SECONDS
+BUILD_NETWORK=none build "$FIXTURES/node-npm-start" "$npm_cache" "$WORKDIR/node-npm-start2.log"
+echo "(cached build took $((SECONDS - start))s, exit $BUILD_STATUS)"
+if ((BUILD_STATUS == 0)) && grep -q '^       Restored npm .* from the build cache$' "$WORKDIR/node-npm-start2.log" &&
+  ! grep -q 'Could not vendor npm' "$WORKDIR/node-npm-start2.log" &&
+  docker exec "$BUILD_CTR" test -x /app/.heroku/npm/bin/npm; then
+  pass "node-npm-start: second build (network none) restores the vendored npm from the cache"
+else
+  fail "node-npm-start: second build (exit $BUILD_STATUS) did not restore npm from the cache offline"
+fi
+
+say "node with an engines.npm that does not exist (vendoring fails: warning, build goes on)"
+badnpm="$WORKDIR/bad-npm-app"
+mkdir -p "$badnpm"
+cp -R "$FIXTURES/node/." "$badnpm/"
+jq '.engines = {"npm": "0.0.0-doppel-does-not-exist"}' "$FIXTURES/node/package.json" >"$badnpm/package.json"
+build "$badnpm" "$(new_cache bad-npm)" "$WORKDIR/bad-npm.log"
+# shellcheck disable=SC2016 # literal backquotes in the expected warning
+if ((BUILD_STATUS == 0)) && grep -q '^ !     Warning: Could not vendor npm: .*; `npm` will not be available at runtime\.$' "$WORKDIR/bad-npm.log" &&
+  ! docker exec "$BUILD_CTR" test -e /app/.heroku/npm && ! docker exec "$BUILD_CTR" grep -q heroku/npm /app/.profile.d/nodejs.sh; then
+  pass "bad-npm: build exits 0 with 'Could not vendor npm' and no npm in the slug"
+else
+  fail "bad-npm: expected exit 0, the 'Could not vendor npm' warning and no /app/.heroku/npm (exit $BUILD_STATUS)"
+fi
+
+say "node without dependencies, built with no network (registry unreachable: warning only)"
+offline="$WORKDIR/offline-app"
+mkdir -p "$offline"
+printf '{"name":"offline","version":"1.0.0","private":true,"scripts":{"start":"node index.js"}}\n' >"$offline/package.json"
+echo 'console.log("offline");' >"$offline/index.js"
+start=$SECONDS
+BUILD_NETWORK=none build "$offline" "$(new_cache offline)" "$WORKDIR/offline.log"
+echo "(offline build took $((SECONDS - start))s, exit $BUILD_STATUS)"
+# shellcheck disable=SC2016 # literal backquotes in the expected warning
+if ((BUILD_STATUS == 0)) && grep -q '^ !     Warning: Could not vendor npm: .*; `npm` will not be available at runtime\.$' "$WORKDIR/offline.log"; then
+  pass "offline: build exits 0 with 'Could not vendor npm'"
+else
+  fail "offline: expected exit 0 and the 'Could not vendor npm' warning (exit $BUILD_STATUS)"
+fi
 
 say "python again, with the cache of the first build"
 start=$SECONDS
