@@ -1,0 +1,185 @@
+//! The API in-process: a real store on SQLite, the shared fake Docker runtime, requests sent
+//! straight into the axum router. Covers the rules of creating and reading apps.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use doppel_control::state::AppState;
+use doppel_control::ServerConfig;
+use doppel_docker::FakeRuntime;
+use doppel_router::RouteTable;
+use doppel_store::Store;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+struct Api {
+    router: axum::Router,
+    token: String,
+    state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+async fn api() -> anyhow::Result<Api> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("doppel.db").display());
+    let store = Store::open(&url, [7u8; 32]).await?;
+    let (_, token) = store
+        .ensure_admin("admin@localhost")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("admin not created"))?;
+    let mut config = ServerConfig::with_defaults();
+    config.data_dir = dir.path().to_path_buf();
+    config.https_port = 8443;
+    let stack = doppel_builder::StackImages {
+        stack: "heroku-24".into(),
+        run_image: "doppel/heroku-24:latest".into(),
+        build_image: "doppel/heroku-24-build:latest".into(),
+    };
+    let state = AppState::new(
+        store,
+        Arc::new(FakeRuntime::new()),
+        RouteTable::new().into_shared(),
+        config,
+        stack,
+        "testinstance".into(),
+    );
+    Ok(Api {
+        router: doppel_control::http::router(state.clone()),
+        token,
+        state,
+        _dir: dir,
+    })
+}
+
+impl Api {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        auth: Option<&str>,
+    ) -> anyhow::Result<(StatusCode, Value)> {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("Accept", "application/vnd.heroku+json; version=3");
+        if let Some(token) = auth {
+            req = req.header("Authorization", format!("Bearer {token}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header("Content-Type", "application/json")
+                .body(Body::from(b.to_string()))?,
+            None => req.body(Body::empty())?,
+        };
+        let resp = self.router.clone().oneshot(req).await?;
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await?.to_bytes();
+        Ok((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn creating_an_app_makes_both_environments_and_routes() -> anyhow::Result<()> {
+    let api = api().await?;
+    let t = api.token.clone();
+    let (status, body) = api
+        .call("POST", "/apps", Some(json!({"name": "shop"})), Some(&t))
+        .await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["name"], "shop");
+    assert_eq!(body["web_url"], "https://shop.localhost:8443/");
+    assert_eq!(body["git_url"], "https://localhost:8443/shop.git");
+    assert_eq!(body["generation"]["name"], "cedar");
+    let envs = body["doppel"]["environments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let names: Vec<&str> = envs.iter().filter_map(|e| e["name"].as_str()).collect();
+    assert_eq!(names, ["shop-staging", "shop"]);
+
+    let (status, staging) = api
+        .call("GET", "/apps/shop-staging", None, Some(&t))
+        .await?;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(staging["doppel"]["private"], true);
+    // The same environment by id.
+    let id = staging["id"].as_str().unwrap_or_default().to_string();
+    let (status, by_id) = api
+        .call("GET", &format!("/apps/{id}"), None, Some(&t))
+        .await?;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(by_id["name"], "shop-staging");
+
+    // Both hosts are routed at once: staging private, production public, neither released.
+    let table = api.state.routes().load();
+    let staging = table.routes.get("shop-staging.localhost");
+    assert!(staging.is_some_and(|r| r.private.is_some() && r.backends.is_empty()));
+    let production = table.routes.get("shop.localhost");
+    assert!(production.is_some_and(|r| r.private.is_none()));
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_requests_get_heroku_errors_and_change_nothing() -> anyhow::Result<()> {
+    let api = api().await?;
+    let t = api.token.clone();
+    let (status, body) = api.call("GET", "/apps", None, None).await?;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["id"], "unauthorized");
+    let (status, _) = api.call("GET", "/apps", None, Some("dpl_wrong")).await?;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    for bad in [
+        "Shop",
+        "1shop",
+        "sh",
+        "shop-",
+        "a-very-long-application-name-x",
+        "x-staging",
+    ] {
+        let (status, body) = api
+            .call("POST", "/apps", Some(json!({"name": bad})), Some(&t))
+            .await?;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+        assert_eq!(body["id"], "invalid_params");
+    }
+    let (status, body) = api.call("POST", "/apps", Some(json!({})), Some(&t)).await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    let (status, _) = api
+        .call("POST", "/apps", Some(json!({"name": "shop"})), Some(&t))
+        .await?;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = api
+        .call("POST", "/apps", Some(json!({"name": "shop"})), Some(&t))
+        .await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("Name is already taken")));
+
+    let (status, body) = api.call("GET", "/apps/nope", None, Some(&t)).await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["id"], "not_found");
+    let (_, apps) = api.call("GET", "/apps", None, Some(&t)).await?;
+    assert_eq!(apps.as_array().map(Vec::len), Some(2));
+    Ok(())
+}
+
+#[tokio::test]
+async fn another_api_version_is_not_acceptable() -> anyhow::Result<()> {
+    let api = api().await?;
+    let req = Request::builder()
+        .uri("/account")
+        .header("Accept", "application/vnd.heroku+json; version=2")
+        .header("Authorization", format!("Bearer {}", api.token))
+        .body(Body::empty())?;
+    let resp = api.router.clone().oneshot(req).await?;
+    assert_eq!(resp.status(), StatusCode::NOT_ACCEPTABLE);
+    Ok(())
+}
