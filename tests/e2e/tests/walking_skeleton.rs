@@ -119,6 +119,14 @@ fn node_app_builds_with_npm_and_serves() -> Result<()> {
     assert!(transcript.contains("Node.js app detected"), "{transcript}");
     assert_serves(&server, "nodeapp-staging", "hello from node")?;
 
+    // Heroku's usual `web: npm start` runs too: the buildpack puts npm into the slug.
+    create_app(&server, "npmapp")?;
+    let npm = AppRepo::from_fixture("node-npm-start")?;
+    let (ok, transcript) = npm.push(&server, "npmapp-staging", "main")?;
+    assert!(ok, "push failed:\n{transcript}\n{}", server.log());
+    assert!(transcript.contains("Installing npm"), "{transcript}");
+    assert_serves(&server, "npmapp-staging", "hello from npm start")?;
+
     // Destroying the app removes both environments, their dynos and their routes.
     let refused = server.cli(&["apps:destroy", "nodeapp"])?;
     assert!(
@@ -137,9 +145,10 @@ fn node_app_builds_with_npm_and_serves() -> Result<()> {
         let (status, _) = server.get(&server.env_url(env), Some(&server.token))?;
         assert_eq!(status, 404, "{env} should no longer be routed");
     }
-    assert!(
-        server.running_containers()?.is_empty(),
-        "dynos left running"
+    assert_eq!(
+        server.running_containers()?.len(),
+        1,
+        "only npmapp's dyno should still run"
     );
     Ok(())
 }
