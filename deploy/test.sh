@@ -38,4 +38,13 @@ log "stack images (built from Debian's archive once, then reused)"
 "$DOPPEL_BIN" stack build
 
 log "unit, store (SQLite + PostgreSQL) and component tests, then the end-to-end suite"
-cargo test --workspace --no-fail-fast -- --test-threads=4
+results=$(mktemp)
+set +e
+cargo test --workspace --no-fail-fast -- --test-threads=4 2>&1 | tee "$results"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "%d passed, %d failed\n", p, f }' "$results"
+rm -f "$results"
+exit "$status"
