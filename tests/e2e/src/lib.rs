@@ -224,6 +224,29 @@ impl Server {
         }
     }
 
+    /// Runs the doppel CLI with no DOPPEL_* variables: it must use what `doppel login` saved
+    /// under `home`. The token, if any, is given on standard input.
+    pub fn cli_logged_in(&self, home: &Path, args: &[&str], stdin: Option<&str>) -> Result<Output> {
+        use std::io::Write;
+        let mut child = Command::new(doppel_bin())
+            .args(args)
+            .env_remove("DOPPEL_HOST")
+            .env_remove("DOPPEL_API_KEY")
+            .env_remove("DOPPEL_CA_CERT")
+            .env_remove("XDG_CONFIG_HOME")
+            .env("HOME", home)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        if let Some(mut input) = child.stdin.take() {
+            if let Some(text) = stdin {
+                input.write_all(text.as_bytes())?;
+            }
+        }
+        Ok(child.wait_with_output()?)
+    }
+
     /// Stops the server (SIGTERM, then SIGKILL after 20 s).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -33,6 +33,48 @@ fn assert_serves(server: &Server, env: &str, needle: &str) -> Result<()> {
 }
 
 #[test]
+fn first_start_writes_token_and_ca_and_the_cli_logs_in() -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::start()?;
+    let mode = std::fs::metadata(server.data_dir.join("admin-token"))?
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "admin-token must be private");
+    let ca = std::fs::read_to_string(server.ca())?;
+    assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"), "{ca}");
+    assert!(
+        server.log().contains("DOPPEL_API_KEY"),
+        "the server says how to log in"
+    );
+
+    // `doppel login` checks the token, saves it, and later commands need no variables.
+    let home = tempfile::tempdir()?;
+    let host = server.platform_url();
+    let ca = server.ca().display().to_string();
+    let login = ["login", "--host", &host, "--ca-cert", &ca];
+    let out = server.cli_logged_in(home.path(), &login, Some("wrong-token\n"))?;
+    assert!(!out.status.success(), "a wrong token must not log in");
+    let out = server.cli_logged_in(home.path(), &login, Some(&format!("{}\n", server.token)))?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Logged in as admin@localhost"), "{text}");
+    let out = server.cli_logged_in(home.path(), &["apps:create", "loginapp"], None)?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = server.cli_logged_in(home.path(), &["apps"], None)?;
+    let listing = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        listing.contains("loginapp-staging") && listing.contains("(private)"),
+        "{listing}"
+    );
+    Ok(())
+}
+
+#[test]
 fn python_app_push_staging_privacy_failed_push_and_branches() -> Result<()> {
     let server = Server::start()?;
     create_app(&server, "pyapp")?;
