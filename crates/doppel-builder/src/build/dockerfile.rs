@@ -23,6 +23,21 @@ fn explain(message: String, run_image: &str) -> String {
     }
 }
 
+/// A sender whose lines reach `log` indented as buildpack detail lines (7 spaces), and the
+/// task doing it, which ends when every clone of the sender is dropped.
+fn indented(log: &mpsc::Sender<String>) -> (mpsc::Sender<String>, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::channel::<String>(64);
+    let log = log.clone();
+    let task = tokio::spawn(async move {
+        while let Some(line) = rx.recv().await {
+            if log.send(format!("       {line}")).await.is_err() {
+                break;
+            }
+        }
+    });
+    (tx, task)
+}
+
 pub(crate) async fn build(
     rt: &dyn ContainerRuntime,
     req: &BuildRequest,
@@ -44,12 +59,13 @@ pub(crate) async fn build(
         network_mode: Some("host".to_string()),
         memory: None,
     };
-    let image_id = match tokio::time::timeout(
-        req.limits.timeout,
-        rt.build_dockerfile(spec, log.clone()),
-    )
-    .await
-    {
+    let _ = log
+        .send("-----> Building with the app's Dockerfile (local images only)".to_string())
+        .await;
+    let (lines, indenter) = indented(log);
+    let outcome = tokio::time::timeout(req.limits.timeout, rt.build_dockerfile(spec, lines)).await;
+    let _ = indenter.await;
+    let image_id = match outcome {
         Err(_) => return Err(BuildError::Timeout(req.limits.timeout)),
         Ok(Err(DockerError::BuildFailed(message))) => {
             let run_image = req.stack.run_image.trim_end_matches(":latest");

@@ -277,7 +277,13 @@ async fn dockerfile_at_root_selects_a_dockerfile_build() {
         !out.process_types.contains_key("web"),
         "web falls back to CMD"
     );
-    assert_eq!(lines, vec!["Step 1/2 : FROM doppel/heroku-24".to_string()]);
+    assert_eq!(
+        lines,
+        vec![
+            "-----> Building with the app's Dockerfile (local images only)".to_string(),
+            "       Step 1/2 : FROM doppel/heroku-24".to_string()
+        ]
+    );
     let st = rt.state();
     assert_eq!(st.builds[0].network_mode.as_deref(), Some("host"));
     assert_eq!(
