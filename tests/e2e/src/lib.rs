@@ -64,7 +64,25 @@ impl Server {
         Server::launch(data_dir, &[])
     }
 
+    /// Launches on free ports; another test may grab a port between our probe and the
+    /// server's bind, so a bind failure is retried on new ports.
     fn launch(data_dir: &Path, extra: &[&str]) -> Result<Server> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Server::launch_once(data_dir, extra) {
+                Err(e)
+                    if attempt < 4
+                        && format!("{e:#}").contains("is another server using the port") =>
+                {
+                    continue
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn launch_once(data_dir: &Path, extra: &[&str]) -> Result<Server> {
         let https_port = free_port()?;
         let http_port = free_port()?;
         let log = std::fs::OpenOptions::new()
