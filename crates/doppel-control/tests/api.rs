@@ -115,6 +115,20 @@ async fn creating_an_app_makes_both_environments_and_routes() -> anyhow::Result<
     assert_eq!(status, StatusCode::OK);
     assert_eq!(by_id["name"], "shop-staging");
 
+    // `heroku apps` lists the caller's apps through /users/~/apps.
+    for who in ["~", "admin@localhost"] {
+        let (status, mine) = api
+            .call("GET", &format!("/users/{who}/apps"), None, Some(&t))
+            .await?;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(mine.as_array().map(Vec::len), Some(2), "{mine}");
+        assert_eq!(mine[0]["owner"]["email"], "admin@localhost");
+    }
+    let (status, _) = api
+        .call("GET", "/users/nobody@x/apps", None, Some(&t))
+        .await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
     // Both hosts are routed at once: staging private, production public, neither released.
     let table = api.state.routes().load();
     let staging = table.routes.get("shop-staging.localhost");

@@ -46,18 +46,53 @@ pub async fn create(
 }
 
 /// `GET /apps`: every environment, staging before production, apps by name.
-pub async fn list(
+pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let apps = state.store().list_apps().await?;
+    environments_json(&state, &apps).await
+}
+
+/// `GET /users/{account}/apps` (`~` is the caller; `heroku apps` asks this): the
+/// environments of the apps that account owns.
+pub async fn list_for_user(
     State(state): State<AppState>,
     Extension(user): Extension<User>,
+    Path(account): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    let owner = if account == "~" || account == user.id || account == user.email {
+        user.clone()
+    } else {
+        state
+            .store()
+            .user(&account)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user", &account))?
+    };
+    let apps: Vec<App> = state
+        .store()
+        .list_apps()
+        .await?
+        .into_iter()
+        .filter(|app| app.owner_id == owner.id)
+        .collect();
+    environments_json(&state, &apps).await
+}
+
+/// Every environment of `apps` as Heroku app objects, staging before production.
+async fn environments_json(state: &AppState, apps: &[App]) -> Result<Json<Value>, ApiError> {
+    let mut owners: std::collections::HashMap<String, Option<User>> = Default::default();
     let mut out = Vec::new();
-    for app in state.store().list_apps().await? {
+    for app in apps {
+        if !owners.contains_key(&app.owner_id) {
+            let found = state.store().user(&app.owner_id).await?;
+            owners.insert(app.owner_id.clone(), found);
+        }
+        let owner = owners.get(&app.owner_id).and_then(Option::as_ref);
         for env in &app.environments {
-            let released_at = released_at(&state, env).await?;
+            let released_at = released_at(state, env).await?;
             out.push(json::environment(
                 env,
-                &app,
-                Some(&user),
+                app,
+                owner,
                 released_at.as_deref(),
                 state.urls(),
             ));

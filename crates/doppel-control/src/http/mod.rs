@@ -20,6 +20,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/account", get(account::show))
         .route("/apps", get(apps::list).post(apps::create))
+        .route("/users/{account}/apps", get(apps::list_for_user))
         .route("/apps/{app}", get(apps::show).delete(apps::destroy))
         .route("/apps/{app}/releases", get(releases::list))
         .route("/apps/{app}/releases/{release}", get(releases::show))
