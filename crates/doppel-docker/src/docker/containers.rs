@@ -76,6 +76,10 @@ pub(crate) async fn start(docker: &Docker, container: &str) -> Result<(), Docker
         .map_err(|e| engine("start container", container, e))
 }
 
+/// Follows a container's output as lines. The engine's follow stream can end at exit before
+/// the last log entries are readable (a race in the json-file driver), so when it ends the
+/// whole log is read once more without following and the lines not yet seen are added:
+/// the last lines of a build (often the reason it failed) are never lost.
 pub(crate) fn logs(docker: &Docker, container: &str) -> LineStream {
     let options = LogsOptions {
         follow: true,
@@ -84,44 +88,87 @@ pub(crate) fn logs(docker: &Docker, container: &str) -> LineStream {
         ..Default::default()
     };
     let name = container.to_string();
+    let docker = docker.clone();
     let chunks = docker.logs(container, Some(options));
-    // Separate splitters for stdout and stderr so interleaved partial lines do not mix.
-    let state = (LineSplitter::default(), LineSplitter::default(), false);
-    let stream = futures_util::stream::unfold(
-        (chunks, state, std::collections::VecDeque::<String>::new()),
-        move |(mut chunks, mut st, mut queue)| {
-            let name = name.clone();
-            async move {
-                loop {
-                    if let Some(line) = queue.pop_front() {
-                        return Some((Ok(line), (chunks, st, queue)));
+    let state = FollowState::default();
+    let stream = futures_util::stream::unfold((chunks, state), move |(mut chunks, mut st)| {
+        let name = name.clone();
+        let docker = docker.clone();
+        async move {
+            loop {
+                if let Some(line) = st.queue.pop_front() {
+                    st.emitted += 1;
+                    return Some((Ok(line), (chunks, st)));
+                }
+                if st.done {
+                    return None;
+                }
+                match chunks.next().await {
+                    Some(Ok(output)) => st.push(output),
+                    Some(Err(e)) => {
+                        st.done = true;
+                        return Some((Err(engine("logs", &name, e)), (chunks, st)));
                     }
-                    if st.2 {
-                        return None;
-                    }
-                    match chunks.next().await {
-                        Some(Ok(LogOutput::StdErr { message })) => {
-                            queue.extend(st.1.push(&message))
-                        }
-                        Some(Ok(
-                            LogOutput::StdOut { message } | LogOutput::Console { message },
-                        )) => queue.extend(st.0.push(&message)),
-                        Some(Ok(LogOutput::StdIn { .. })) => {}
-                        Some(Err(e)) => {
-                            st.2 = true;
-                            return Some((Err(engine("logs", &name, e)), (chunks, st, queue)));
-                        }
-                        None => {
-                            st.2 = true;
-                            queue.extend(st.0.finish());
-                            queue.extend(st.1.finish());
+                    None => {
+                        st.done = true;
+                        match all_lines(&docker, &name).await {
+                            Ok(all) => st.queue.extend(all.into_iter().skip(st.emitted)),
+                            Err(e) => {
+                                tracing::warn!(container = %name, error = %e, "could not re-read the log's end");
+                                st.finish();
+                            }
                         }
                     }
                 }
             }
-        },
-    );
+        }
+    });
     Box::pin(stream)
+}
+
+/// Line-splitting state of one followed log: separate splitters for stdout and stderr so
+/// interleaved partial lines do not mix.
+#[derive(Default)]
+struct FollowState {
+    out: LineSplitter,
+    err: LineSplitter,
+    queue: std::collections::VecDeque<String>,
+    emitted: usize,
+    done: bool,
+}
+
+impl FollowState {
+    fn push(&mut self, output: LogOutput) {
+        match output {
+            LogOutput::StdErr { message } => self.queue.extend(self.err.push(&message)),
+            LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                self.queue.extend(self.out.push(&message))
+            }
+            LogOutput::StdIn { .. } => {}
+        }
+    }
+
+    fn finish(&mut self) {
+        self.queue.extend(self.out.finish());
+        self.queue.extend(self.err.finish());
+    }
+}
+
+/// Every line of a container's log so far, split exactly as [`logs`] splits them.
+async fn all_lines(docker: &Docker, container: &str) -> Result<Vec<String>, DockerError> {
+    let options = LogsOptions {
+        follow: false,
+        stdout: true,
+        stderr: true,
+        ..Default::default()
+    };
+    let mut chunks = docker.logs(container, Some(options));
+    let mut st = FollowState::default();
+    while let Some(chunk) = chunks.next().await {
+        st.push(chunk.map_err(|e| engine("logs", container, e))?);
+    }
+    st.finish();
+    Ok(st.queue.into_iter().collect())
 }
 
 pub(crate) async fn wait(docker: &Docker, container: &str) -> Result<i64, DockerError> {
