@@ -63,7 +63,7 @@ impl PushHandler for PushDeployer {
         repo: &str,
         password: Option<&str>,
         _write: bool,
-    ) -> Result<(), GitAccessError> {
+    ) -> Result<Option<String>, GitAccessError> {
         let store = self.state.store();
         let env = store.environment(repo).await.map_err(|e| {
             tracing::error!(error = %e, "store lookup failed during git authorization");
@@ -76,7 +76,7 @@ impl PushHandler for PushDeployer {
             return Err(GitAccessError::Unauthorized);
         };
         match store.authenticate(password).await {
-            Ok(Some(_user)) => Ok(()),
+            Ok(Some(user)) => Ok(Some(user.id)),
             Ok(None) => Err(GitAccessError::Unauthorized),
             Err(e) => {
                 tracing::error!(error = %e, "store lookup failed during git authorization");

@@ -17,6 +17,7 @@ use crate::{GitError, ProgressSink, PushHandler};
 pub(crate) struct HookSocket {
     dir: tempfile::TempDir,
     listener: UnixListener,
+    pusher: Option<String>,
 }
 
 impl HookSocket {
@@ -29,7 +30,17 @@ impl HookSocket {
         let path = dir.path().join("hook.sock");
         let listener =
             UnixListener::bind(&path).map_err(|e| GitError::io("binding push socket", &path, e))?;
-        Ok(HookSocket { dir, listener })
+        Ok(HookSocket {
+            dir,
+            listener,
+            pusher: None,
+        })
+    }
+
+    /// Attributes the push this socket serves to `pusher`.
+    pub(crate) fn for_pusher(mut self, pusher: Option<String>) -> HookSocket {
+        self.pusher = pusher;
+        self
     }
 
     pub(crate) fn path(&self) -> PathBuf {
@@ -46,7 +57,7 @@ impl HookSocket {
                 return;
             }
         };
-        if let Err(e) = answer(conn, handler, &repo, &git_dir).await {
+        if let Err(e) = answer(conn, handler, &repo, &git_dir, self.pusher.clone()).await {
             tracing::warn!(repo, error = %e, "pre-receive hook callback failed");
         }
         drop(self.dir);
@@ -58,6 +69,7 @@ async fn answer(
     handler: Arc<dyn PushHandler>,
     repo: &str,
     git_dir: &Path,
+    pusher: Option<String>,
 ) -> Result<(), GitError> {
     let io = |e: std::io::Error| GitError::Protocol(e.to_string());
     let request = match wire::read_frame_async(&mut conn).await.map_err(io)? {
@@ -101,7 +113,9 @@ async fn answer(
         conn.write_all(&wire::encode_exit(1)).await.map_err(io)?;
         return Ok(());
     }
-    let push = Push::new(repo, git_dir, updates).with_object_env(env);
+    let push = Push::new(repo, git_dir, updates)
+        .with_object_env(env)
+        .with_pusher(pusher);
     tracing::info!(
         repo,
         refs = push.updates.len(),

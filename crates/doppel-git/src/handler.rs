@@ -7,12 +7,13 @@ use crate::{GitAccessError, ProgressSink, Push};
 pub trait PushHandler: Send + Sync + 'static {
     /// Called first for every git request. `password` is the Basic-auth password (any
     /// username); `write` is true for receive-pack (push), false for upload-pack (clone/fetch).
+    /// `Ok(Some(id))` names who is pushing; it reaches [`Push::pusher`].
     async fn authorize(
         &self,
         repo: &str,
         password: Option<&str>,
         write: bool,
-    ) -> Result<(), GitAccessError>;
+    ) -> Result<Option<String>, GitAccessError>;
 
     /// Called in pre-receive position once per push (never for git's probe POST), after the
     /// pack is received and checked but before any ref changes. Lines written to `out` reach

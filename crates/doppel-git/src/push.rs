@@ -67,6 +67,8 @@ pub struct Push {
     pub repo: String,
     /// The ref updates, in the order git reported them.
     pub updates: Vec<RefUpdate>,
+    /// Who pushed, as [`crate::PushHandler::authorize`] named them.
+    pub pusher: Option<String>,
     git_dir: PathBuf,
     object_env: Vec<(String, String)>,
 }
@@ -82,9 +84,16 @@ impl Push {
         Push {
             repo: repo.into(),
             updates,
+            pusher: None,
             git_dir: git_dir.into(),
             object_env: Vec::new(),
         }
+    }
+
+    /// The same push, attributed to `pusher`.
+    pub fn with_pusher(mut self, pusher: Option<String>) -> Push {
+        self.pusher = pusher;
+        self
     }
 
     pub(crate) fn with_object_env(mut self, env: Vec<(String, String)>) -> Push {

@@ -22,6 +22,7 @@ async fn first_push_fast_forward_and_archive() {
     let pushes = srv.handler.pushes();
     assert_eq!(pushes.len(), 1);
     assert_eq!(pushes[0].repo, "app");
+    assert_eq!(pushes[0].pusher.as_deref(), Some("tester"));
     assert_eq!(pushes[0].updates[0].old, ZERO_OID);
     assert_eq!(pushes[0].updates[0].new, c1);
     assert_eq!(pushes[0].updates[0].refname, "refs/heads/main");

@@ -148,6 +148,10 @@ fn python_app_push_staging_privacy_failed_push_and_branches() -> Result<()> {
         .collect();
     assert_eq!(succeeded.len(), 1, "{releases:?}");
     assert_eq!(succeeded[0]["current"], true);
+    assert_eq!(
+        succeeded[0]["user"]["email"], "admin@localhost",
+        "the pusher is recorded"
+    );
 
     // The token went over git, the API and the router all along; it is never logged.
     assert!(

@@ -14,8 +14,16 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let (env, _app) = find(&state, &name).await?;
     let builds = state.store().list_builds(&env.id).await?;
+    let users = json::users_named(
+        state.store(),
+        builds.iter().filter_map(|b| b.user_id.as_deref()),
+    )
+    .await?;
     Ok(Json(Value::Array(
-        builds.iter().map(|b| json::build(b, &env)).collect(),
+        builds
+            .iter()
+            .map(|b| json::build(b, &env, &users))
+            .collect(),
     )))
 }
 
@@ -25,7 +33,10 @@ pub async fn show(
 ) -> Result<Json<Value>, ApiError> {
     let (env, _app) = find(&state, &name).await?;
     match state.store().build(&id).await? {
-        Some(b) if b.env_id == env.id => Ok(Json(json::build(&b, &env))),
+        Some(b) if b.env_id == env.id => {
+            let users = json::users_named(state.store(), b.user_id.as_deref().into_iter()).await?;
+            Ok(Json(json::build(&b, &env, &users)))
+        }
         _ => Err(ApiError::not_found("build", &id)),
     }
 }

@@ -68,6 +68,16 @@ pub fn environment(
     })
 }
 
+/// Users by id, for the `{id, email}` references of builds and releases.
+pub type Users = std::collections::HashMap<String, User>;
+
+fn user_ref(id: Option<&str>, users: &Users) -> Value {
+    match id {
+        Some(id) => json!({ "id": id, "email": users.get(id).map(|u| u.email.as_str()) }),
+        None => Value::Null,
+    }
+}
+
 /// A user as Heroku's account object.
 pub fn account(user: &User) -> Value {
     json!({
@@ -94,7 +104,12 @@ pub fn account(user: &User) -> Value {
 }
 
 /// A release as Heroku's release object.
-pub fn release(r: &Release, env: &Environment, current_version: Option<i64>) -> Value {
+pub fn release(
+    r: &Release,
+    env: &Environment,
+    current_version: Option<i64>,
+    users: &Users,
+) -> Value {
     json!({
         "id": r.id,
         "version": r.version,
@@ -104,7 +119,7 @@ pub fn release(r: &Release, env: &Environment, current_version: Option<i64>) -> 
         "slug": null,
         "artifacts": [{ "type": "oci-image", "id": r.image_id }],
         "addon_plan_names": [],
-        "user": r.user_id.as_ref().map(|id| json!({"id": id, "email": null})),
+        "user": user_ref(r.user_id.as_deref(), users),
         "app": { "id": env.id, "name": env.name },
         "output_stream_url": null,
         "eligible_for_rollback": r.status.as_str() == "succeeded",
@@ -115,7 +130,7 @@ pub fn release(r: &Release, env: &Environment, current_version: Option<i64>) -> 
 }
 
 /// A build as Heroku's build object.
-pub fn build(b: &Build, env: &Environment) -> Value {
+pub fn build(b: &Build, env: &Environment, users: &Users) -> Value {
     json!({
         "id": b.id,
         "status": b.status.as_str(),
@@ -126,10 +141,26 @@ pub fn build(b: &Build, env: &Environment) -> Value {
         "buildpacks": b.buildpack.as_ref().map(|n| vec![json!({"url": n, "name": n})]).unwrap_or_default(),
         "stack": b.stack.clone().unwrap_or_else(|| STACK_NAME.to_string()),
         "generation": { "id": "00000000-0000-4000-8000-0000000000ce", "name": "cedar" },
-        "user": b.user_id.as_ref().map(|id| json!({"id": id, "email": null})),
+        "user": user_ref(b.user_id.as_deref(), users),
         "app": { "id": env.id, "name": env.name },
         "created_at": b.created_at,
         "updated_at": b.updated_at,
         "doppel": { "failure": b.failure, "image_id": b.image_id },
     })
+}
+
+/// Looks up the users that `ids` name (unknown ids are left out).
+pub async fn users_named<'a>(
+    store: &doppel_store::Store,
+    ids: impl Iterator<Item = &'a str>,
+) -> Result<Users, doppel_store::StoreError> {
+    let mut users = Users::new();
+    for id in ids {
+        if !users.contains_key(id) {
+            if let Some(user) = store.user(id).await? {
+                users.insert(id.to_string(), user);
+            }
+        }
+    }
+    Ok(users)
 }

@@ -15,10 +15,15 @@ pub async fn list(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let (env, releases, current) = releases_of(&state, &name).await?;
+    let users = json::users_named(
+        state.store(),
+        releases.iter().filter_map(|r| r.user_id.as_deref()),
+    )
+    .await?;
     Ok(Json(Value::Array(
         releases
             .iter()
-            .map(|r| json::release(r, &env, current))
+            .map(|r| json::release(r, &env, current, &users))
             .collect(),
     )))
 }
@@ -30,11 +35,12 @@ pub async fn show(
 ) -> Result<Json<Value>, ApiError> {
     let (env, releases, current) = releases_of(&state, &name).await?;
     let wanted = release.trim_start_matches('v');
-    releases
+    let found = releases
         .iter()
         .find(|r| r.id == release || r.version.to_string() == wanted)
-        .map(|r| Json(json::release(r, &env, current)))
-        .ok_or_else(|| ApiError::not_found("release", &release))
+        .ok_or_else(|| ApiError::not_found("release", &release))?;
+    let users = json::users_named(state.store(), found.user_id.as_deref().into_iter()).await?;
+    Ok(Json(json::release(found, &env, current, &users)))
 }
 
 /// The environment, its releases, and the version of the current one.

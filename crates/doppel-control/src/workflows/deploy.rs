@@ -32,7 +32,7 @@ pub async fn deploy_push(
         .await;
     let build = state
         .store()
-        .create_build(&env.id, commit, None)
+        .create_build(&env.id, commit, push.pusher.as_deref())
         .await
         .map_err(|e| internal("recording the build", e))?;
     let (result, log) = run_build(state, env, push, commit, &build.id, out).await;
@@ -63,7 +63,16 @@ pub async fn deploy_push(
         .finish_build(&build.id, &outcome, &log)
         .await
         .map_err(|e| internal("recording the build", e))?;
-    release(state, env, &output, &build.id, commit, out).await
+    release(
+        state,
+        env,
+        &output,
+        &build.id,
+        commit,
+        push.pusher.clone(),
+        out,
+    )
+    .await
 }
 
 /// Records the release and rolls the environment onto it.
@@ -73,6 +82,7 @@ async fn release(
     output: &BuildOutput,
     build_id: &str,
     commit: &str,
+    pusher: Option<String>,
     out: &ProgressSink,
 ) -> Result<(), String> {
     if output.kind == doppel_types::ImageKind::Dockerfile {
@@ -105,7 +115,7 @@ async fn release(
             image_kind: output.kind,
             process_types: output.process_types.clone(),
             description: format!("Deploy {}", short(commit)),
-            user_id: None,
+            user_id: pusher,
             status: ReleaseStatus::Pending,
         })
         .await

@@ -26,7 +26,7 @@ pub(crate) async fn authorize(
     repo: &str,
     headers: &HeaderMap,
     write: bool,
-) -> Result<(), Response> {
+) -> Result<Option<String>, Response> {
     let password = basic_password(headers);
     svc.handler
         .authorize(repo, password.as_deref(), write)

@@ -61,9 +61,10 @@ async fn rpc(
     let Some(repo) = parse_repo_segment(segment) else {
         return not_a_repo();
     };
-    if let Err(resp) = authorize(&svc, repo, &headers, service.is_write()).await {
-        return resp;
-    }
+    let pusher = match authorize(&svc, repo, &headers, service.is_write()).await {
+        Ok(pusher) => pusher,
+        Err(resp) => return resp,
+    };
     // Pushes are serialized per repository for the whole request.
     let (guard, path) = if service == Service::ReceivePack {
         let guard = svc.lock(repo).await;
@@ -79,7 +80,7 @@ async fn rpc(
     };
     let hook = if service == Service::ReceivePack {
         match HookSocket::bind() {
-            Ok(s) => Some(s),
+            Ok(s) => Some(s.for_pusher(pusher)),
             Err(e) => return internal(repo, "creating push socket", &e),
         }
     } else {

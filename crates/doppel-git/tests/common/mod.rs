@@ -17,6 +17,8 @@ pub const TOKEN: &str = "s3cret-token";
 pub struct Seen {
     pub repo: String,
     pub updates: Vec<RefUpdate>,
+    /// Who `authorize` said was pushing.
+    pub pusher: Option<String>,
     /// For each non-delete update: file names in `git archive` of the new commit.
     pub archived: Vec<Vec<String>>,
 }
@@ -49,12 +51,12 @@ impl PushHandler for TestHandler {
         repo: &str,
         password: Option<&str>,
         _write: bool,
-    ) -> Result<(), GitAccessError> {
+    ) -> Result<Option<String>, GitAccessError> {
         if self.unknown.lock().unwrap().contains(repo) {
             return Err(GitAccessError::NotFound);
         }
         match password {
-            Some(TOKEN) => Ok(()),
+            Some(TOKEN) => Ok(Some("tester".to_string())),
             _ => Err(GitAccessError::Unauthorized),
         }
     }
@@ -89,6 +91,7 @@ impl PushHandler for TestHandler {
         self.pushes.lock().unwrap().push(Seen {
             repo: push.repo.clone(),
             updates: push.updates.clone(),
+            pusher: push.pusher.clone(),
             archived,
         });
         match self.reject.lock().unwrap().clone() {
