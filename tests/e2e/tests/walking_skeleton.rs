@@ -394,9 +394,12 @@ fn a_crash_mid_build_loses_nothing() -> Result<()> {
     assert!(ok, "push failed:\n{transcript}\n{}", server.log());
 
     // A slow Dockerfile build, cut off by killing the server mid-build.
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_nanos();
     std::fs::write(
         repo.path().join("Dockerfile"),
-        "FROM doppel/heroku-24\nRUN sleep 120\nCMD [\"sh\", \"-c\", \"python3 -m http.server $PORT\"]\n",
+        format!("FROM doppel/heroku-24\nRUN echo {nonce} && sleep 120\nCMD [\"sh\", \"-c\", \"python3 -m http.server $PORT\"]\n"),
     )?;
     repo.commit_all("slow build")?;
     let push = {
@@ -464,5 +467,55 @@ fn a_crash_mid_build_loses_nothing() -> Result<()> {
     );
     assert!(transcript.contains("Released v2"), "{transcript}");
     restarted.remove_all();
+    Ok(())
+}
+
+#[test]
+fn build_output_streams_live_while_the_build_runs() -> Result<()> {
+    use std::io::BufRead;
+    let server = Server::start()?;
+    create_app(&server, "liveapp")?;
+    let repo = AppRepo::from_fixture("dockerfile")?;
+    // A nonce keeps Docker's layer cache from skipping the step on later runs.
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_nanos();
+    std::fs::write(
+        repo.path().join("Dockerfile"),
+        format!("FROM doppel/heroku-24\nRUN echo {nonce} && echo first-marker && sleep 4 && echo second-marker\nCMD [\"sh\", \"-c\", \"python3 -m http.server $PORT\"]\n"),
+    )?;
+    repo.commit_all("a build that pauses")?;
+    let mut child = std::process::Command::new("git")
+        .args(["push", &server.git_url("liveapp-staging"), "main"])
+        .current_dir(repo.path())
+        .env("GIT_SSL_CAINFO", server.ca())
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    let stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
+    let start = std::time::Instant::now();
+    let (mut first, mut second) = (None, None);
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line?;
+        if line.contains("first-marker") && !line.contains("echo") {
+            first = Some(start.elapsed());
+        }
+        if line.contains("second-marker") && !line.contains("echo") {
+            second = Some(start.elapsed());
+        }
+    }
+    assert!(child.wait()?.success(), "push failed:\n{}", server.log());
+    let (Some(first), Some(second)) = (first, second) else {
+        anyhow::bail!("markers missing from the push output");
+    };
+    // The first line reached the pusher while the build was still sleeping.
+    assert!(
+        second >= first + std::time::Duration::from_secs(2),
+        "output was held back: first at {first:?}, second at {second:?}"
+    );
     Ok(())
 }
