@@ -519,3 +519,49 @@ fn build_output_streams_live_while_the_build_runs() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn the_server_keeps_its_state_in_postgresql_when_asked() -> Result<()> {
+    let Ok(admin_url) = std::env::var("DOPPEL_TEST_DATABASE_URL") else {
+        eprintln!("skipping: DOPPEL_TEST_DATABASE_URL is not set (deploy/test.sh sets it)");
+        return Ok(());
+    };
+    let db = format!("doppel_e2e_{}", std::process::id());
+    let psql = |sql: &str| -> Result<()> {
+        let out = std::process::Command::new("psql")
+            .args([admin_url.as_str(), "-qc", sql])
+            .output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "psql: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(())
+    };
+    psql(&format!("DROP DATABASE IF EXISTS {db}"))?;
+    psql(&format!("CREATE DATABASE {db}"))?;
+    let url = match admin_url.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{db}"),
+        None => anyhow::bail!("DOPPEL_TEST_DATABASE_URL has no database part"),
+    };
+    let result = (|| -> Result<()> {
+        let server = Server::start_with(&["--database-url", &url])?;
+        assert!(
+            server.log().contains("backend=\"postgres\""),
+            "{}",
+            server.log()
+        );
+        assert!(
+            !server.data_dir.join("doppel.db").exists(),
+            "SQLite must not be used"
+        );
+        create_app(&server, "pgapp")?;
+        let repo = AppRepo::from_fixture("static")?;
+        let (ok, transcript) = repo.push(&server, "pgapp-staging", "main")?;
+        assert!(ok, "push failed:\n{transcript}\n{}", server.log());
+        assert_serves(&server, "pgapp-staging", "hello from static")?;
+        Ok(())
+    })();
+    psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))?;
+    result
+}
