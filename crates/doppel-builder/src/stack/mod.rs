@@ -197,16 +197,21 @@ async fn needs(
     Ok((run_needed, build_needed))
 }
 
+/// A temporary directory for one image's inputs, removed when dropped.
+fn scratch_dir() -> Result<tempfile::TempDir, StackError> {
+    tempfile::tempdir().map_err(|source| StackError::Io {
+        op: "create temporary directory",
+        path: std::env::temp_dir().display().to_string(),
+        source,
+    })
+}
+
 async fn build_run_image(
     rt: &dyn ContainerRuntime,
     cfg: &StackConfig,
     progress: &mpsc::Sender<String>,
 ) -> Result<(), StackError> {
-    let dir = tempfile::tempdir().map_err(|source| StackError::Io {
-        op: "create temporary directory",
-        path: std::env::temp_dir().display().to_string(),
-        source,
-    })?;
+    let dir = scratch_dir()?;
     let root = dir.path().join("rootfs");
     let tar = dir.path().join("rootfs.tar");
     let _ = progress
@@ -248,11 +253,7 @@ async fn build_build_image(
     cfg: &StackConfig,
     progress: &mpsc::Sender<String>,
 ) -> Result<(), StackError> {
-    let dir = tempfile::tempdir().map_err(|source| StackError::Io {
-        op: "create temporary directory",
-        path: std::env::temp_dir().display().to_string(),
-        source,
-    })?;
+    let dir = scratch_dir()?;
     let context = dir.path().join("context.tar");
     let dockerfile = build_dockerfile(&cfg.run_image);
     crate::tarball::write_single_file(&context, "Dockerfile", dockerfile.as_bytes(), 0o644)
