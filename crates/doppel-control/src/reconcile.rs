@@ -187,6 +187,7 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
             Route {
                 env: env.name.clone(),
                 backends,
+                released: current.is_some(),
                 private,
             },
         );

@@ -84,6 +84,18 @@ check that a <code>web</code> dyno is scaled up (<code>doppel ps -a {env}</code>
     )
 }
 
+/// 503 for an environment whose current release has no web dyno running (H14).
+pub(crate) fn no_web_dyno(env: &str) -> Response<Body> {
+    let env = escape(env);
+    page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "No web dynos running",
+        &format!(
+            "<p>The environment <code>{env}</code> has a release, but no <code>web</code> dyno is running right now.</p>\n<p>A crashed dyno is restarted within seconds; if this persists, check the app's logs and that <code>web</code> is scaled up (<code>doppel ps -a {env}</code>).</p>"
+        ),
+    )
+}
+
 /// 503 when no dyno accepted the connection or the connection failed (H19/H21/H13-like).
 pub(crate) fn application_error() -> Response<Body> {
     page(

@@ -130,7 +130,10 @@ impl Proxy {
         }
         if route.backends.is_empty() {
             log.error = Some(("H14", "No web processes running"));
-            return Outcome::Page(pages::no_release(&route.env));
+            return Outcome::Page(match route.released {
+                true => pages::no_web_dyno(&route.env),
+                false => pages::no_release(&route.env),
+            });
         }
 
         let upgrade = headers::is_upgrade(req.version(), req.headers());

@@ -18,8 +18,11 @@ pub struct RouteTable {
 pub struct Route {
     /// The environment's name, e.g. `myapp-staging` (used in pages and logs).
     pub env: String,
-    /// The web dynos' addresses. Empty = no release yet / no web dyno running.
+    /// The web dynos' addresses. Empty = no release yet, or no web dyno running.
     pub backends: Vec<SocketAddr>,
+    /// Whether the environment has a current release; with no backends this tells
+    /// "no release yet" from "no web dyno running".
+    pub released: bool,
     /// `Some(digests)` = private (staging): HTTP Basic auth is required, and the password's
     /// `doppel_types::token_digest` must be in the set (any username).
     pub private: Option<Arc<HashSet<String>>>,

@@ -378,6 +378,21 @@ fn restart_keeps_releases_and_serves_again() -> Result<()> {
     );
     let (_, releases) = restarted.api("GET", "/apps/staticapp-staging/releases", None)?;
     assert_eq!(releases.as_array().map(Vec::len), Some(1));
+
+    // A dyno that dies while the server runs is replaced by the reconciler.
+    let dynos = restarted.running_containers()?;
+    assert_eq!(dynos.len(), 1);
+    let killed = std::process::Command::new("docker")
+        .args(["kill", &dynos[0]])
+        .output()?;
+    assert!(killed.status.success());
+    let served = restarted.wait_serves("staticapp-staging", "hello from static", 60)?;
+    assert!(
+        served,
+        "the crashed dyno was not replaced:\n{}",
+        restarted.log()
+    );
+    assert_ne!(restarted.running_containers()?, dynos);
     restarted.remove_all();
     Ok(())
 }

@@ -135,10 +135,11 @@ impl Router {
     }
 }
 
-/// A route to `backends`, public.
+/// A route to `backends`, public; released when it has backends.
 pub fn public(env: &str, backends: Vec<SocketAddr>) -> Route {
     Route {
         env: env.into(),
+        released: !backends.is_empty(),
         backends,
         private: None,
     }
@@ -152,6 +153,7 @@ pub fn private(env: &str, backends: Vec<SocketAddr>, tokens: &[&str]) -> Route {
         .collect();
     Route {
         env: env.into(),
+        released: !backends.is_empty(),
         backends,
         private: Some(Arc::new(digests)),
     }

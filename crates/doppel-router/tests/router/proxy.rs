@@ -174,6 +174,18 @@ async fn error_pages_and_live_table_swaps() -> anyhow::Result<()> {
         "{text}"
     );
 
+    // Released, but its web dyno is down: a different page, same H14 status.
+    let mut down = public("myapp", vec![]);
+    down.released = true;
+    router.publish(vec![("myapp.localhost", down)]);
+    let resp = client.get(&url).send().await?;
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let text = resp.text().await?;
+    assert!(
+        text.contains("<title>No web dynos running</title>"),
+        "{text}"
+    );
+
     // Swapped live: a, then b.
     router.publish(vec![("myapp.localhost", public("myapp", vec![a]))]);
     assert_eq!(json(client.get(&url).send().await?).await?["upstream"], "a");
