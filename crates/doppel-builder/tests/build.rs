@@ -9,12 +9,23 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use doppel_builder::{build, BuildLimits, BuildOutput, BuildRequest, StackImages};
-use doppel_docker::{ContainerRuntime, DockerRuntime, DynoSpec};
+use doppel_docker::{ContainerRuntime, DockerRuntime, DynoSpec, NetworkSpec, SubnetPool};
 use doppel_types::{dyno_command, ImageKind, WEB_PORT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 const NET: &str = "doppel-test-builder";
+
+/// The test network, as a server makes its networks: made once, found by id afterwards.
+async fn network(rt: &DockerRuntime) -> String {
+    let spec = NetworkSpec {
+        name: NET.to_string(),
+        labels: BTreeMap::from([("doppel.test".to_string(), "doppel-builder".to_string())]),
+        pool: SubnetPool::parse("10.214.0.0/16:26").expect("pool"),
+        inter_container: true,
+    };
+    rt.ensure_network(&spec).await.expect("network")
+}
 
 fn git(dir: &Path, args: &[&str]) {
     let ok = Command::new("git")
@@ -83,6 +94,8 @@ fn request(dir: &Path, stack: StackImages, files: &[(&str, &str)]) -> BuildReque
         cache_dir: dir.join("cache"),
         ca_bundle: ca.exists().then_some(ca),
         limits: BuildLimits::default(),
+        // Docker's default bridge: outbound access, not the host's network.
+        network: Some("bridge".into()),
         image_repo: "doppel-test/app-doppeltest-staging".into(),
     }
 }
@@ -130,7 +143,7 @@ async fn fetch(ip: &str) -> String {
 }
 
 async fn run_web(rt: &DockerRuntime, out: &BuildOutput) -> String {
-    rt.ensure_network(NET).await.expect("network");
+    let net = network(rt).await;
     let cmd = dyno_command(out.kind, &out.process_types, "web").expect("web command");
     let spec = DynoSpec {
         name: format!("doppel-test-web-{}", uuid::Uuid::new_v4().simple()),
@@ -138,12 +151,16 @@ async fn run_web(rt: &DockerRuntime, out: &BuildOutput) -> String {
         cmd,
         env: BTreeMap::from([("PORT".to_string(), WEB_PORT.to_string())]),
         labels: BTreeMap::from([("doppel.test".to_string(), "doppel-builder".to_string())]),
-        network: Some(NET.to_string()),
-        memory: Some(256 << 20),
+        network: Some(net.clone()),
+        limits: doppel_docker::Limits {
+            memory: Some(256 << 20),
+            ..Default::default()
+        },
+        cap_add: Vec::new(),
     };
     let id = rt.run_dyno(spec).await.expect("run dyno");
     let ip = rt
-        .inspect_container(&id, Some(NET))
+        .inspect_container(&id, Some(&net))
         .await
         .expect("inspect")
         .and_then(|s| s.ip)

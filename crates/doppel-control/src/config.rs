@@ -21,6 +21,10 @@ pub struct ServerConfig {
     pub build_timeout: Duration,
     /// Largest compiled `/app` (or Dockerfile image) accepted.
     pub max_slug_bytes: u64,
+    /// Memory, CPUs and processes one build may use.
+    pub build_resources: doppel_docker::Limits,
+    /// The range environment and build networks take their subnets from.
+    pub network_pool: doppel_docker::SubnetPool,
     /// Largest git push body accepted.
     pub max_push_bytes: u64,
     /// How long a new web dyno has to accept connections on `$PORT` (Heroku's R10 is 60 s).
@@ -43,6 +47,8 @@ impl ServerConfig {
             build_ca_bundle: None,
             build_timeout: Duration::from_secs(15 * 60),
             max_slug_bytes: 1024 * 1024 * 1024,
+            build_resources: doppel_builder::BuildLimits::default().resources,
+            network_pool: doppel_docker::SubnetPool::default_pool(),
             max_push_bytes: 1024 * 1024 * 1024,
             boot_timeout: Duration::from_secs(60),
             bind_addr: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),

@@ -8,9 +8,12 @@
 //! - [`push`]: what happens when git receives a push (the `PushHandler`).
 //! - [`workflows`]: durable multi-step work (deploying a build).
 //! - [`reconcile`]: the loop that converges dynos and the route table from the store.
+//! - [`networks`]: the network model (one network per environment, one for builds).
 
 pub mod config;
+pub mod datadir;
 pub mod http;
+pub mod networks;
 pub mod push;
 pub mod reconcile;
 pub mod secrets;

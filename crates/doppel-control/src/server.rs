@@ -1,26 +1,32 @@
 //! `doppel server`: the startup order, and shutdown on SIGINT/SIGTERM.
 //!
-//! Order: data dir → master key → store (migrations) → admin user and token → platform CA →
+//! Order: data dir (taken with a lock, so a second server on it stops before changing
+//! anything) → master key → store (migrations) → admin user and token → platform CA →
 //! Docker and the stack images → interrupted builds marked failed → listeners → git →
-//! first reconcile pass (dynos and routes from the store) → serve.
+//! old shared networks removed → first reconcile pass (networks, dynos and routes from the
+//! store) → serve.
 
 use crate::config::ServerConfig;
 use crate::push::PushDeployer;
 use crate::secrets;
-use crate::state::{AppState, DYNO_NETWORK};
+use crate::state::AppState;
 use anyhow::Context;
 use doppel_builder::StackConfig;
 use doppel_docker::{ContainerRuntime, DockerRuntime};
 use doppel_router::{PlatformCa, RouteTable, RouterConfig};
 use doppel_store::Store;
 use std::net::SocketAddr;
-use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 
 /// Runs the platform until SIGINT or SIGTERM.
 pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     doppel_router::install_crypto_provider();
-    prepare_data_dir(&config)?;
+    let urls = crate::urls::Urls {
+        domain: config.domain.clone(),
+        https_port: config.https_port,
+    };
+    let _lock = crate::datadir::take(&config.data_dir, &urls.platform())?;
+    crate::datadir::prepare(&config.data_dir)?;
     let key = secrets::load_or_create_master_key(&config.data_dir)?;
     let db_url = config.effective_database_url();
     let store = Store::open(&db_url, key)
@@ -36,10 +42,6 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
             .context("connecting to the Docker engine (is dockerd running? see README)")?,
     );
     let stack = ensure_stack(runtime.as_ref(), &config.stack).await?;
-    runtime
-        .ensure_network(DYNO_NETWORK)
-        .await
-        .context("creating the dyno network")?;
     // Builds and rollouts do not survive a restart: what was cut off is marked failed, and
     // the reconciler removes any dyno it had started.
     store.fail_interrupted_builds().await?;
@@ -72,6 +74,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         git.ensure_repo(&format!("{}.git", env.name)).await?;
     }
 
+    crate::networks::remove_legacy(&state).await;
     crate::reconcile::sweep_build_leftovers(&state).await;
     crate::reconcile::run_once(&state).await;
     tokio::spawn(crate::reconcile::run_forever(state.clone()));
@@ -82,22 +85,13 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         domain: config.domain.clone(),
         https,
         http: Some(http),
+        https_port: config.https_port,
         ca: Arc::new(ca),
     };
     doppel_router::serve(router_cfg, platform, routes, shutdown_signal())
         .await
         .context("serving")?;
     tracing::info!("doppel stopped");
-    Ok(())
-}
-
-fn prepare_data_dir(config: &ServerConfig) -> anyhow::Result<()> {
-    let dir = &config.data_dir;
-    std::fs::create_dir_all(dir.join("repos"))
-        .and_then(|_| std::fs::create_dir_all(dir.join("cache")))
-        .with_context(|| format!("creating the data directory {}", dir.display()))?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o711))
-        .with_context(|| format!("setting permissions on {}", dir.display()))?;
     Ok(())
 }
 

@@ -9,9 +9,6 @@ use doppel_store::Store;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// The Docker network every dyno joins; the router reaches dynos by their IP on it.
-pub const DYNO_NETWORK: &str = "doppel";
-
 /// Handles to the store, Docker, the route table and the settings, cheap to clone.
 #[derive(Clone)]
 pub struct AppState {

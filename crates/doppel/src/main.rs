@@ -106,8 +106,25 @@ struct ServerArgs {
     /// Address to listen on.
     #[arg(long, env = "DOPPEL_BIND", default_value = "0.0.0.0")]
     bind: std::net::IpAddr,
+    /// Memory one build may use, in MiB.
+    #[arg(long, env = "DOPPEL_BUILD_MEMORY_MB", default_value_t = 2048)]
+    build_memory_mb: u64,
+    /// CPUs one build may use.
+    #[arg(long, env = "DOPPEL_BUILD_CPUS", default_value_t = 2.0)]
+    build_cpus: f64,
+    /// Processes (and threads) one build may run at once.
+    #[arg(long, env = "DOPPEL_BUILD_PIDS", default_value_t = 4096)]
+    build_pids: u64,
+    /// IPv4 range the environments' and builds' networks take their subnets from, with the
+    /// size of each (`10.213.0.0/16:25`: /25 blocks). Must not overlap your own networks.
+    #[arg(long, env = "DOPPEL_NETWORK_POOL", default_value = "10.213.0.0/16:25", value_parser = parse_pool)]
+    network_pool: doppel_docker::SubnetPool,
     #[command(flatten)]
     stack: StackArgs,
+}
+
+fn parse_pool(text: &str) -> Result<doppel_docker::SubnetPool, String> {
+    doppel_docker::SubnetPool::parse(text)
 }
 
 fn main() -> ExitCode {
@@ -159,6 +176,12 @@ fn server_config(args: ServerArgs) -> doppel_control::ServerConfig {
     cfg.build_timeout = Duration::from_secs(args.build_timeout);
     cfg.max_slug_bytes = args.max_slug_mb.saturating_mul(1024 * 1024);
     cfg.bind_addr = args.bind;
+    cfg.build_resources = doppel_docker::Limits {
+        memory: Some(args.build_memory_mb.saturating_mul(1024 * 1024)),
+        cpus: Some(args.build_cpus),
+        pids: Some(args.build_pids),
+    };
+    cfg.network_pool = args.network_pool;
     cfg.stack = args.stack.config();
     cfg
 }

@@ -269,8 +269,9 @@ async fn build_build_image(
             (LABEL_STACK.to_string(), cfg.name.clone()),
             (LABEL_RECIPE.to_string(), recipe_id(cfg)),
         ]),
-        network_mode: Some("host".to_string()),
-        memory: None,
+        // Docker's default bridge: the archive is reachable, the host's loopback is not.
+        network: Some("bridge".to_string()),
+        limits: doppel_docker::Limits::default(),
     };
     rt.build_dockerfile(build, progress.clone())
         .await

@@ -182,6 +182,15 @@ async fn run_build(
         Ok(c) => c,
         Err(e) => return (Err(internal("reading config vars", e)), String::new()),
     };
+    let network = match crate::networks::ensure_build(state).await {
+        Ok(id) => id,
+        Err(e) => {
+            return (
+                Err(internal("preparing the build network", e)),
+                String::new(),
+            )
+        }
+    };
     let cache_dir = state.config().data_dir.join("cache").join(&env.id);
     let request = BuildRequest {
         build_id: build_id.to_string(),
@@ -196,7 +205,9 @@ async fn run_build(
         limits: BuildLimits {
             timeout: state.config().build_timeout,
             max_slug_bytes: state.config().max_slug_bytes,
+            resources: state.config().build_resources,
         },
+        network: Some(network),
         image_repo: format!("doppel/app-{}-{}", state.instance_id(), env.name),
     };
     let (tx, mut rx) = mpsc::channel::<String>(256);
