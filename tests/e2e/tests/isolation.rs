@@ -202,7 +202,7 @@ fn hostile_builds_are_refused_and_the_server_memory_stays_bounded() -> Result<()
         (
             "an endless slug",
             node_app("truncate -s 20G endless.bin")?,
-            "larger than the limit of 64.0 MiB",
+            "too large: more than the limit of 64.0 MiB",
         ),
     ];
     for (what, repo, expected) in cases {

@@ -20,7 +20,7 @@ pub enum BuildError {
     Timeout(Duration),
     #[error("the compiled app is too large: {:.1} MiB, over the limit of {:.1} MiB; remove what it does not need at runtime or raise the limit (doppel server --max-slug-mb)", *size as f64 / 1_048_576.0, *limit as f64 / 1_048_576.0)]
     TooLarge { size: u64, limit: u64 },
-    #[error("the compiled app is larger than the limit of {:.1} MiB; remove what it does not need at runtime or raise the limit (doppel server --max-slug-mb)", *limit as f64 / 1_048_576.0)]
+    #[error("the compiled app is too large: more than the limit of {:.1} MiB; remove what it does not need at runtime or raise the limit (doppel server --max-slug-mb)", *limit as f64 / 1_048_576.0)]
     SlugTooLarge { limit: u64 },
     #[error("{file} is larger than {} KiB, more than doppel reads; {advice}", limit / 1024)]
     FileTooLarge {
