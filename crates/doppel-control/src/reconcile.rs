@@ -185,7 +185,6 @@ pub async fn publish_routes(state: &AppState) {
 
 async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
     let envs = state.store().list_environments().await?;
-    let digests = Arc::new(state.store().token_digests().await?);
     let containers = dyno_containers(state).await?;
     let mut routes = HashMap::new();
     for env in &envs {
@@ -203,7 +202,17 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
                 .collect(),
             None => Vec::new(),
         };
-        let private = env.private.then(|| digests.clone());
+        // A private environment admits the tokens of the users with access to it, no others.
+        let private = if env.private {
+            Some(Arc::new(
+                state
+                    .store()
+                    .env_token_digests(&env.app_id, &env.id)
+                    .await?,
+            ))
+        } else {
+            None
+        };
         routes.insert(
             state.urls().env_host(&env.name),
             Route {

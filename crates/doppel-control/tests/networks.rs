@@ -5,24 +5,16 @@
 mod common;
 
 use common::api;
+use doppel_control::logic::apps;
 use doppel_control::reconcile;
 use doppel_store::{NewRelease, ReleaseStatus};
 use doppel_types::{ImageKind, ProcessTypes};
-use serde_json::json;
 
 const IMAGE: &str = "sha256:release-image";
 
 /// Creates app `name` and a succeeded release with a web process in its staging environment.
 async fn released_app(api: &common::Api, name: &str) -> anyhow::Result<String> {
-    let (status, body) = api
-        .call(
-            "POST",
-            "/apps",
-            Some(json!({ "name": name })),
-            Some(&api.token),
-        )
-        .await?;
-    assert_eq!(status, 201, "{body}");
+    apps::create(&api.state, &api.admin, Some(name)).await?;
     let env = api
         .state
         .store()
@@ -137,10 +129,7 @@ async fn a_deleted_apps_networks_are_removed() -> anyhow::Result<()> {
     released_app(&api, "stays").await?;
     reconcile::run_once(&api.state).await;
     assert_eq!(api.fake.state().networks.len(), 2);
-    let (status, body) = api
-        .call("DELETE", "/apps/gone-staging", None, Some(&api.token))
-        .await?;
-    assert!(status.is_success(), "{status} {body}");
+    apps::destroy(&api.state, &api.admin, "gone-staging").await?;
     reconcile::run_once(&api.state).await;
     let st = api.fake.state();
     assert_eq!(st.networks.len(), 1);

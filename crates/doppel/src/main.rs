@@ -156,7 +156,7 @@ fn main() -> ExitCode {
 
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Server(args) => doppel_control::run(server_config(args)).await,
+        Command::Server(args) => doppel_server::run(server_config(args)).await,
         Command::Stack(StackCommand::Build { force, stack }) => {
             stack_build(force, stack.config()).await
         }

@@ -1,4 +1,6 @@
-//! `doppel server`: the startup order, and shutdown on SIGINT/SIGTERM.
+//! doppel-server: `doppel server`, the startup order that wires the store, Docker, the
+//! stack, git, the control plane, the API and the router together, and shutdown on
+//! SIGINT/SIGTERM.
 //!
 //! Order: data dir (taken with a lock, so a second server on it stops before changing
 //! anything) → master key → store (migrations) → admin user and token → platform CA →
@@ -6,12 +8,12 @@
 //! old shared networks removed → first reconcile pass (networks, dynos and routes from the
 //! store) → serve.
 
-use crate::config::ServerConfig;
-use crate::push::PushDeployer;
-use crate::secrets;
-use crate::state::AppState;
 use anyhow::Context;
 use doppel_builder::StackConfig;
+use doppel_control::push::PushDeployer;
+use doppel_control::secrets;
+use doppel_control::state::AppState;
+use doppel_control::ServerConfig;
 use doppel_docker::{ContainerRuntime, DockerRuntime};
 use doppel_router::{PlatformCa, RouteTable, RouterConfig};
 use doppel_store::Store;
@@ -21,12 +23,12 @@ use std::sync::Arc;
 /// Runs the platform until SIGINT or SIGTERM.
 pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     doppel_router::install_crypto_provider();
-    let urls = crate::urls::Urls {
+    let urls = doppel_control::urls::Urls {
         domain: config.domain.clone(),
         https_port: config.https_port,
     };
-    let _lock = crate::datadir::take(&config.data_dir, &urls.platform())?;
-    crate::datadir::prepare(&config.data_dir)?;
+    let _lock = doppel_control::datadir::take(&config.data_dir, &urls.platform())?;
+    doppel_control::datadir::prepare(&config.data_dir)?;
     let key = secrets::load_or_create_master_key(&config.data_dir)?;
     let db_url = config.effective_database_url();
     let store = Store::open(&db_url, key)
@@ -74,12 +76,12 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         git.ensure_repo(&format!("{}.git", env.name)).await?;
     }
 
-    crate::networks::remove_legacy(&state).await;
-    crate::reconcile::sweep_build_leftovers(&state).await;
-    crate::reconcile::run_once(&state).await;
-    tokio::spawn(crate::reconcile::run_forever(state.clone()));
+    doppel_control::networks::remove_legacy(&state).await;
+    doppel_control::reconcile::sweep_build_leftovers(&state).await;
+    doppel_control::reconcile::run_once(&state).await;
+    tokio::spawn(doppel_control::reconcile::run_forever(state.clone()));
 
-    let platform = crate::http::router(state.clone()).merge(git.router());
+    let platform = doppel_api::router(state.clone()).merge(git.router());
     announce(&config, new_token.is_some());
     let router_cfg = RouterConfig {
         domain: config.domain.clone(),
@@ -140,7 +142,7 @@ fn hook_command() -> anyhow::Result<Vec<String>> {
 }
 
 fn announce(config: &ServerConfig, new_token: bool) {
-    let urls = crate::urls::Urls {
+    let urls = doppel_control::urls::Urls {
         domain: config.domain.clone(),
         https_port: config.https_port,
     };
