@@ -34,6 +34,7 @@ async fn released_app(api: &common::Api, name: &str) -> anyhow::Result<String> {
             description: "Deploy test".into(),
             user_id: None,
             status: ReleaseStatus::Succeeded,
+            config: None,
         })
         .await?;
     Ok(env.id)

@@ -4,4 +4,6 @@
 
 pub mod deploy;
 pub mod dynos;
+pub mod progress;
+pub mod release;
 pub mod rollout;
