@@ -80,6 +80,7 @@ fn request(dir: &Path, stack: StackImages, files: &[(&str, &str)]) -> BuildReque
         source_tar,
         config: BTreeMap::from([("SECRET_KEY".to_string(), "do-not-log-me".to_string())]),
         stack,
+        build_env: doppel_builder::StackCatalog::default().build_env(),
         cache_dir: dir.join("cache"),
         ca_bundle: ca.exists().then_some(ca),
         limits: BuildLimits::default(),
@@ -183,7 +184,10 @@ async fn procfile_app_builds_and_serves() {
     );
     let out = run_build(&rt, req).await;
     assert_eq!(out.kind, ImageKind::Buildpack);
-    assert_eq!(out.stack, "heroku-24");
+    assert_eq!(
+        out.stack,
+        doppel_builder::StackCatalog::default().default_stack().name
+    );
     assert_eq!(
         out.process_types.get("web").map(String::as_str),
         Some("python3 -m http.server $PORT")
@@ -241,11 +245,12 @@ async fn dockerfile_from_a_missing_image_explains_why() {
         stack,
         &[("Dockerfile", "FROM doppel-test/does-not-exist:1\n")],
     );
+    let run_repo = req.stack.run_image.trim_end_matches(":latest").to_string();
     let (tx, _rx) = mpsc::channel(256);
     let err = build(&*rt, req, tx).await.expect_err("missing base");
     let msg = err.to_string();
     assert!(
-        msg.contains("FROM must name a local image such as doppel/heroku-24"),
+        msg.contains(&format!("FROM must name a local image such as {run_repo}")),
         "{msg}"
     );
 }

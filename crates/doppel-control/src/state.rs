@@ -2,7 +2,6 @@
 
 use crate::config::ServerConfig;
 use crate::urls::Urls;
-use doppel_builder::StackImages;
 use doppel_docker::ContainerRuntime;
 use doppel_router::SharedRouteTable;
 use doppel_store::Store;
@@ -24,7 +23,6 @@ struct Inner {
     routes: SharedRouteTable,
     config: ServerConfig,
     urls: Urls,
-    stack: StackImages,
     instance_id: String,
     env_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     git: OnceLock<Arc<doppel_git::GitService>>,
@@ -36,7 +34,6 @@ impl AppState {
         runtime: Arc<dyn ContainerRuntime>,
         routes: SharedRouteTable,
         config: ServerConfig,
-        stack: StackImages,
         instance_id: String,
     ) -> AppState {
         let urls = Urls {
@@ -50,7 +47,6 @@ impl AppState {
                 routes,
                 config,
                 urls,
-                stack,
                 instance_id,
                 env_locks: Mutex::new(HashMap::new()),
                 git: OnceLock::new(),
@@ -76,10 +72,6 @@ impl AppState {
 
     pub fn urls(&self) -> &Urls {
         &self.inner.urls
-    }
-
-    pub fn stack(&self) -> &StackImages {
-        &self.inner.stack
     }
 
     /// This installation's id: every container it makes carries it in `doppel.instance`, and it

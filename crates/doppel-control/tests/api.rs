@@ -31,17 +31,11 @@ async fn api() -> anyhow::Result<Api> {
     let mut config = ServerConfig::with_defaults();
     config.data_dir = dir.path().to_path_buf();
     config.https_port = 8443;
-    let stack = doppel_builder::StackImages {
-        stack: "heroku-24".into(),
-        run_image: "doppel/heroku-24:latest".into(),
-        build_image: "doppel/heroku-24-build:latest".into(),
-    };
     let state = AppState::new(
         store,
         Arc::new(FakeRuntime::new()),
         RouteTable::new().into_shared(),
         config,
-        stack,
         "testinstance".into(),
     );
     Ok(Api {

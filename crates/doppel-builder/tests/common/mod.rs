@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use doppel_builder::{ensure_stack, StackConfig, StackImages};
+use doppel_builder::{StackCatalog, StackImages};
 use doppel_docker::DockerRuntime;
 use tokio::sync::{mpsc, Mutex};
 
@@ -20,8 +20,15 @@ pub async fn runtime() -> Arc<DockerRuntime> {
     )
 }
 
-/// Builds the shared stack images (real names; reused by other tests and the e2e suite) if missing.
+/// Builds the shared images of the default stack (real names; reused by other tests and the
+/// e2e suite) if missing.
 pub async fn stack(rt: &DockerRuntime) -> StackImages {
+    let name = StackCatalog::default().default_stack().name;
+    named_stack(rt, name).await
+}
+
+/// Builds the shared images of the stack called `name` if missing.
+pub async fn named_stack(rt: &DockerRuntime, name: &str) -> StackImages {
     let _guard = STACK_LOCK.lock().await;
     let (tx, mut rx) = mpsc::channel(64);
     let printer = tokio::spawn(async move {
@@ -30,7 +37,8 @@ pub async fn stack(rt: &DockerRuntime) -> StackImages {
         }
     });
     let started = Instant::now();
-    let images = ensure_stack(rt, &StackConfig::default(), false, tx)
+    let images = StackCatalog::default()
+        .ensure(rt, name, false, tx)
         .await
         .expect("stack images");
     let _ = printer.await;

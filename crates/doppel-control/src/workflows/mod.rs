@@ -5,3 +5,4 @@
 pub mod deploy;
 pub mod dynos;
 pub mod rollout;
+pub mod stacks;
