@@ -25,6 +25,11 @@ trap cleanup EXIT
 
 # Results go to a file: many checks run in subshells (their own STACK, sourced helpers).
 pass() { echo "PASS: $*"; echo pass >>"$RESULTS"; }
+# The host's npm trusts the host CA bundle (a TLS-inspecting proxy may sit in front of the registry).
+if [[ -f /etc/ssl/certs/ca-certificates.crt ]]; then
+  export NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
+  export npm_config_cafile=${npm_config_cafile:-/etc/ssl/certs/ca-certificates.crt}
+fi
 fail() { echo "FAIL: $*"; echo fail >>"$RESULTS"; }
 
 # The debian-testing stack as the build sees it.

@@ -290,7 +290,7 @@ mod tests {
         assert_eq!(cat.resolve("heroku-24").map(|s| s.name), Ok("debian-12"));
         assert_eq!(cat.resolve("Debian-13").map(|s| s.name), Ok("debian-13"));
         assert_eq!(cat.default_stack().name, DEFAULT_STACK);
-        let err = cat.resolve("cedar-14").unwrap_err();
+        let err = cat.resolve("cedar-14").expect_err("no such stack");
         assert!(
             err.to_string()
                 .contains("debian-12 (alias heroku-24), debian-13, debian-testing"),

@@ -225,10 +225,13 @@ async fn build_run_image(
     Ok(())
 }
 
-/// The build image's Dockerfile: compilers and headers on top of the run image.
+/// The build image's Dockerfile: compilers and headers on top of the run image. The Release
+/// file's `Valid-Until` is not enforced: testing's expires within days, and a mirror or
+/// snapshot that lags behind (as debootstrap, which never checks it, already accepted for
+/// the run image) must still give the same packages.
 pub fn build_dockerfile(run_image: &str, packages: &[&str]) -> String {
     format!(
-        "FROM {run_image}\nUSER root\nRUN apt-get update && \\\n    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {} && \\\n    rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb\nUSER heroku\n",
+        "FROM {run_image}\nUSER root\nRUN apt-get -o Acquire::Check-Valid-Until=false update && \\\n    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {} && \\\n    rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb\nUSER heroku\n",
         packages.join(" ")
     )
 }
