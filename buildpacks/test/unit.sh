@@ -91,8 +91,10 @@ resolve_ok ".python-version with a patch" 3.13 .python-version "$(app patch .pyt
 resolve_ok "runtime.txt" 3.13 runtime.txt "$(app runtime runtime.txt 'python-3.13.5\n')"
 resolve_ok ".python-version wins over runtime.txt" 3.15 .python-version \
   "$(app both .python-version '3.15\n' runtime.txt 'python-3.13.5\n')"
-resolve_ok "requires-python picks the newest that fits" 3.14 pyproject.toml \
-  "$(app rp pyproject.toml '[project]\nname = "x"\nrequires-python = ">=3.12,<3.15"\n')"
+resolve_ok "requires-python: the stack's default when it fits" 3.14 pyproject.toml \
+  "$(app rp pyproject.toml '[project]\nname = "x"\nrequires-python = ">=3.12"\n')"
+resolve_ok "requires-python: else the newest that fits" 3.13 pyproject.toml \
+  "$(app rp1 pyproject.toml '[project]\nname = "x"\nrequires-python = ">=3.12,<3.14"\n')"
 resolve_ok "requires-python ~=" 3.13 pyproject.toml \
   "$(app rp2 pyproject.toml '[project]\nname = "x"\nrequires-python = "~=3.13.0"\n')"
 resolve_ok "requires-python ==3.15.*" 3.15 pyproject.toml \

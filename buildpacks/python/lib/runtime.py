@@ -7,8 +7,8 @@ Where the version comes from, first match wins:
   1. .python-version: the first line that is not blank and not a `#` comment, `3.X` or
      `3.X.Y` (more than one version line is an error);
   2. runtime.txt: `python-3.X.Y` (or `python-3.X`);
-  3. pyproject.toml: `[project] requires-python`, a PEP 440 specifier set: the newest
-     Python the stack has that satisfies it;
+  3. pyproject.toml: `[project] requires-python`, a PEP 440 specifier set: the stack's
+     default Python when it satisfies it, else the newest of the stack's that does;
   4. otherwise the stack's default Python.
 
 Environment (set by the buildpack from the stack and the build request):
@@ -252,9 +252,18 @@ def resolve(app):
     if spec:
         clauses = spec_clauses(spec, "pyproject.toml")
         fits = [m for m in have if satisfies(as_tuple(by_minor[m]), clauses)]
+        default_minor = ".".join(default_full.split(".")[:2])
         if fits:
-            best = fits[-1]
-            return dict(version=best, full=by_minor[best], origin="stack", note="", source="pyproject.toml")
+            # The stack's default when it fits (the release the stack is made around), else
+            # the newest that fits.
+            best = default_minor if default_minor in fits else fits[-1]
+            return dict(
+                version=best,
+                full=by_minor[best],
+                origin="stack",
+                note=f"requires-python {spec!r} in pyproject.toml allows {', '.join(fits)} on this stack",
+                source="pyproject.toml",
+            )
         elsewhere = [
             f"{name} ({m})"
             for name, minors in stack_index().items()

@@ -153,7 +153,8 @@ fn poetry_app_installs_from_its_lock_file() -> Result<()> {
     let repo = AppRepo::from_fixture("poetry")?;
     let transcript = push_ok(&server, &repo, "poetryapp-staging")?;
     for needle in [
-        "Using Python 3.14, the newest on the debian-testing stack that satisfies requires-python",
+        "Using Python 3.14, chosen by requires-python in pyproject.toml",
+        "requires-python '>=3.13' in pyproject.toml allows 3.13, 3.14, 3.15 on this stack",
         "Installing poetry",
         "Installing dependencies with Poetry (poetry.lock)",
     ] {

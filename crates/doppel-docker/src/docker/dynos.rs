@@ -8,7 +8,8 @@ use bollard::models::{
     NetworkCreateRequest, NetworkingConfig, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
-    CreateContainerOptions, ListContainersOptions, RemoveContainerOptions, StopContainerOptions,
+    CreateContainerOptions, ListContainersOptions, ListNetworksOptions, RemoveContainerOptions,
+    StopContainerOptions,
 };
 use bollard::Docker;
 
@@ -187,11 +188,40 @@ pub(crate) async fn ensure_network(docker: &Docker, name: &str) -> Result<(), Do
         )])),
         ..Default::default()
     };
-    match docker.create_network(request).await {
-        Ok(_) => Ok(()),
+    let ours = match docker.create_network(request).await {
+        Ok(created) => created.id,
         // 409: created concurrently.
-        Err(e) if is_status(&e, &[409]) => Ok(()),
-        Err(e) => Err(engine("create network", name, e)),
+        Err(e) if is_status(&e, &[409]) => return Ok(()),
+        Err(e) => return Err(engine("create network", name, e)),
+    };
+    keep_oldest_network(docker, name, &ours).await
+}
+
+/// Docker 20.10 lets two concurrent creates make two networks of one name (every later
+/// `docker start` then fails with "network … is ambiguous"): each creator lists the networks
+/// of that name and removes its own unless it is the oldest, so one survives.
+async fn keep_oldest_network(docker: &Docker, name: &str, ours: &str) -> Result<(), DockerError> {
+    let options = ListNetworksOptions {
+        filters: Some(HashMap::from([(
+            "name".to_string(),
+            vec![name.to_string()],
+        )])),
+    };
+    let mut same: Vec<(String, String)> = docker
+        .list_networks(Some(options))
+        .await
+        .map_err(|e| engine("list networks", name, e))?
+        .into_iter()
+        .filter(|n| n.name.as_deref() == Some(name))
+        .map(|n| (n.created.unwrap_or_default(), n.id.unwrap_or_default()))
+        .collect();
+    same.sort();
+    match same.first() {
+        Some((_, oldest)) if oldest != ours => docker
+            .remove_network(ours)
+            .await
+            .map_err(|e| engine("remove duplicate network", name, e)),
+        _ => Ok(()),
     }
 }
 
