@@ -148,8 +148,28 @@ install_node() {
     mkdir -p "$dest/bin"
     cp "$cached/bin/node" "$dest/bin/node"
   fi
+  vendor_node_libs "$dest"
   if [[ "$("$dest/bin/node" --version 2>/dev/null)" != "v$version" ]]; then
     error_line "Node.js $version does not run on the ${STACK:-} stack: $("$dest/bin/node" --version 2>&1 | head -n1)"
     return 1
+  fi
+}
+
+# vendor_node_libs DEST: official node binaries since 26 link libatomic.so.1, which the build
+# image has (gcc depends on it) but the run images do not; it is copied to DEST/lib, which
+# .profile.d puts on LD_LIBRARY_PATH. Any other library node links that the build image
+# lacks fails the build here, before a dyno would.
+vendor_node_libs() {
+  local dest=$1 lib missing
+  missing=$(ldd "$dest/bin/node" 2>/dev/null | awk '/not found/ {print $1}')
+  if [[ -n "$missing" ]]; then
+    error_line "Node.js needs libraries the ${STACK:-} build image lacks: $missing"
+    return 1
+  fi
+  lib=$(ldd "$dest/bin/node" 2>/dev/null | awk '$1 == "libatomic.so.1" {print $3}')
+  rm -rf "$dest/lib"
+  if [[ -n "$lib" ]]; then
+    mkdir -p "$dest/lib"
+    cp -L "$lib" "$dest/lib/libatomic.so.1"
   fi
 }
