@@ -93,13 +93,21 @@ async fn an_app_moved_between_stacks_gets_each_stacks_python() {
         ("requirements.txt", "six\n"),
         ("Procfile", "web: python app.py\n"),
     ];
-    let dir = tempfile::tempdir().expect("tmp");
+    // One build cache for every build, as an environment has; each build its own source.
+    let cache = tempfile::tempdir().expect("tmp");
+    let on = |stack: doppel_builder::StackImages, files: &[(&str, &str)]| {
+        let src = tempfile::tempdir().expect("tmp");
+        let mut req = request(src.path(), stack, files);
+        req.cache_dir = cache.path().join("cache");
+        (req, src)
+    };
 
     // The same commit on debian-12, then on the default stack: the cache is shared, as an
     // environment's is, and must not carry the old stack's virtualenv over.
     let mut versions = Vec::new();
     for stack in [old.clone(), new.clone()] {
-        let out = run_build(&rt, request(dir.path(), stack.clone(), &app)).await;
+        let (req, _src) = on(stack.clone(), &app);
+        let out = run_build(&rt, req).await;
         assert_eq!(out.stack, stack.stack);
         let said = run_in(
             &rt,
@@ -120,7 +128,7 @@ async fn an_app_moved_between_stacks_gets_each_stacks_python() {
     // Asking for 3.14 on debian-12 fails and names the stack that has it.
     let mut files = app.to_vec();
     files.push((".python-version", "3.14\n"));
-    let req = request(dir.path(), old, &files);
+    let (req, _src) = on(old, &files);
     let (tx, mut rx) = mpsc::channel(1024);
     let result = build(&*rt, req, tx).await;
     let mut transcript = String::new();
