@@ -99,6 +99,8 @@ resolve_ok "requires-python ~=" 3.13 pyproject.toml \
   "$(app rp2 pyproject.toml '[project]\nname = "x"\nrequires-python = "~=3.13.0"\n')"
 resolve_ok "requires-python ==3.15.*" 3.15 pyproject.toml \
   "$(app rp3 pyproject.toml '[project]\nname = "x"\nrequires-python = "==3.15.*"\n')"
+resolve_ok "Pipfile.lock's python_version" 3.13 Pipfile.lock \
+  "$(app pipenv Pipfile.lock '{"_meta": {"requires": {"python_version": "3.13"}}, "default": {}}\n')"
 resolve_ok "nothing asked: the stack's default" 3.14 default "$(app none requirements.txt 'flask\n')"
 resolve_ok "pyproject.toml without requires-python" 3.14 default \
   "$(app rp4 pyproject.toml '[tool.poetry]\nname = "x"\n')"

@@ -7,9 +7,10 @@ Where the version comes from, first match wins:
   1. .python-version: the first line that is not blank and not a `#` comment, `3.X` or
      `3.X.Y` (more than one version line is an error);
   2. runtime.txt: `python-3.X.Y` (or `python-3.X`);
-  3. pyproject.toml: `[project] requires-python`, a PEP 440 specifier set: the stack's
+  3. Pipfile.lock: `_meta.requires.python_full_version` or `python_version` (as Heroku);
+  4. pyproject.toml: `[project] requires-python`, a PEP 440 specifier set: the stack's
      default Python when it satisfies it, else the newest of the stack's that does;
-  4. otherwise the stack's default Python.
+  5. otherwise the stack's default Python.
 
 Environment (set by the buildpack from the stack and the build request):
   STACK                  this build's stack (debian-testing)
@@ -89,6 +90,27 @@ def read_runtime_txt(app):
         return None
     with open(path, encoding="utf-8", errors="replace") as fh:
         return fh.read().strip()
+
+
+def read_pipfile_lock(app):
+    """Pipfile.lock's _meta.requires python_full_version or python_version, or None."""
+    path = os.path.join(app, "Pipfile.lock")
+    if not os.path.isfile(path):
+        return None
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            requires = json.load(fh).get("_meta", {}).get("requires", {})
+    except (ValueError, AttributeError) as e:
+        raise Refusal(
+            f"Pipfile.lock is not valid JSON: {e}.",
+            "Run `pipenv lock` and commit Pipfile.lock.",
+        )
+    if not isinstance(requires, dict):
+        return None
+    value = requires.get("python_full_version") or requires.get("python_version")
+    return value if isinstance(value, str) else None
 
 
 def requires_python(app):
@@ -247,6 +269,16 @@ def resolve(app):
                 "Write it as python-3.14.2 (or delete runtime.txt and write 3.14 into .python-version).",
             )
         return dict(choose(*v, "runtime.txt", text[len("python-"):]), source="runtime.txt")
+
+    text = read_pipfile_lock(app)
+    if text is not None:
+        v = parse(text)
+        if v is None:
+            raise Refusal(
+                f"Pipfile.lock asks for Python {text!r}, which is not a Python version.",
+                "Set python_version in the Pipfile's [requires] (e.g. \"3.14\") and run `pipenv lock`.",
+            )
+        return dict(choose(*v, "Pipfile.lock", text), source="Pipfile.lock")
 
     spec = requires_python(app)
     if spec:

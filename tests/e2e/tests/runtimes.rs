@@ -1,6 +1,7 @@
 //! Language runtimes end to end: real apps pushed unmodified get the Python or Node.js
 //! version they ask for on the default stack (Django 6 on Python 3.14 from a commented
-//! `.python-version`, Poetry, uv, Node.js 22 from `engines.node`, the LTS without engines),
+//! `.python-version`, Poetry, uv, Pipenv, Node.js 22 from `engines.node`, the LTS without
+//! engines, pnpm),
 //! bad requests are rejected with what to change while the previous release keeps serving,
 //! and the Python mirror flag reaches the build.
 
@@ -184,6 +185,43 @@ fn uv_app_installs_from_its_lock_file_without_dev_groups() -> Result<()> {
     );
     let body = body_of(&server, "uvapp-staging", "/")?;
     assert!(body.contains("hello from uv on python 3.13."), "{body}");
+    Ok(())
+}
+
+#[test]
+fn pipenv_and_pnpm_apps_install_from_their_lock_files() -> Result<()> {
+    let server = Server::start()?;
+    create_app(&server, "pipenvapp")?;
+    let repo = AppRepo::from_fixture("pipenv")?;
+    let transcript = push_ok(&server, &repo, "pipenvapp-staging")?;
+    for needle in [
+        "Using Python 3.13 specified in Pipfile.lock",
+        "Installing pipenv",
+        "Installing dependencies with Pipenv (Pipfile.lock)",
+    ] {
+        assert!(transcript.contains(needle), "{needle:?}:\n{transcript}");
+    }
+    let body = body_of(&server, "pipenvapp-staging", "/")?;
+    assert!(body.contains("hello from pipenv on python 3.13."), "{body}");
+
+    create_app(&server, "pnpmapp")?;
+    let repo = AppRepo::from_fixture("pnpm")?;
+    let transcript = push_ok(&server, &repo, "pnpmapp-staging")?;
+    let node = newest_node("24.x")?;
+    for needle in [
+        "packageManager (package.json): pnpm@9.15.9".to_string(),
+        "Installing pnpm 9.15.9 (pnpm@9.15.9)".to_string(),
+        "Using pnpm 9.15.9 (packageManager in package.json and pnpm-lock.yaml)".to_string(),
+        "Installing node modules (pnpm-lock.yaml)".to_string(),
+        format!("Using Node.js {node} "),
+    ] {
+        assert!(transcript.contains(&needle), "{needle:?}:\n{transcript}");
+    }
+    let body = body_of(&server, "pnpmapp-staging", "/")?;
+    assert!(
+        body.contains(&format!("hello from pnpm on node v{node} ")),
+        "{body}"
+    );
     Ok(())
 }
 
