@@ -71,7 +71,7 @@ build() {
   BUILD_CTR="$PREFIX-build-$(basename "$src")-$RANDOM"
   CONTAINERS+=("$BUILD_CTR")
   docker run -d --name "$BUILD_CTR" -u 1000:1000 --network "${BUILD_NETWORK:-host}" "${ca_args[@]}" \
-    -e STACK=${STACK:-debian-testing} -e DOPPEL_STACK_PYTHONS="debian-12=3.11 debian-13=3.13 debian-testing=3.13,3.14,3.15" -e SOURCE_VERSION=0123456789abcdef0123456789abcdef01234567 -e HOME=/app \
+    -e STACK="${STACK:-debian-testing}" -e DOPPEL_STACK_PYTHONS="debian-12=3.11 debian-13=3.13 debian-testing=3.13,3.14,3.15" -e SOURCE_VERSION=0123456789abcdef0123456789abcdef01234567 -e HOME=/app \
     -v "$cache:/cache" --entrypoint sleep "$BUILD_IMAGE" infinity >/dev/null
   docker exec -u 0 "$BUILD_CTR" sh -c 'rm -rf /app /tmp/buildpacks && mkdir -p /app /tmp/env'
   docker cp "$src/." "$BUILD_CTR:/app"

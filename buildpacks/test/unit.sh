@@ -54,12 +54,14 @@ app() {
 
 # resolve_ok NAME EXPECTED_VERSION EXPECTED_SOURCE APP_DIR
 resolve_ok() {
-  local name=$1 want=$2 want_source=$3 dir=$4 out version="" source="" full="" origin="" note=""
+  local name=$1 want=$2 want_source=$3 dir=$4 out version="" source="" note=""
   if ! out=$(python3 "$BUILDPACKS/python/lib/runtime.py" "$dir" 2>&1); then
     fail "$name: refused: $out"
     return
   fi
+  local full="" origin=""
   eval "$out"
+  : "$full" "$origin"
   if [[ "$version" == "$want" && "$source" == "$want_source" ]]; then
     pass "$name: Python $version from $source${note:+ ($note)}"
   else
@@ -159,9 +161,9 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 (
-  # shellcheck source=../lib/common.sh
+  # shellcheck source-path=SCRIPTDIR/.. source=lib/common.sh
   source "$BUILDPACKS/lib/common.sh"
-  # shellcheck source=../python/lib/mirror.sh
+  # shellcheck source-path=SCRIPTDIR/.. source=python/lib/mirror.sh
   source "$BUILDPACKS/python/lib/mirror.sh"
   cache="$WORK/mcache" dest="$WORK/dest/python"
   got=$(mirror_install "http://127.0.0.1:$PORT" 3.12 "$cache" "$dest")
@@ -199,13 +201,14 @@ if [[ "${NODE_TESTS:-1}" != 0 ]]; then
     fail "nodejs: npm is not installed (NODE_TESTS=0 skips these checks)"
   else
     (
-      # shellcheck source=../lib/common.sh
+      # shellcheck source-path=SCRIPTDIR/.. source=lib/common.sh
       source "$BUILDPACKS/lib/common.sh"
-      # shellcheck source=../nodejs/lib/node.sh
+      # shellcheck source-path=SCRIPTDIR/.. source=nodejs/lib/node.sh
       source "$BUILDPACKS/nodejs/lib/node.sh"
       # node_ok NAME RANGE CHECK: CHECK is a bash pattern the resolved version must match.
       node_ok() {
         local name=$1 range=$2 pattern=$3 out
+        # shellcheck disable=SC2053 # the pattern is a glob on purpose
         if out=$(resolve_node "$range" 2>&1) && [[ "$out" == $pattern ]]; then
           pass "nodejs: $name: \"$range\" -> $out"
         else

