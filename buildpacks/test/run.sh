@@ -207,13 +207,13 @@ npm_cache=$(new_cache node-npm-start)
 start=$SECONDS
 build "$FIXTURES/node-npm-start" "$npm_cache" "$WORKDIR/node-npm-start.log"
 echo "(first build took $((SECONDS - start))s, exit $BUILD_STATUS)"
-if ((BUILD_STATUS == 0)) && grep -Eq '^-----> Installing npm [0-9]+\.[0-9]+\.[0-9]+$' "$WORKDIR/node-npm-start.log" &&
+if ((BUILD_STATUS == 0)) && grep -Eq '^       Installing npm [0-9]+\.[0-9]+\.[0-9]+ ' "$WORKDIR/node-npm-start.log" &&
   docker exec "$BUILD_CTR" test -x /app/.heroku/npm/bin/npm; then
   pass "node-npm-start: build exits 0 and vendors npm into /app/.heroku/npm"
   check_result node-npm-start Node.js "node server.js"
   serve_and_curl node-npm-start "$FIXTURES/node-npm-start" "hello from npm start (npm_lifecycle_event=start"
   # shellcheck disable=SC2016 # expanded by the dyno's bash
-  launcher_check node-npm-start "/app/.heroku/npm/bin/npm|$(grep -Eo '^-----> Installing npm [0-9.]+$' "$WORKDIR/node-npm-start.log" | grep -Eo '[0-9.]+$')|/tmp/npm-cache|before" \
+  launcher_check node-npm-start "/app/.heroku/npm/bin/npm|$(grep -Eo '^       Installing npm [0-9.]+ ' "$WORKDIR/node-npm-start.log" | grep -Eo '[0-9.]+')|/tmp/npm-cache|before" \
     'echo "$(command -v npm)|$(npm --version)|$npm_config_cache|$(case "$PATH" in *node_modules/.bin*.heroku/npm/bin*) echo before;; *) echo after;; esac)"'
   # shellcheck disable=SC2016
   launcher_check node-npm-start '/data/npm' 'echo "$npm_config_cache"' -e npm_config_cache=/data/npm
@@ -222,7 +222,7 @@ if ((BUILD_STATUS == 0)) && grep -Eq '^-----> Installing npm [0-9]+\.[0-9]+\.[0-
   launcher_check node-npm-start "uid=1000|ms@2.1.3|logs" \
     'echo "uid=$(id -u)|$(npm ls --offline 2>&1 | grep -o "ms@[0-9.]*")|$(ls /tmp/npm-cache | grep -o logs)"'
 else
-  fail "node-npm-start: expected exit 0, '-----> Installing npm <version>' and /app/.heroku/npm/bin/npm (exit $BUILD_STATUS)"
+  fail "node-npm-start: expected exit 0, 'Installing npm <version>' and /app/.heroku/npm/bin/npm (exit $BUILD_STATUS)"
 fi
 
 say "node-npm-start again, cached (node and npm come from the cache; the range is still resolved)"
