@@ -4,11 +4,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use doppel_builder::{build, BuildLimits, BuildOutput, BuildRequest, StackImages};
+use common::{request, run_build};
+use doppel_builder::{build, BuildOutput};
 use doppel_docker::{ContainerRuntime, DockerRuntime, DynoSpec, NetworkSpec, SubnetPool};
 use doppel_types::{dyno_command, ImageKind, WEB_PORT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -25,98 +25,6 @@ async fn network(rt: &DockerRuntime) -> String {
         inter_container: true,
     };
     rt.ensure_network(&spec).await.expect("network")
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .expect("git")
-        .success();
-    assert!(ok, "git {args:?}");
-}
-
-/// A git tree with `files`, committed and archived as `git archive` does for a push.
-fn source_tar(dir: &Path, files: &[(&str, &str)]) -> (PathBuf, String) {
-    let repo = dir.join("repo");
-    std::fs::create_dir_all(&repo).expect("mkdir");
-    git(&repo, &["init", "-q"]);
-    for (name, text) in files {
-        std::fs::write(repo.join(name), text).expect("write");
-    }
-    git(&repo, &["add", "-A"]);
-    git(&repo, &["commit", "-q", "-m", "app"]);
-    let sha = String::from_utf8(
-        Command::new("git")
-            .args(["rev-parse", "HEAD"])
-            .current_dir(&repo)
-            .output()
-            .expect("rev-parse")
-            .stdout,
-    )
-    .expect("utf8")
-    .trim()
-    .to_string();
-    let tar = dir.join("source.tar");
-    git(
-        &repo,
-        &[
-            "archive",
-            "--format=tar",
-            "-o",
-            tar.to_str().expect("path"),
-            "HEAD",
-        ],
-    );
-    (tar, sha)
-}
-
-fn request(dir: &Path, stack: StackImages, files: &[(&str, &str)]) -> BuildRequest {
-    let (source_tar, commit) = source_tar(dir, files);
-    let ca = PathBuf::from("/etc/ssl/certs/ca-certificates.crt");
-    BuildRequest {
-        build_id: format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]),
-        env_name: "doppeltest-staging".into(),
-        app_name: "doppeltest".into(),
-        commit,
-        source_tar,
-        config: BTreeMap::from([("SECRET_KEY".to_string(), "do-not-log-me".to_string())]),
-        stack,
-        cache_dir: dir.join("cache"),
-        ca_bundle: ca.exists().then_some(ca),
-        limits: BuildLimits::default(),
-        // Docker's default bridge: outbound access, not the host's network.
-        network: Some("bridge".into()),
-        image_repo: "doppel-test/app-doppeltest-staging".into(),
-    }
-}
-
-async fn run_build(rt: &DockerRuntime, req: BuildRequest) -> BuildOutput {
-    let (tx, mut rx) = mpsc::channel(256);
-    let printer = tokio::spawn(async move {
-        let mut lines = Vec::new();
-        while let Some(line) = rx.recv().await {
-            println!("build: {line}");
-            lines.push(line);
-        }
-        lines
-    });
-    let out = build(rt, req, tx).await;
-    let lines = printer.await.expect("printer");
-    assert!(
-        !lines.iter().any(|l| l.contains("do-not-log-me")),
-        "config value logged"
-    );
-    out.expect("build succeeds")
 }
 
 /// GET / on ip:5000, retrying while the dyno boots; returns the response head line.
@@ -200,7 +108,10 @@ async fn procfile_app_builds_and_serves() {
     );
     let out = run_build(&rt, req).await;
     assert_eq!(out.kind, ImageKind::Buildpack);
-    assert_eq!(out.stack, "heroku-24");
+    assert_eq!(
+        out.stack,
+        doppel_builder::StackCatalog::default().default_stack().name
+    );
     assert_eq!(
         out.process_types.get("web").map(String::as_str),
         Some("python3 -m http.server $PORT")
@@ -258,11 +169,12 @@ async fn dockerfile_from_a_missing_image_explains_why() {
         stack,
         &[("Dockerfile", "FROM doppel-test/does-not-exist:1\n")],
     );
+    let run_repo = req.stack.run_image.trim_end_matches(":latest").to_string();
     let (tx, _rx) = mpsc::channel(256);
     let err = build(&*rt, req, tx).await.expect_err("missing base");
     let msg = err.to_string();
     assert!(
-        msg.contains("FROM must name a local image such as doppel/heroku-24"),
+        msg.contains(&format!("FROM must name a local image such as {run_repo}")),
         "{msg}"
     );
 }

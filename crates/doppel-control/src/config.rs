@@ -31,8 +31,12 @@ pub struct ServerConfig {
     pub boot_timeout: Duration,
     /// Address the listeners bind to.
     pub bind_addr: std::net::IpAddr,
-    /// The stack's run and build images (made from Debian's archive when missing).
-    pub stack: doppel_builder::StackConfig,
+    /// The stacks builds and dynos run on, the default one for new apps, and the Debian
+    /// mirror they are made from (the default stack is made on first start).
+    pub stacks: doppel_builder::StackCatalog,
+    /// Where builds may download Python runtimes a stack does not carry
+    /// (python-build-standalone's layout); without it only the stacks' Pythons are used.
+    pub python_mirror: Option<String>,
 }
 
 impl ServerConfig {
@@ -52,7 +56,8 @@ impl ServerConfig {
             max_push_bytes: 1024 * 1024 * 1024,
             boot_timeout: Duration::from_secs(60),
             bind_addr: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-            stack: doppel_builder::StackConfig::default(),
+            stacks: doppel_builder::StackCatalog::default(),
+            python_mirror: None,
         }
     }
 

@@ -2,7 +2,6 @@
 
 use crate::config::ServerConfig;
 use crate::urls::Urls;
-use doppel_builder::StackImages;
 use doppel_docker::ContainerRuntime;
 use doppel_router::SharedRouteTable;
 use doppel_store::Store;
@@ -21,7 +20,6 @@ struct Inner {
     routes: SharedRouteTable,
     config: ServerConfig,
     urls: Urls,
-    stack: StackImages,
     instance_id: String,
     env_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     git: OnceLock<Arc<doppel_git::GitService>>,
@@ -33,7 +31,6 @@ impl AppState {
         runtime: Arc<dyn ContainerRuntime>,
         routes: SharedRouteTable,
         config: ServerConfig,
-        stack: StackImages,
         instance_id: String,
     ) -> AppState {
         let urls = Urls {
@@ -47,7 +44,6 @@ impl AppState {
                 routes,
                 config,
                 urls,
-                stack,
                 instance_id,
                 env_locks: Mutex::new(HashMap::new()),
                 git: OnceLock::new(),
@@ -73,10 +69,6 @@ impl AppState {
 
     pub fn urls(&self) -> &Urls {
         &self.inner.urls
-    }
-
-    pub fn stack(&self) -> &StackImages {
-        &self.inner.stack
     }
 
     /// This installation's id: every container it makes carries it in `doppel.instance`, and it

@@ -9,7 +9,6 @@
 //! store) → serve.
 
 use anyhow::Context;
-use doppel_builder::StackConfig;
 use doppel_control::push::PushDeployer;
 use doppel_control::secrets;
 use doppel_control::state::AppState;
@@ -43,7 +42,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
             .await
             .context("connecting to the Docker engine (is dockerd running? see README)")?,
     );
-    let stack = ensure_stack(runtime.as_ref(), &config.stack).await?;
+    ensure_default_stack(runtime.as_ref(), &config.stacks).await?;
     // Builds and rollouts do not survive a restart: what was cut off is marked failed, and
     // the reconciler removes any dyno it had started.
     store.fail_interrupted_builds().await?;
@@ -53,14 +52,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     let http = bind(&config, config.http_port).await?;
     let routes = Arc::new(arc_swap::ArcSwap::from_pointee(RouteTable::default()));
     let instance_id = secrets::load_or_create_instance_id(&config.data_dir)?;
-    let state = AppState::new(
-        store,
-        runtime,
-        routes.clone(),
-        config.clone(),
-        stack,
-        instance_id,
-    );
+    let state = AppState::new(store, runtime, routes.clone(), config.clone(), instance_id);
 
     let hook = hook_command()?;
     let git = Arc::new(
@@ -109,19 +101,24 @@ async fn ensure_admin(store: &Store, config: &ServerConfig) -> anyhow::Result<Op
     Ok(Some(token))
 }
 
-async fn ensure_stack(
+/// Makes the default stack's images when they are missing (a few minutes on first start),
+/// printing debootstrap's and docker build's progress.
+async fn ensure_default_stack(
     runtime: &dyn ContainerRuntime,
-    stack: &StackConfig,
+    stacks: &doppel_builder::StackCatalog,
 ) -> anyhow::Result<doppel_builder::StackImages> {
+    let name = stacks.default_stack().name;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(64);
     let printer = tokio::spawn(async move {
         while let Some(line) = rx.recv().await {
-            eprintln!("stack: {line}");
+            eprintln!("stack {name}: {line}");
         }
     });
-    let result = doppel_builder::ensure_stack(runtime, stack, false, tx).await;
+    let result = stacks.ensure(runtime, name, false, tx).await;
     let _ = printer.await;
-    result.context("making the stack images (see `doppel stack build`)")
+    result.with_context(|| {
+        format!("making the images of the default stack {name} (see `doppel stack build`)")
+    })
 }
 
 async fn bind(config: &ServerConfig, port: u16) -> anyhow::Result<tokio::net::TcpListener> {

@@ -33,11 +33,21 @@ enum Command {
 
 #[derive(Subcommand)]
 enum StackCommand {
-    /// Build the run and build images from Debian's archive (debootstrap, then import).
+    /// Make a stack's run and build images from Debian's archive (debootstrap, then import).
     Build {
+        /// The stack (`doppel stack list` names them); the default stack when omitted.
+        name: Option<String>,
+        /// Every stack, one after the other.
+        #[arg(long, conflicts_with = "name")]
+        all: bool,
         /// Rebuild even when the images exist.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        stack: StackArgs,
+    },
+    /// List the stacks, their Debian suite, Pythons and images, and which are made.
+    List {
         #[command(flatten)]
         stack: StackArgs,
     },
@@ -45,37 +55,28 @@ enum StackCommand {
 
 #[derive(Args)]
 struct StackArgs {
-    /// Run image dynos start from (made from Debian's archive when missing).
+    /// The stack new apps get (`doppel stack list` names them).
     #[arg(
         long,
-        env = "DOPPEL_STACK_RUN_IMAGE",
-        default_value = "doppel/heroku-24:latest"
+        env = "DOPPEL_DEFAULT_STACK",
+        default_value = doppel_builder::stack::catalog::DEFAULT_STACK
     )]
-    stack_run_image: String,
-    /// Build image buildpacks run in.
-    #[arg(
-        long,
-        env = "DOPPEL_STACK_BUILD_IMAGE",
-        default_value = "doppel/heroku-24-build:latest"
-    )]
-    stack_build_image: String,
+    default_stack: String,
     /// Debian mirror the stack images are made from.
     #[arg(
         long,
         env = "DOPPEL_DEBIAN_MIRROR",
-        default_value = "http://deb.debian.org/debian"
+        default_value = doppel_builder::stack::catalog::DEFAULT_MIRROR
     )]
     debian_mirror: String,
 }
 
 impl StackArgs {
-    fn config(self) -> doppel_builder::StackConfig {
-        doppel_builder::StackConfig {
-            run_image: self.stack_run_image,
-            build_image: self.stack_build_image,
-            mirror: self.debian_mirror,
-            ..doppel_builder::StackConfig::default()
-        }
+    fn catalog(&self) -> anyhow::Result<doppel_builder::StackCatalog> {
+        Ok(
+            doppel_builder::StackCatalog::new(self.debian_mirror.clone())
+                .with_default(&self.default_stack)?,
+        )
     }
 }
 
@@ -119,6 +120,11 @@ struct ServerArgs {
     /// size of each (`10.213.0.0/16:25`: /25 blocks). Must not overlap your own networks.
     #[arg(long, env = "DOPPEL_NETWORK_POOL", default_value = "10.213.0.0/16:25", value_parser = parse_pool)]
     network_pool: doppel_docker::SubnetPool,
+    /// Base URL of a python-build-standalone mirror (`<URL>/latest-release.json`,
+    /// `<URL>/<tag>/SHA256SUMS`, `<URL>/<tag>/cpython-…-install_only.tar.gz`): builds
+    /// download a Python their stack lacks from it. Without it only the stacks' Pythons are used.
+    #[arg(long, env = "DOPPEL_PYTHON_MIRROR")]
+    python_mirror: Option<String>,
     #[command(flatten)]
     stack: StackArgs,
 }
@@ -156,16 +162,20 @@ fn main() -> ExitCode {
 
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Server(args) => doppel_server::run(server_config(args)).await,
-        Command::Stack(StackCommand::Build { force, stack }) => {
-            stack_build(force, stack.config()).await
-        }
+        Command::Server(args) => doppel_server::run(server_config(args)?).await,
+        Command::Stack(StackCommand::Build {
+            name,
+            all,
+            force,
+            stack,
+        }) => stack_build(stack.catalog()?, name, all, force).await,
+        Command::Stack(StackCommand::List { stack }) => stack_list(stack.catalog()?).await,
         Command::Client(cmd) => doppel_cli::run(cmd).await.map_err(anyhow::Error::from),
         Command::GitHook { .. } => Ok(()),
     }
 }
 
-fn server_config(args: ServerArgs) -> doppel_control::ServerConfig {
+fn server_config(args: ServerArgs) -> anyhow::Result<doppel_control::ServerConfig> {
     let mut cfg = doppel_control::ServerConfig::with_defaults();
     cfg.data_dir = args.data_dir;
     cfg.domain = args.domain.to_ascii_lowercase();
@@ -182,26 +192,85 @@ fn server_config(args: ServerArgs) -> doppel_control::ServerConfig {
         pids: Some(args.build_pids),
     };
     cfg.network_pool = args.network_pool;
-    cfg.stack = args.stack.config();
-    cfg
+    cfg.stacks = args.stack.catalog()?;
+    cfg.python_mirror = args
+        .python_mirror
+        .map(|url| url.trim_end_matches('/').to_string());
+    Ok(cfg)
 }
 
-async fn stack_build(force: bool, cfg: doppel_builder::StackConfig) -> anyhow::Result<()> {
+async fn stack_build(
+    catalog: doppel_builder::StackCatalog,
+    name: Option<String>,
+    all: bool,
+    force: bool,
+) -> anyhow::Result<()> {
+    use doppel_docker::DockerRuntime;
+    let names: Vec<String> = match (all, name) {
+        (true, _) => catalog
+            .stacks()
+            .iter()
+            .map(|s| s.name.to_string())
+            .collect(),
+        (false, Some(name)) => vec![catalog.resolve(&name)?.name.to_string()],
+        (false, None) => vec![catalog.default_stack().name.to_string()],
+    };
+    let runtime = DockerRuntime::connect().await?;
+    for name in names {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(64);
+        let prefix = name.clone();
+        let printer = tokio::spawn(async move {
+            while let Some(line) = rx.recv().await {
+                println!("{prefix}: {line}");
+            }
+        });
+        let started = std::time::Instant::now();
+        let images = catalog.ensure(&runtime, &name, force, tx).await;
+        let _ = printer.await;
+        let images = images?;
+        println!(
+            "stack {name} ready ({}s): run image {} / build image {}",
+            started.elapsed().as_secs(),
+            images.run_image,
+            images.build_image
+        );
+    }
+    Ok(())
+}
+
+async fn stack_list(catalog: doppel_builder::StackCatalog) -> anyhow::Result<()> {
     use doppel_docker::DockerRuntime;
     let runtime = DockerRuntime::connect().await?;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(64);
-    let printer = tokio::spawn(async move {
-        while let Some(line) = rx.recv().await {
-            println!("{line}");
-        }
-    });
-    let images = doppel_builder::ensure_stack(&runtime, &cfg, force, tx).await;
-    let _ = printer.await;
-    let images = images?;
     println!(
-        "stack ready: run image {} / build image {}",
-        images.run_image, images.build_image
+        "{:<16} {:<9} {:<15} {:<7} {:<30} state",
+        "stack", "suite", "python", "default", "run image"
     );
+    for st in catalog.status(&runtime).await? {
+        let python = st
+            .spec
+            .pythons
+            .iter()
+            .map(|p| match *p == st.spec.default_python {
+                true => format!("{p}*"),
+                false => p.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        let aliases = match st.spec.aliases {
+            [] => String::new(),
+            a => format!(" (alias {})", a.join(", ")),
+        };
+        println!(
+            "{:<16} {:<9} {:<15} {:<7} {:<30} {}{aliases}",
+            st.spec.name,
+            st.spec.suite,
+            python,
+            if st.default { "yes" } else { "" },
+            st.spec.run_image(),
+            if st.built { "made" } else { "not made" },
+        );
+    }
+    println!("python: * marks the stack's default; Node.js: any release from the npm registry on every stack");
     Ok(())
 }
 

@@ -34,18 +34,12 @@ pub async fn api() -> anyhow::Result<Api> {
     let mut config = ServerConfig::with_defaults();
     config.data_dir = dir.path().to_path_buf();
     config.https_port = 8443;
-    let stack = doppel_builder::StackImages {
-        stack: "heroku-24".into(),
-        run_image: "doppel/heroku-24:latest".into(),
-        build_image: "doppel/heroku-24-build:latest".into(),
-    };
     let fake = Arc::new(FakeRuntime::new());
     let state = AppState::new(
         store,
         fake.clone(),
         RouteTable::new().into_shared(),
         config,
-        stack,
         "testinstance".into(),
     );
     Ok(Api {

@@ -47,7 +47,8 @@ fn container_labels(req: &BuildRequest) -> BTreeMap<String, String> {
 }
 
 fn build_env(req: &BuildRequest) -> BTreeMap<String, String> {
-    let mut env = BTreeMap::from([
+    let mut env = req.build_env.clone();
+    env.extend([
         ("STACK".to_string(), req.stack.stack.clone()),
         ("SOURCE_VERSION".to_string(), req.commit.clone()),
         ("HOME".to_string(), "/app".to_string()),

@@ -72,7 +72,12 @@ pub struct BuildRequest {
     pub source_tar: PathBuf,
     /// Config vars (secrets: never logged).
     pub config: BTreeMap<String, String>,
+    /// The images of the stack this build runs on (the environment's stack, chosen per build).
     pub stack: StackImages,
+    /// Extra environment of the build container: the stack catalog's
+    /// [`crate::StackCatalog::build_env`], the Python mirror (`DOPPEL_PYTHON_MIRROR`).
+    /// Never holds secrets (they go in `config`).
+    pub build_env: BTreeMap<String, String>,
     /// Host directory persisted per environment, mounted at `/cache`.
     pub cache_dir: PathBuf,
     /// Extra CA bundle mounted read-only at `/etc/ssl/certs/ca-certificates.crt`.

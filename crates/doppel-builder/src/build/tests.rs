@@ -33,6 +33,10 @@ fn request(dir: &Path, files: &[(&str, &[u8])]) -> BuildRequest {
             run_image: "doppel/heroku-24:latest".into(),
             build_image: "doppel/heroku-24-build:latest".into(),
         },
+        build_env: BTreeMap::from([(
+            "DOPPEL_STACK_PYTHONS".to_string(),
+            "debian-12=3.11".to_string(),
+        )]),
         cache_dir: dir.join("cache"),
         ca_bundle: None,
         limits: BuildLimits::default(),

@@ -150,6 +150,21 @@ async fn run_build(
         }
     };
     let cache_dir = state.config().data_dir.join("cache").join(&env.id);
+    let stack_name = super::stacks::build_stack_for(state, env).name;
+    let stack = match super::stacks::ensure(state, stack_name, Some(out)).await {
+        Ok(stack) => stack,
+        Err(e) => {
+            tracing::error!(error = %e, stack = stack_name, "stack images unavailable");
+            let msg = format!(
+                "the images of stack {stack_name} could not be made ({e}); an admin can retry with `doppel stack build {stack_name}`"
+            );
+            return (Err(msg), String::new());
+        }
+    };
+    let mut build_env = state.config().stacks.build_env();
+    if let Some(mirror) = &state.config().python_mirror {
+        build_env.insert("DOPPEL_PYTHON_MIRROR".to_string(), mirror.clone());
+    }
     let request = BuildRequest {
         build_id: build_id.to_string(),
         env_name: env.name.clone(),
@@ -157,7 +172,8 @@ async fn run_build(
         commit: commit.to_string(),
         source_tar,
         config,
-        stack: state.stack().clone(),
+        stack,
+        build_env,
         cache_dir,
         ca_bundle: state.config().build_ca_bundle.clone(),
         limits: BuildLimits {

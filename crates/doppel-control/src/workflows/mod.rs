@@ -7,3 +7,4 @@ pub mod dynos;
 pub mod progress;
 pub mod release;
 pub mod rollout;
+pub mod stacks;
