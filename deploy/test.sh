@@ -9,9 +9,16 @@ cd "$(dirname "$0")/.."
 
 # python3 and npm: the buildpacks' unit tests and the e2e tests ask PyPI-free questions of the
 # npm registry (which Node.js releases a range names) with the host's own tools.
-apt_install "${PLATFORM_PACKAGES[@]}" postgresql build-essential pkg-config python3 npm
+apt_install "${PLATFORM_PACKAGES[@]}" postgresql build-essential pkg-config python3 python3-venv
+# npm comes with a Node.js that is already there (e.g. NodeSource's, which conflicts with
+# Debian's npm package); only a machine without npm gets Debian's.
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 ensure_dockerd
 ensure_rust
+# The clients users drive doppel with: the official Heroku CLI (v10 and v11, from npm) and
+# heroku3 (from PyPI), in /var/tmp/doppel-tools.
+. deploy/test-tools.sh
+install_test_tools
 # Build artefacts are kept between runs on one machine (a fresh machine just builds from scratch).
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/doppel-target}"
 

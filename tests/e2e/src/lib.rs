@@ -3,6 +3,10 @@
 //!
 //! The binary comes from `DOPPEL_BIN` (set by `deploy/test.sh`), else `target/debug/doppel`.
 
+pub mod clients;
+
+pub use clients::{HerokuCli, Ran};
+
 use anyhow::{bail, Context, Result};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -336,11 +336,13 @@ fn node_app_without_engines_gets_the_lts_line() -> Result<()> {
     Ok(())
 }
 
-/// A python-build-standalone-style mirror on loopback with one fake runtime (its python3
-/// only says what it is), served by `python3 -m http.server`; stopped when dropped.
+/// A python-build-standalone-style mirror on the host's network address (builds cannot reach
+/// the host's loopback) with one fake runtime (its python3 only says what it is), served by
+/// `python3 -m http.server`; stopped when dropped.
 struct Mirror {
     child: Child,
     dir: tempfile::TempDir,
+    host: String,
     port: u16,
 }
 
@@ -377,7 +379,13 @@ impl Mirror {
             dir.path().join("www/latest-release.json"),
             format!("{{\"version\": 1, \"tag\": \"{tag}\"}}\n"),
         )?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        let out = Command::new("hostname").arg("-I").output()?;
+        let host = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()
+            .context("the host has no network address")?
+            .to_string();
+        let port = std::net::TcpListener::bind((host.as_str(), 0))?
             .local_addr()?
             .port();
         let log = std::fs::File::create(dir.path().join("access.log"))?;
@@ -387,16 +395,21 @@ impl Mirror {
                 "http.server",
                 &port.to_string(),
                 "--bind",
-                "127.0.0.1",
+                &host,
             ])
             .arg("--directory")
             .arg(dir.path().join("www"))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()?;
-        let mirror = Mirror { child, dir, port };
+        let mirror = Mirror {
+            child,
+            dir,
+            host,
+            port,
+        };
         for _ in 0..50 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            if std::net::TcpStream::connect((mirror.host.as_str(), port)).is_ok() {
                 return Ok(mirror);
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
@@ -405,7 +418,7 @@ impl Mirror {
     }
 
     fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://{}:{}", self.host, self.port)
     }
 
     fn access_log(&self) -> String {
