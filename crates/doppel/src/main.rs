@@ -1,7 +1,12 @@
 //! The `doppel` binary: `doppel server` runs the platform, `doppel stack build` makes the
 //! stack images, and every other subcommand is the client CLI.
 
+mod config_file;
+
+use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
+use config_file::{ConfigFlags, Invocation};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -34,13 +39,19 @@ enum Command {
 #[derive(Subcommand)]
 enum StackCommand {
     /// Build the run and build images from Debian's archive (debootstrap, then import).
-    Build {
-        /// Rebuild even when the images exist.
-        #[arg(long)]
-        force: bool,
-        #[command(flatten)]
-        stack: StackArgs,
-    },
+    Build(StackBuildArgs),
+}
+
+#[derive(Args)]
+struct StackBuildArgs {
+    /// Rebuild even when the images exist.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    stack: StackArgs,
+    /// The server's config file supplies the stack settings (its other keys are ignored).
+    #[command(flatten)]
+    config: ConfigFlags,
 }
 
 #[derive(Args)]
@@ -79,8 +90,11 @@ impl StackArgs {
     }
 }
 
+/// Each long flag is also a key of the config file (`--config`, see `config_file`).
 #[derive(Args)]
 struct ServerArgs {
+    #[command(flatten)]
+    config: ConfigFlags,
     /// Where state, repositories, caches, the CA and the admin token live.
     #[arg(long, env = "DOPPEL_DATA_DIR", default_value = "/var/lib/doppel")]
     data_dir: PathBuf,
@@ -139,13 +153,52 @@ fn main() -> ExitCode {
 
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Server(args) => doppel_control::run(server_config(args)).await,
-        Command::Stack(StackCommand::Build { force, stack }) => {
-            stack_build(force, stack.config()).await
+        Command::Server(_) => {
+            let invocation = Invocation::<ServerArgs>::parse("server", &subcommand_argv(1))?;
+            let Some(args) = settings(&invocation, "server")? else {
+                return Ok(());
+            };
+            doppel_control::run(server_config(args)).await
+        }
+        Command::Stack(StackCommand::Build(_)) => {
+            let invocation = Invocation::<StackBuildArgs>::parse("build", &subcommand_argv(2))?
+                .file_keys_of::<ServerArgs>("server");
+            let Some(args) = settings(&invocation, "stack build")? else {
+                return Ok(());
+            };
+            stack_build(args.force, args.stack.config()).await
         }
         Command::Client(cmd) => doppel_cli::run(cmd).await.map_err(anyhow::Error::from),
         Command::GitHook { .. } => Ok(()),
     }
+}
+
+/// The process's arguments from the subcommand's name on (`doppel stack build …` → `build …`).
+/// `Cli` has no options before its subcommands, so the name is always at `depth`.
+fn subcommand_argv(depth: usize) -> Vec<OsString> {
+    std::env::args_os().skip(depth).collect()
+}
+
+/// The subcommand's arguments with the environment and the config file layered in; `None`
+/// when `--print-config` asked only to see them (they are printed).
+fn settings<T: Args + clap::FromArgMatches>(
+    invocation: &Invocation<T>,
+    command: &str,
+) -> anyhow::Result<Option<T>> {
+    let resolved = config_file::load(invocation, &|name| std::env::var_os(name))
+        .context("working out the settings")?;
+    if resolved.print_config {
+        print!("{}", resolved.to_toml(command));
+        return Ok(None);
+    }
+    match &resolved.file {
+        Some(path) => tracing::info!(file = %path.display(), "settings read from the config file"),
+        None => tracing::info!(
+            file = %invocation.location(&|name| std::env::var_os(name)).path.display(),
+            "no config file; settings come from flags, environment and defaults"
+        ),
+    }
+    Ok(Some(resolved.args))
 }
 
 fn server_config(args: ServerArgs) -> doppel_control::ServerConfig {
@@ -190,4 +243,114 @@ fn init_tracing() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use config_file::{FileText, Origin};
+    use std::path::Path;
+
+    const SHIPPED: &str = include_str!("../../../deploy/debian/doppel.toml");
+
+    fn server(args: &[&str], env: &[(&str, &str)], file: Option<&str>) -> ServerArgs {
+        let argv: Vec<OsString> = std::iter::once("server")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect();
+        let env: Vec<(String, OsString)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let file = file.map(|text| FileText {
+            path: Path::new("/etc/doppel/doppel.toml"),
+            text,
+        });
+        let inv = Invocation::<ServerArgs>::parse("server", &argv).expect("parse");
+        match inv.resolve(&lookup, file) {
+            Ok(r) => r.args,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn server_flags_beat_environment_beat_file_beat_defaults() {
+        let file = "http-port = 8080\ndomain = \"file.example\"\nbuild-timeout = 60\n";
+        let env = [
+            ("DOPPEL_HTTP_PORT", "9090"),
+            ("DOPPEL_DOMAIN", "env.example"),
+        ];
+        let cfg = server_config(server(&["--domain", "Flag.Example"], &env, Some(file)));
+        assert_eq!(cfg.domain, "flag.example");
+        assert_eq!(cfg.http_port, 9090);
+        assert_eq!(cfg.build_timeout, Duration::from_secs(60));
+        assert_eq!(cfg.https_port, 443);
+        assert_eq!(cfg.data_dir, PathBuf::from("/var/lib/doppel"));
+    }
+
+    #[test]
+    fn every_key_of_the_brief_is_a_server_key() {
+        let keys = config_file::key_names::<ServerArgs>();
+        for key in [
+            "data-dir",
+            "domain",
+            "http-port",
+            "https-port",
+            "database-url",
+            "build-ca-bundle",
+            "build-timeout",
+            "max-slug-mb",
+            "bind",
+            "stack-run-image",
+            "stack-build-image",
+            "debian-mirror",
+        ] {
+            assert!(keys.iter().any(|k| k == key), "{key} missing from {keys:?}");
+        }
+    }
+
+    /// deploy/debian/doppel.toml (installed as /etc/doppel/doppel.toml) documents every key,
+    /// and its commented values are the defaults (or valid examples for keys without one).
+    #[test]
+    fn the_shipped_config_file_documents_every_key_with_its_default() {
+        let commented: Vec<(&str, &str)> = SHIPPED
+            .lines()
+            .filter_map(|l| l.strip_prefix('#')?.split_once(" = "))
+            .filter(|(k, _)| k.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+            .collect();
+        for key in config_file::key_names::<ServerArgs>() {
+            assert!(
+                commented.iter().any(|(k, _)| *k == key),
+                "deploy/debian/doppel.toml does not mention `{key}`: add a commented \
+                 `#{key} = <default>` line with a sentence about it"
+            );
+        }
+        let uncommented: String = commented
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}\n"))
+            .collect();
+        let argv = [OsString::from("server")];
+        let inv = Invocation::<ServerArgs>::parse("server", &argv).expect("parse");
+        let none = |_: &str| None;
+        let defaults = inv.resolve(&none, None).expect("defaults");
+        let file = FileText {
+            path: Path::new("deploy/debian/doppel.toml"),
+            text: &uncommented,
+        };
+        let shipped = match inv.resolve(&none, Some(file)) {
+            Ok(r) => r,
+            Err(e) => panic!("the commented lines of deploy/debian/doppel.toml: {e}"),
+        };
+        for (d, s) in defaults.settings.iter().zip(&shipped.settings) {
+            assert_eq!(s.origin, Origin::File, "{}", s.key);
+            if !d.values.is_empty() {
+                assert_eq!(
+                    d.values, s.values,
+                    "deploy/debian/doppel.toml shows a default of `{}` that is not the flag's",
+                    d.key
+                );
+            }
+        }
+    }
 }
