@@ -37,6 +37,9 @@ export DOPPEL_BIN="$CARGO_TARGET_DIR/debug/doppel"
 log "stack images (built from Debian's archive once, then reused)"
 "$DOPPEL_BIN" stack build
 
+# Deployment checks (issue 13): Terraform/checkov, cloud-init, systemd unit, the .deb in a clean container.
+deploy/check-deploy.sh
+
 log "unit, store (SQLite + PostgreSQL) and component tests, then the end-to-end suite"
 results=$(mktemp)
 set +e
