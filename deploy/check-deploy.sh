@@ -11,12 +11,25 @@
 #      `doppel --version`, `doppel server --help` and `--print-config` run, a bad config key is
 #      refused, and reinstall, remove and purge behave; cloud-init's own schema check accepts
 #      the rendered cloud-init in another such container;
-#  (d) the config file's unit tests (flags > environment > file > defaults).
+#  (d) the config file's unit tests (flags > environment > file > defaults);
+#  (e) only with --with-systemd (about a minute more; the container needs CAP_SYS_ADMIN): the
+#      package under a running systemd in a container, sharing the host's Docker engine and
+#      stack images: postinst enables and starts doppel.service, which answers on 443 with
+#      all its hardening; it is restarted after a crash, a reinstall leaves a disabled service
+#      disabled, and removing the package stops it.
+#
+# Usage: deploy/check-deploy.sh [--with-systemd]
 # Python tools go in venvs under /var/tmp/doppel-deploy-check, made once and then reused; the
 # stack images are built if missing (about 5 minutes). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/lib.sh
+with_systemd=no
+case "${1:-}" in
+  "") ;;
+  --with-systemd) with_systemd=yes ;;
+  *) log "usage: deploy/check-deploy.sh [--with-systemd]"; exit 2 ;;
+esac
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/doppel-target}"
 
 CHECKOV_VERSION=3.3.30
@@ -29,7 +42,7 @@ TEMPLATE_VARS="data_device deb_sha256 deb_url domain git_ref git_url"
 scratch=$(mktemp -d)
 container="doppel-check-deploy-$$"
 cleanup() {
-  docker rm -f "$container" "$container-cloud-init" >/dev/null 2>&1 || true
+  docker rm -f "$container" "$container-cloud-init" "$container-prep" "$container-systemd" >/dev/null 2>&1 || true
   rm -rf "$scratch"
 }
 trap cleanup EXIT
@@ -98,7 +111,7 @@ grep -E 'Passed checks' "$scratch/checkov.txt" >&2
 done_step
 
 step "(a) cloud-init: variables, rendering, bootstrap script"
-"$TOOLS/checkov/bin/python" - deploy/cloud-init.yaml "$scratch" "$TEMPLATE_VARS" deploy/terraform/*/main.tf <<'PY'
+"$TOOLS/checkov/bin/python" - deploy/cloud-init.yaml "$scratch" "$TEMPLATE_VARS" deploy/terraform/cloud-init/main.tf <<'PY'
 import pathlib, re, sys
 import yaml  # checkov's venv has PyYAML
 template, out, names, modules = sys.argv[1], pathlib.Path(sys.argv[2]), set(sys.argv[3].split()), sys.argv[4:]
@@ -129,9 +142,33 @@ if not scripts:
     sys.exit(f"{template}: no bootstrap script in write_files")
 for f in scripts:
     (out / pathlib.Path(f["path"]).name).write_text(f["content"])
-print(f"{template}: renders; {len(modules)} modules pass its {len(names)} variables")
+print(f"{template}: renders; deploy/terraform/cloud-init passes its {len(names)} variables")
 PY
 bash -n "$scratch/doppel-bootstrap"
+for module in deploy/terraform/aws deploy/terraform/azure; do
+  grep -q 'source *= *"../cloud-init"' "$module/main.tf" || { log "$module does not use deploy/terraform/cloud-init"; exit 1; }
+done
+# Terraform itself is not in Debian's archive; where it is installed, it evaluates the
+# cloud-init module (no provider needed): variable checks, the deb_url/git_url choice, rendering.
+if command -v terraform >/dev/null 2>&1; then
+  probe="$scratch/tree/deploy/terraform/probe"
+  mkdir -p "$probe"
+  cp -r deploy/terraform deploy/cloud-init.yaml "$scratch/tree/deploy/"
+  printf '%s\n' 'variable "deb_url" {}' 'variable "git_url" {}' \
+    'module "c" {' '  source = "../cloud-init"' '  deb_url = var.deb_url' '  git_url = var.git_url' '}' \
+    'output "u" { value = module.c.user_data }' >"$probe/main.tf"
+  tf() { terraform -chdir="$probe" "$@" -no-color >"$scratch/terraform.txt" 2>&1; }
+  tf init -input=false || { cat "$scratch/terraform.txt" >&2; exit 1; }
+  tf apply -auto-approve -input=false -var deb_url=https://example.com/d.deb -var git_url= \
+    || { cat "$scratch/terraform.txt" >&2; log "terraform could not render the cloud-init module"; exit 1; }
+  for bad in "-var deb_url= -var git_url=" "-var deb_url=https://x -var git_url=https://y" "-var deb_url=a'b -var git_url="; do
+    # shellcheck disable=SC2086
+    if tf apply -auto-approve -input=false $bad; then log "terraform accepted $bad"; exit 1; fi
+  done
+  log "terraform $(terraform version 2>/dev/null | head -n 1 | cut -d' ' -f2): the cloud-init module renders and refuses bad input"
+else
+  log "terraform is not installed: the cloud-init module is checked by python-hcl2 and checkov only"
+fi
 done_step
 
 # ---- (b) systemd -------------------------------------------------------------------------
@@ -224,5 +261,62 @@ if ! cargo test -p doppel --bin doppel >"$scratch/test.txt" 2>&1; then
 fi
 grep '^test result' "$scratch/test.txt" >&2
 done_step
+
+# ---- (e) under a running systemd (opt-in) ------------------------------------------------
+if [ "$with_systemd" = yes ]; then
+  step "(e) the package under a running systemd, in a container"
+  # The run image plus systemd, made once per run image and kept.
+  sd_image="doppel-check/systemd:$(docker image inspect -f '{{.Id}}' "$IMAGE" | cut -c8-19)"
+  if ! docker image inspect "$sd_image" >/dev/null 2>&1; then
+    docker run --name "$container-prep" --user root -e DEBIAN_FRONTEND=noninteractive "$IMAGE" \
+      bash -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends systemd systemd-sysv dbus init-system-helpers git debootstrap >/dev/null'
+    docker commit "$container-prep" "$sd_image" >/dev/null
+    docker rm "$container-prep" >/dev/null
+  fi
+  docker run -d --name "$container-systemd" --cap-add SYS_ADMIN \
+    --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+    --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
+    -v /var/run/docker.sock:/var/run/docker.sock -v "$(dirname "$deb"):/pkg:ro" \
+    --entrypoint /lib/systemd/systemd "$sd_image" >/dev/null
+  booted=no
+  for _ in $(seq 1 30); do
+    case "$(docker exec "$container-systemd" systemctl is-system-running 2>/dev/null || true)" in
+      running | degraded) booted=yes; break ;;
+    esac
+    sleep 1
+  done
+  [ "$booted" = yes ] || { docker logs "$container-systemd" 2>&1 | tail -n 20 >&2; log "systemd did not boot in a container here (it needs CAP_SYS_ADMIN and the cgroup file system)"; exit 1; }
+  docker exec -i -e DEB="/pkg/$(basename "$deb")" -e RUN_IMAGE="$IMAGE" \
+    -e BUILD_IMAGE="${IMAGE/heroku-24/heroku-24-build}" "$container-systemd" bash -euo pipefail -s <<'SH'
+fail() { echo "under systemd: $*" >&2; journalctl -u doppel --no-pager | tail -n 30 >&2; exit 1; }
+install_doppel() {
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --reinstall \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$DEB" >/tmp/install.log 2>&1 \
+    || { cat /tmp/install.log >&2; fail "apt install failed"; }
+}
+# The host's stack images, so no debootstrap runs here.
+mkdir -p /etc/doppel
+printf 'stack-run-image = "%s"\nstack-build-image = "%s"\n' "$RUN_IMAGE" "$BUILD_IMAGE" >/etc/doppel/doppel.toml
+install_doppel
+grep -q 'doppel: started' /tmp/install.log || fail "postinst did not start doppel: $(cat /tmp/install.log)"
+systemctl is-enabled --quiet doppel || fail "doppel.service is not enabled"
+for _ in $(seq 1 60); do
+  [ -s /var/lib/doppel/ca.pem ] && curl -s -o /dev/null --cacert /var/lib/doppel/ca.pem https://localhost/ && break
+  sleep 1
+done
+curl -s -o /dev/null --cacert /var/lib/doppel/ca.pem https://localhost/ || fail "doppel does not answer on 443"
+kill -9 "$(systemctl show doppel -p MainPID --value)"
+sleep 8
+[ "$(systemctl show doppel -p NRestarts --value)" = 1 ] && systemctl is-active --quiet doppel \
+  || fail "doppel.service was not restarted after a crash"
+systemctl disable --quiet doppel
+install_doppel
+systemctl is-enabled --quiet doppel && fail "a reinstall enabled a disabled doppel.service"
+DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq doppel >/dev/null 2>&1 || fail "apt remove failed"
+systemctl is-active --quiet doppel && fail "removing the package left doppel running"
+echo "postinst started it, it answered on 443, came back after kill -9, stayed disabled across a reinstall, stopped on remove"
+SH
+  done_step
+fi
 
 log "check-deploy: all passed in $((SECONDS - started)) s"

@@ -37,21 +37,19 @@ data "aws_subnet" "selected" {
   id = var.subnet_id != null ? var.subnet_id : sort(data.aws_subnets.default[0].ids)[0]
 }
 
-locals {
+module "cloud_init" {
+  source     = "../cloud-init"
+  deb_url    = var.deb_url
+  deb_sha256 = var.deb_sha256
+  git_url    = var.git_url
+  git_ref    = var.git_ref
+  domain     = var.domain
   data_device_paths = coalesce(var.data_device_paths, [
     # Nitro instances: NVMe, named by the volume id without its dash.
     "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${replace(aws_ebs_volume.data.id, "-", "")}",
     "/dev/xvdf",
     "/dev/sdf",
   ])
-  user_data = templatefile("${path.module}/../../cloud-init.yaml", {
-    deb_url     = var.deb_url
-    deb_sha256  = var.deb_sha256
-    git_url     = var.git_url
-    git_ref     = var.git_ref
-    domain      = var.domain
-    data_device = join(" ", local.data_device_paths)
-  })
 }
 
 resource "aws_key_pair" "admin" {
@@ -128,7 +126,7 @@ resource "aws_instance" "doppel" {
   ami           = data.aws_ami.debian.id
   instance_type = var.instance_type
   key_name      = aws_key_pair.admin.key_name
-  user_data     = local.user_data
+  user_data     = module.cloud_init.user_data
   monitoring    = true
   ebs_optimized = true
 
@@ -156,14 +154,6 @@ resource "aws_instance" "doppel" {
   lifecycle {
     # A newer Debian AMI or an edited cloud-init must not replace a running platform.
     ignore_changes = [ami, user_data]
-    precondition {
-      condition     = var.deb_url != "" || var.git_url != ""
-      error_message = "Set deb_url (a built doppel package) or git_url (a doppel repository): the VM needs one to install doppel."
-    }
-    precondition {
-      condition     = var.deb_url == "" || var.git_url == ""
-      error_message = "Set only one of deb_url and git_url."
-    }
   }
 
   depends_on = [aws_eip.doppel]

@@ -5,21 +5,22 @@
 
 locals {
   tags = merge({ "app" = "doppel" }, var.tags)
+  # Record names relative to the zone: "@" and "*" when the domain is the zone itself.
+  dns_label    = var.dns_zone_name == null || var.domain == var.dns_zone_name ? "@" : trimsuffix(var.domain, ".${coalesce(var.dns_zone_name, "-")}")
+  dns_wildcard = local.dns_label == "@" ? "*" : "*.${local.dns_label}"
+}
+
+module "cloud_init" {
+  source     = "../cloud-init"
+  deb_url    = var.deb_url
+  deb_sha256 = var.deb_sha256
+  git_url    = var.git_url
+  git_ref    = var.git_ref
+  domain     = var.domain
   data_device_paths = coalesce(var.data_device_paths, [
     "/dev/disk/azure/scsi1/lun0",    # SCSI data disks, udev rules of Azure's Linux agent
     "/dev/disk/azure/data/by-lun/0", # NVMe data disks, azure-vm-utils
   ])
-  custom_data = templatefile("${path.module}/../../cloud-init.yaml", {
-    deb_url     = var.deb_url
-    deb_sha256  = var.deb_sha256
-    git_url     = var.git_url
-    git_ref     = var.git_ref
-    domain      = var.domain
-    data_device = join(" ", local.data_device_paths)
-  })
-  # Record names relative to the zone: "@" and "*" when the domain is the zone itself.
-  dns_label    = var.dns_zone_name == null || var.domain == var.dns_zone_name ? "@" : trimsuffix(var.domain, ".${coalesce(var.dns_zone_name, "-")}")
-  dns_wildcard = local.dns_label == "@" ? "*" : "*.${local.dns_label}"
 }
 
 resource "azurerm_resource_group" "doppel" {
@@ -136,7 +137,7 @@ resource "azurerm_linux_virtual_machine" "doppel" {
   allow_extension_operations      = false
   encryption_at_host_enabled      = var.encryption_at_host
   network_interface_ids           = [azurerm_network_interface.doppel.id]
-  custom_data                     = base64encode(local.custom_data)
+  custom_data                     = base64encode(module.cloud_init.user_data)
   tags                            = local.tags
 
   admin_ssh_key {
@@ -166,14 +167,6 @@ resource "azurerm_linux_virtual_machine" "doppel" {
     # custom_data and the image force a new VM: an edited cloud-init or a newer image must
     # not replace a running platform.
     ignore_changes = [custom_data, source_image_reference]
-    precondition {
-      condition     = var.deb_url != "" || var.git_url != ""
-      error_message = "Set deb_url (a built doppel package) or git_url (a doppel repository): the VM needs one to install doppel."
-    }
-    precondition {
-      condition     = var.deb_url == "" || var.git_url == ""
-      error_message = "Set only one of deb_url and git_url."
-    }
   }
 }
 
