@@ -33,8 +33,15 @@ deb=$(deploy/package.sh "${package_args[@]}")
 log "installing $deb"
 # --reinstall: a rebuilt package of the same version still replaces the installed one;
 # --force-confold keeps an edited /etc/doppel/doppel.toml.
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --reinstall \
-  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$deb"
+apt_log=$(mktemp)
+if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --reinstall \
+  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$deb" >"$apt_log" 2>&1; then
+  cat "$apt_log" >&2
+  log "apt could not install $deb (above)"
+  exit 1
+fi
+grep '^doppel:' "$apt_log" >&2 || true
+rm -f "$apt_log"
 # An earlier install.sh copied the binary here; it would shadow the package's /usr/bin/doppel.
 if [ -x /usr/local/bin/doppel ] && /usr/local/bin/doppel --version 2>/dev/null | grep -q '^doppel '; then
   log "removing /usr/local/bin/doppel (left by an earlier install.sh; the package installs /usr/bin/doppel)"

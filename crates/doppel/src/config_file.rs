@@ -194,13 +194,13 @@ impl Key {
             kind,
         })
     }
+}
 
-    /// Whether the value contains something better kept off screens (a password in a URL).
-    fn secret(&self) -> bool {
-        ["url", "password", "secret", "token"]
-            .iter()
-            .any(|w| self.name.contains(w))
-    }
+/// Whether a key's value may hold something better kept off screens (a password in a URL).
+fn secret(key: &str) -> bool {
+    ["url", "password", "secret", "token"]
+        .iter()
+        .any(|w| key.contains(w))
 }
 
 /// A value from the environment or the file, in the shape the flag takes.
@@ -410,7 +410,11 @@ impl<T: Args + FromArgMatches> Invocation<T> {
             match check(&self.cmd, self.name, key, &given) {
                 Ok(()) => layer.push((key.name.clone(), var.clone(), given)),
                 Err(message) => {
-                    let shown = if key.secret() { "…" } else { shown.as_str() };
+                    let shown = if secret(&key.name) {
+                        "…"
+                    } else {
+                        shown.as_str()
+                    };
                     problems.push(format!("{var}={shown:?}: {message}"));
                 }
             }
@@ -546,15 +550,9 @@ impl<T> Resolved<T> {
                 Origin::File => "config file".to_string(),
                 Origin::Default => "default".to_string(),
             };
-            let key = Key {
-                id: String::new(),
-                name: s.key.clone(),
-                env: None,
-                kind: s.kind,
-            };
             let line = if s.values.is_empty() {
                 format!("# {} is not set", s.key)
-            } else if key.secret() {
+            } else if secret(&s.key) {
                 format!("# {} is set (not shown: it may hold a password)", s.key)
             } else {
                 format!("{} = {}", s.key, toml_value(s.kind, &s.values))
