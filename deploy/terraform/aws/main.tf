@@ -175,13 +175,14 @@ resource "aws_volume_attachment" "data" {
   stop_instance_before_detaching = true
 }
 
-resource "aws_route53_record" "apex" {
-  count   = var.route53_zone_id == null ? 0 : 1
-  zone_id = var.route53_zone_id
-  name    = var.domain
-  type    = "A"
-  ttl     = 300
-  records = [aws_eip.doppel.public_ip]
+# <domain> and *.<domain>, both to the Elastic IP.
+resource "aws_route53_record" "platform" {
+  for_each = var.route53_zone_id == null ? toset([]) : toset([var.domain, "*.${var.domain}"])
+  zone_id  = var.route53_zone_id
+  name     = each.value
+  type     = "A"
+  ttl      = 300
+  records  = [aws_eip.doppel.public_ip]
 
   lifecycle {
     precondition {
@@ -189,13 +190,4 @@ resource "aws_route53_record" "apex" {
       error_message = "route53_zone_id needs domain: the records are <domain> and *.<domain>."
     }
   }
-}
-
-resource "aws_route53_record" "wildcard" {
-  count   = var.route53_zone_id == null ? 0 : 1
-  zone_id = var.route53_zone_id
-  name    = "*.${var.domain}"
-  type    = "A"
-  ttl     = 300
-  records = [aws_eip.doppel.public_ip]
 }

@@ -191,9 +191,10 @@ resource "azurerm_virtual_machine_data_disk_attachment" "data" {
   caching = "None"
 }
 
-resource "azurerm_dns_a_record" "apex" {
-  count               = var.dns_zone_name == null ? 0 : 1
-  name                = local.dns_label
+# <domain> and *.<domain>, both to the public IP.
+resource "azurerm_dns_a_record" "platform" {
+  for_each            = var.dns_zone_name == null ? toset([]) : toset([local.dns_label, local.dns_wildcard])
+  name                = each.value
   zone_name           = var.dns_zone_name
   resource_group_name = var.dns_zone_resource_group
   ttl                 = 300
@@ -210,14 +211,4 @@ resource "azurerm_dns_a_record" "apex" {
       error_message = "dns_zone_name needs dns_zone_resource_group."
     }
   }
-}
-
-resource "azurerm_dns_a_record" "wildcard" {
-  count               = var.dns_zone_name == null ? 0 : 1
-  name                = local.dns_wildcard
-  zone_name           = var.dns_zone_name
-  resource_group_name = var.dns_zone_resource_group
-  ttl                 = 300
-  records             = [azurerm_public_ip.doppel.ip_address]
-  tags                = local.tags
 }
