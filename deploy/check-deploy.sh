@@ -64,7 +64,7 @@ command -v dpkg-shlibdeps >/dev/null 2>&1 || apt_install dpkg-dev
 # venv NAME REQUIREMENT...: $TOOLS/NAME holding exactly these requirements. python-hcl2 and
 # checkov get one each: both install a Python module named hcl2 (checkov's is a fork).
 venv() {
-  local name=$1 dir="$TOOLS/$1"
+  local dir="$TOOLS/$1"
   shift
   if [ "$(cat "$dir/.requirements" 2>/dev/null)" != "$*" ]; then
     log "installing $* into $dir"

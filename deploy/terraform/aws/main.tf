@@ -1,7 +1,7 @@
 # doppel on one EC2 instance: Debian's official AMI, a security group for 22/80/443, a fixed
 # public address (an Elastic IP on the instance's network interface, so it is there from the
 # first boot), an encrypted EBS data volume that cloud-init mounts at /var/lib/doppel, and
-# optionally the Route 53 records <domain> and *.<domain>. user_data is deploy/cloud-init.yaml.
+# optionally the Route 53 records <domain> and *.<domain>. user_data: deploy/cloud-init.yaml, rendered by ../cloud-init.
 
 data "aws_ami" "debian" {
   most_recent = true

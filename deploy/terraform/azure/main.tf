@@ -1,7 +1,7 @@
 # doppel on one Azure VM: Debian's image, a virtual network whose subnet has a network security
 # group for 22/80/443, a static public address, an encrypted managed data disk that cloud-init
 # mounts at /var/lib/doppel, and optionally the Azure DNS records <domain> and *.<domain>.
-# custom_data is deploy/cloud-init.yaml.
+# custom_data: deploy/cloud-init.yaml, rendered by ../cloud-init.
 
 locals {
   tags = merge({ "app" = "doppel" }, var.tags)
