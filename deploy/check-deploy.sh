@@ -60,6 +60,7 @@ command -v python3 >/dev/null 2>&1 || apt_install python3
 python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
 command -v systemd-analyze >/dev/null 2>&1 || apt_install systemd
 command -v dpkg-shlibdeps >/dev/null 2>&1 || apt_install dpkg-dev
+ensure_rust
 
 # venv NAME REQUIREMENT...: $TOOLS/NAME holding exactly these requirements. python-hcl2 and
 # checkov get one each: both install a Python module named hcl2 (checkov's is a fork).
@@ -195,6 +196,7 @@ done
 done_step
 
 # ---- (c) the package in a clean container -------------------------------------------------
+ensure_dockerd
 if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
   step "$IMAGE is missing: building the stack images (about 5 minutes)"
   cargo build -p doppel >&2
