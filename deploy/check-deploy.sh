@@ -196,6 +196,7 @@ done
 done_step
 
 # ---- (c) the package in a clean container -------------------------------------------------
+command -v docker >/dev/null 2>&1 || apt_install docker.io
 ensure_dockerd
 if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
   step "$IMAGE is missing: building the stack images (about 5 minutes)"
