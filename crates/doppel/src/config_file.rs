@@ -253,6 +253,22 @@ pub fn key_names<T: Args>() -> Vec<String> {
         .collect()
 }
 
+/// A subcommand whose arguments no longer read their variables (`resolve` does) but still
+/// name them in `--help`.
+pub fn env_in_help_only(cmd: Command) -> Command {
+    cmd.mut_args(
+        |arg| match arg.get_env().map(|e| e.to_string_lossy().into_owned()) {
+            Some(var) => {
+                let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+                let help = format!("{help} [env: {var}]");
+                arg.env(None::<&'static str>)
+                    .help(help.trim_start().to_string())
+            }
+            None => arg,
+        },
+    )
+}
+
 /// The subcommand as clap sees it, with its environment variables left to us.
 fn command_of<T: Args>(name: &'static str) -> Command {
     T::augment_args(Command::new(name)).mut_args(|a| a.env(None::<&'static str>))

@@ -125,7 +125,7 @@ struct ServerArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_cli();
     if let Command::GitHook { hook } = &cli.command {
         if hook != "pre-receive" {
             eprintln!("doppel git-hook: unknown hook {hook:?}");
@@ -171,6 +171,19 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Client(cmd) => doppel_cli::run(cmd).await.map_err(anyhow::Error::from),
         Command::GitHook { .. } => Ok(()),
     }
+}
+
+/// The command line, with the environment left to `config_file` for the subcommands that
+/// read the config file: it reads `DOPPEL_*` itself and names a bad variable as such.
+fn parse_cli() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command()
+        .mut_subcommand("server", config_file::env_in_help_only)
+        .mut_subcommand("stack", |stack| {
+            stack.mut_subcommand("build", config_file::env_in_help_only)
+        })
+        .get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 /// The process's arguments from the subcommand's name on (`doppel stack build …` → `build …`).
@@ -287,6 +300,26 @@ mod tests {
         assert_eq!(cfg.build_timeout, Duration::from_secs(60));
         assert_eq!(cfg.https_port, 443);
         assert_eq!(cfg.data_dir, PathBuf::from("/var/lib/doppel"));
+    }
+
+    #[test]
+    fn the_top_level_parse_leaves_variables_to_the_config_file_but_names_them() {
+        use clap::CommandFactory;
+        let cmd = config_file::env_in_help_only(ServerArgs::augment_args(clap::Command::new("s")));
+        for arg in cmd.get_arguments().filter(|a| a.get_long().is_some()) {
+            assert!(
+                arg.get_env().is_none(),
+                "{:?} still reads its variable",
+                arg.get_id()
+            );
+        }
+        let help = cmd.clone().render_help().to_string();
+        assert!(help.contains("[env: DOPPEL_DATA_DIR]"), "{help}");
+        assert!(help.contains("[env: DOPPEL_HTTPS_PORT]"), "{help}");
+        // The whole CLI still builds with both subcommands changed.
+        Cli::command()
+            .mut_subcommand("server", config_file::env_in_help_only)
+            .debug_assert();
     }
 
     #[test]
