@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds doppel's Debian package from this checkout with dpkg-deb (no other packaging tool):
-#   <target>/debian/doppel_<version>_<arch>.deb   (<target>: $CARGO_TARGET_DIR, else target/)
+#   <target>/debian/doppel_<version>_<arch>.deb   (<target>: $CARGO_TARGET_DIR, else target/;
+#                                                  the debug profile's goes in debian/debug/)
 # holding /usr/bin/doppel, the systemd unit doppel.service, /etc/doppel/doppel.toml (a
 # conffile) and maintainer scripts (deploy/debian/). The version is the doppel crate's, from
 # Cargo.toml. Prints the package's path on stdout; progress goes to stderr.
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
     --profile) profile=${2:-}; shift 2 || { log "--profile needs release or debug"; exit 2; } ;;
     --profile=*) profile=${1#--profile=}; shift ;;
     --no-build) build=no; shift ;;
-    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) log "unknown argument $1 (see deploy/package.sh --help)"; exit 2 ;;
   esac
 done
@@ -48,7 +49,10 @@ crate_version=${pkgid##*[#@]}
 # Debian sorts 1.0.0~rc1 before 1.0.0, as SemVer sorts 1.0.0-rc1.
 version=${crate_version//-/\~}
 arch=$(dpkg --print-architecture)
-deb="$target_dir/debian/doppel_${version}_${arch}.deb"
+# The tests' debug package goes a folder down, so it never passes for the release one.
+deb_dir="$target_dir/debian"
+[ "$profile" = release ] || deb_dir="$target_dir/debian/$profile"
+deb="$deb_dir/doppel_${version}_${arch}.deb"
 
 if [ "$build" = yes ]; then
   log "building doppel ($profile profile)"
