@@ -2,8 +2,9 @@
 # Checks, offline and from scratch on a Debian 12 machine, what deploys doppel onto a VM:
 #  (a) Terraform: every .tf under deploy/terraform parses (python-hcl2) and `checkov -d
 #      deploy/terraform` passes, every skipped check carrying its reason inline
-#      (#checkov:skip=ID:reason); deploy/cloud-init.yaml takes exactly the variables the
-#      modules pass, renders to YAML, and its bootstrap script parses (bash -n);
+#      (#checkov:skip=ID:reason); deploy/cloud-init.yaml takes exactly the variables
+#      deploy/terraform/cloud-init passes, renders to YAML, and its bootstrap script parses
+#      (bash -n); where terraform is installed, it evaluates that module too;
 #  (b) systemd: `systemd-analyze verify` finds nothing to say about the package's units, checked
 #      in an offline root (no running systemd needed, so it works in a container);
 #  (c) the Debian package (deploy/package.sh --profile debug) installs with
@@ -12,7 +13,7 @@
 #      refused, and reinstall, remove and purge behave; cloud-init's own schema check accepts
 #      the rendered cloud-init in another such container;
 #  (d) the config file's unit tests (flags > environment > file > defaults);
-#  (e) only with --with-systemd (about a minute more; the container needs CAP_SYS_ADMIN): the
+#  (e) only with --with-systemd (about 20 s more; the container needs CAP_SYS_ADMIN): the
 #      package under a running systemd in a container, sharing the host's Docker engine and
 #      stack images: postinst enables and starts doppel.service, which answers on 443 with
 #      all its hardening; it is restarted after a crash, a reinstall leaves a disabled service
@@ -36,7 +37,7 @@ CHECKOV_VERSION=3.3.30
 HCL2_VERSION=8.1.4
 TOOLS=/var/tmp/doppel-deploy-check
 IMAGE=doppel/heroku-24:latest
-# The variables deploy/cloud-init.yaml takes (and each Terraform module must pass).
+# The variables deploy/cloud-init.yaml takes (and deploy/terraform/cloud-init must pass).
 TEMPLATE_VARS="data_device deb_sha256 deb_url domain git_ref git_url"
 
 scratch=$(mktemp -d)
