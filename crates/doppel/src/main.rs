@@ -154,15 +154,19 @@ fn main() -> ExitCode {
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Server(_) => {
-            let invocation = Invocation::<ServerArgs>::parse("server", &subcommand_argv(1))?;
+            let invocation =
+                Invocation::<ServerArgs>::parse("server", &subcommand_argv(&["server"]))?;
             let Some(args) = settings(&invocation, "server")? else {
                 return Ok(());
             };
             doppel_control::run(server_config(args)).await
         }
         Command::Stack(StackCommand::Build(_)) => {
-            let invocation = Invocation::<StackBuildArgs>::parse("build", &subcommand_argv(2))?
-                .file_keys_of::<ServerArgs>("server");
+            let invocation = Invocation::<StackBuildArgs>::parse(
+                "build",
+                &subcommand_argv(&["stack", "build"]),
+            )?
+            .file_keys_of::<ServerArgs>("server");
             let Some(args) = settings(&invocation, "stack build")? else {
                 return Ok(());
             };
@@ -186,10 +190,19 @@ fn parse_cli() -> Cli {
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
-/// The process's arguments from the subcommand's name on (`doppel stack build …` → `build …`).
-/// `Cli` has no options before its subcommands, so the name is always at `depth`.
-fn subcommand_argv(depth: usize) -> Vec<OsString> {
-    std::env::args_os().skip(depth).collect()
+/// The process's arguments from the (sub)subcommand's name on: `["stack", "build"]` turns
+/// `doppel stack build --force` into `build --force`.
+fn subcommand_argv(path: &[&str]) -> Vec<OsString> {
+    let mut args = std::env::args_os().skip(1).peekable();
+    for (i, name) in path.iter().enumerate() {
+        while args.peek().is_some_and(|a| a != name) {
+            args.next();
+        }
+        if i + 1 < path.len() {
+            args.next();
+        }
+    }
+    args.collect()
 }
 
 /// The subcommand's arguments with the environment and the config file layered in; `None`
