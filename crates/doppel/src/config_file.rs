@@ -119,6 +119,8 @@ enum Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ty {
     Integer,
+    /// f32, f64: a TOML float or integer.
+    Float,
     Boolean,
     Text,
     /// A type of its own parser (durations, enums…): strings or numbers, checked by it.
@@ -149,6 +151,8 @@ impl Ty {
         ];
         if integers.iter().any(|t| id == *t) {
             Ty::Integer
+        } else if id == TypeId::of::<f64>() || id == TypeId::of::<f32>() {
+            Ty::Float
         } else if id == TypeId::of::<bool>() {
             Ty::Boolean
         } else if texts.iter().any(|t| id == *t) {
@@ -161,6 +165,7 @@ impl Ty {
     fn describe(self) -> &'static str {
         match self {
             Ty::Integer => "an integer",
+            Ty::Float => "a number",
             Ty::Boolean => "true or false",
             Ty::Text => "a string in quotes",
             Ty::Other => "a string or a number",
@@ -582,7 +587,7 @@ impl<T> Resolved<T> {
 /// A value as TOML source text.
 fn toml_value(kind: Kind, values: &[String]) -> String {
     let one = |ty: Ty, v: &String| match ty {
-        Ty::Integer | Ty::Boolean => v.clone(),
+        Ty::Integer | Ty::Float | Ty::Boolean => v.clone(),
         Ty::Text | Ty::Other => toml::Value::String(v.clone()).to_string(),
     };
     match kind {
@@ -643,12 +648,12 @@ fn from_toml(key: &Key, value: &DeValue<'_>) -> Result<Given, &'static str> {
 fn scalar(ty: Ty, value: &DeValue<'_>) -> Result<OsString, &'static str> {
     let text = match (ty, value) {
         (Ty::Text | Ty::Other, DeValue::String(s)) => s.to_string(),
-        (Ty::Integer | Ty::Other, DeValue::Integer(i)) => {
+        (Ty::Integer | Ty::Float | Ty::Other, DeValue::Integer(i)) => {
             // Out of i128's range is out of every flag's range: let clap say so.
             i128::from_str_radix(i.as_str(), i.radix())
                 .map_or_else(|_| i.to_string(), |n| n.to_string())
         }
-        (Ty::Other, DeValue::Float(f)) => f.to_string(),
+        (Ty::Float | Ty::Other, DeValue::Float(f)) => f.to_string(),
         (Ty::Boolean, DeValue::Boolean(b)) => b.to_string(),
         (_, other) => return Err(type_name(other)),
     };

@@ -89,7 +89,7 @@ locals {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "public" {
-  #checkov:skip=CKV_AWS_260:doppel is a public web platform; its router answers on port 80 (HTTP) for every app
+  #checkov:skip=CKV_AWS_260:doppel is a public web platform; its router takes every app's plain HTTP on port 80 and redirects it to HTTPS
   for_each          = local.public_ingress
   security_group_id = aws_security_group.doppel.id
   description       = each.value.what

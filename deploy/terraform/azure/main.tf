@@ -68,7 +68,7 @@ resource "azurerm_network_security_rule" "ssh" {
 }
 
 resource "azurerm_network_security_rule" "http" {
-  #checkov:skip=CKV_AZURE_160:doppel is a public web platform; its router answers on port 80 (HTTP) for every app
+  #checkov:skip=CKV_AZURE_160:doppel is a public web platform; its router takes every app's plain HTTP on port 80 and redirects it to HTTPS
   name                        = "http"
   description                 = "HTTP to the doppel router"
   priority                    = 110

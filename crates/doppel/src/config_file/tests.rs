@@ -22,6 +22,8 @@ struct Demo {
     allow: Vec<String>,
     #[arg(long)]
     no_env: Option<u64>,
+    #[arg(long, env = "DEMO_CPUS", default_value_t = 2.0)]
+    cpus: f64,
 }
 
 /// The part of `Demo` that `narrow` shares, as `doppel stack build` shares the stack flags.
@@ -171,6 +173,16 @@ fn lists_from_file_arrays_and_delimited_variables() {
     assert_eq!(r.args.allow, ["c", "d"]);
     let r = ok(&["--allow", "e"], &[("DEMO_ALLOW", "c")], None);
     assert_eq!(r.args.allow, ["e"]);
+}
+
+#[test]
+fn numbers_take_floats_and_integers() {
+    assert_eq!(ok(&[], &[], Some("cpus = 1.5\n")).args.cpus, 1.5);
+    assert_eq!(ok(&[], &[], Some("cpus = 3\n")).args.cpus, 3.0);
+    let e = err(&[], &[], Some("cpus = \"3\"\n"));
+    assert!(e.contains("`cpus` must be a number, not a string"), "{e}");
+    let out = ok(&[], &[], None).to_toml("demo");
+    assert!(out.lines().any(|l| l.starts_with("cpus = 2 ")), "{out}");
 }
 
 #[test]
