@@ -15,7 +15,7 @@
 #  (d) the config file's unit tests (flags > environment > file > defaults);
 #  (e) only with --with-systemd (about 20 s more; the container needs CAP_SYS_ADMIN): the
 #      package under a running systemd in a container, sharing the host's Docker engine and
-#      stack images: postinst enables and starts doppel.service, which answers on 443 with
+#      the debian-12 stack's images: postinst enables and starts doppel.service, which answers on 443 with
 #      all its hardening; it is restarted after a crash, a reinstall leaves a disabled service
 #      disabled, and removing the package stops it.
 #
@@ -36,6 +36,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/doppel-target}"
 CHECKOV_VERSION=3.3.30
 HCL2_VERSION=8.1.4
 TOOLS=/var/tmp/doppel-deploy-check
+# The run image of the debian-12 stack (named heroku-24 for history): the VMs' Debian.
 IMAGE=doppel/heroku-24:latest
 # The variables deploy/cloud-init.yaml takes (and deploy/terraform/cloud-init must pass).
 TEMPLATE_VARS="data_device deb_sha256 deb_url domain git_ref git_url"
@@ -202,7 +203,7 @@ ensure_dockerd
 if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
   step "$IMAGE is missing: building the stack images (about 5 minutes)"
   cargo build -p doppel >&2
-  "$CARGO_TARGET_DIR/debug/doppel" stack build
+  "$CARGO_TARGET_DIR/debug/doppel" stack build debian-12
   done_step
 fi
 
@@ -290,17 +291,16 @@ if [ "$with_systemd" = yes ]; then
     sleep 1
   done
   [ "$booted" = yes ] || { docker logs "$container-systemd" 2>&1 | tail -n 20 >&2; log "systemd did not boot in a container here (it needs CAP_SYS_ADMIN and the cgroup file system)"; exit 1; }
-  docker exec -i -e DEB="/pkg/$(basename "$deb")" -e RUN_IMAGE="$IMAGE" \
-    -e BUILD_IMAGE="${IMAGE/heroku-24/heroku-24-build}" "$container-systemd" bash -euo pipefail -s <<'SH'
+  docker exec -i -e DEB="/pkg/$(basename "$deb")" "$container-systemd" bash -euo pipefail -s <<'SH'
 fail() { echo "under systemd: $*" >&2; journalctl -u doppel --no-pager | tail -n 30 >&2; exit 1; }
 install_doppel() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --reinstall \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$DEB" >/tmp/install.log 2>&1 \
     || { cat /tmp/install.log >&2; fail "apt install failed"; }
 }
-# The host's stack images, so no debootstrap runs here.
+# The debian-12 stack, whose images the host has, so no debootstrap runs here.
 mkdir -p /etc/doppel
-printf 'stack-run-image = "%s"\nstack-build-image = "%s"\n' "$RUN_IMAGE" "$BUILD_IMAGE" >/etc/doppel/doppel.toml
+printf 'default-stack = "debian-12"\n' >/etc/doppel/doppel.toml
 install_doppel
 grep -q 'doppel: started' /tmp/install.log || fail "postinst did not start doppel: $(cat /tmp/install.log)"
 systemctl is-enabled --quiet doppel || fail "doppel.service is not enabled"

@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/lib.sh
 
-apt_install "${PLATFORM_PACKAGES[@]}" postgresql build-essential pkg-config
+# python3 and npm: the buildpacks' unit tests and the e2e tests ask PyPI-free questions of the
+# npm registry (which Node.js releases a range names) with the host's own tools.
+apt_install "${PLATFORM_PACKAGES[@]}" postgresql build-essential pkg-config python3 npm
 ensure_dockerd
 ensure_rust
 # Build artefacts are kept between runs on one machine (a fresh machine just builds from scratch).
@@ -34,8 +36,11 @@ log "building the doppel binary"
 cargo build -p doppel
 export DOPPEL_BIN="$CARGO_TARGET_DIR/debug/doppel"
 
-log "stack images (built from Debian's archive once, then reused)"
+log "stack images (built from Debian's archive once, then reused): the default stack and debian-12"
+# The default stack (debian-testing) serves the e2e suite; debian-12 (the images once called
+# heroku-24) the stack-move test and Dockerfile apps that say FROM doppel/heroku-24.
 "$DOPPEL_BIN" stack build
+"$DOPPEL_BIN" stack build debian-12
 
 # Deployment checks (issue 13): Terraform/checkov, cloud-init, systemd unit, the .deb in a clean container.
 deploy/check-deploy.sh

@@ -7,4 +7,7 @@ pub mod stack;
 mod tarball;
 
 pub use build::{build, BuildError, BuildLimits, BuildOutput, BuildRequest};
-pub use stack::{ensure_stack, StackConfig, StackError, StackImages};
+pub use stack::{
+    ensure_stack, find_stack, StackCatalog, StackConfig, StackError, StackImages, StackSpec,
+    StackStatus, UnknownStack,
+};

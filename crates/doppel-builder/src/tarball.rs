@@ -52,18 +52,46 @@ pub(crate) fn write_single_file(path: &Path, name: &str, data: &[u8], mode: u32)
 }
 
 /// The contents of the first regular file whose cleaned path is `name`, if any.
-pub(crate) fn read_entry(tar_path: &Path, name: &str) -> io::Result<Option<Vec<u8>>> {
+pub(crate) fn read_entry(
+    tar_path: &Path,
+    name: &str,
+    max_bytes: u64,
+) -> io::Result<Option<Vec<u8>>> {
     let mut archive = tar::Archive::new(File::open(tar_path)?);
     for entry in archive.entries()? {
-        let mut entry = entry?;
+        let entry = entry?;
         if entry.header().entry_type().is_file() && clean(&entry.path()?) == name {
-            let mut data = Vec::new();
-            entry.read_to_end(&mut data)?;
-            return Ok(Some(data));
+            return read_bounded(entry, max_bytes).map(Some);
         }
     }
     Ok(None)
 }
+
+/// Reads at most `max_bytes` of `reader`; more is an `InvalidData` error whose message says
+/// how large the limit is (nothing past the limit is held in memory).
+pub(crate) fn read_bounded(reader: impl io::Read, max_bytes: u64) -> io::Result<Vec<u8>> {
+    let mut data = Vec::new();
+    reader.take(max_bytes + 1).read_to_end(&mut data)?;
+    if data.len() as u64 > max_bytes {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            TooLarge(max_bytes),
+        ));
+    }
+    Ok(data)
+}
+
+/// The error [`read_bounded`] wraps: the limit that was passed.
+#[derive(Debug)]
+pub(crate) struct TooLarge(pub u64);
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "larger than {} bytes", self.0)
+    }
+}
+
+impl std::error::Error for TooLarge {}
 
 /// Copies the tar at `src` to `dest` with every entry owned by 1000:1000 (`heroku`).
 pub(crate) fn rewrite_owner(src: &Path, dest: &Path) -> io::Result<()> {

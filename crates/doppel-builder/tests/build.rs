@@ -4,106 +4,27 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use doppel_builder::{build, BuildLimits, BuildOutput, BuildRequest, StackImages};
-use doppel_docker::{ContainerRuntime, DockerRuntime, DynoSpec};
+use common::{request, run_build};
+use doppel_builder::{build, BuildOutput};
+use doppel_docker::{ContainerRuntime, DockerRuntime, DynoSpec, NetworkSpec, SubnetPool};
 use doppel_types::{dyno_command, ImageKind, WEB_PORT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 const NET: &str = "doppel-test-builder";
 
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .expect("git")
-        .success();
-    assert!(ok, "git {args:?}");
-}
-
-/// A git tree with `files`, committed and archived as `git archive` does for a push.
-fn source_tar(dir: &Path, files: &[(&str, &str)]) -> (PathBuf, String) {
-    let repo = dir.join("repo");
-    std::fs::create_dir_all(&repo).expect("mkdir");
-    git(&repo, &["init", "-q"]);
-    for (name, text) in files {
-        std::fs::write(repo.join(name), text).expect("write");
-    }
-    git(&repo, &["add", "-A"]);
-    git(&repo, &["commit", "-q", "-m", "app"]);
-    let sha = String::from_utf8(
-        Command::new("git")
-            .args(["rev-parse", "HEAD"])
-            .current_dir(&repo)
-            .output()
-            .expect("rev-parse")
-            .stdout,
-    )
-    .expect("utf8")
-    .trim()
-    .to_string();
-    let tar = dir.join("source.tar");
-    git(
-        &repo,
-        &[
-            "archive",
-            "--format=tar",
-            "-o",
-            tar.to_str().expect("path"),
-            "HEAD",
-        ],
-    );
-    (tar, sha)
-}
-
-fn request(dir: &Path, stack: StackImages, files: &[(&str, &str)]) -> BuildRequest {
-    let (source_tar, commit) = source_tar(dir, files);
-    let ca = PathBuf::from("/etc/ssl/certs/ca-certificates.crt");
-    BuildRequest {
-        build_id: format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]),
-        env_name: "doppeltest-staging".into(),
-        app_name: "doppeltest".into(),
-        commit,
-        source_tar,
-        config: BTreeMap::from([("SECRET_KEY".to_string(), "do-not-log-me".to_string())]),
-        stack,
-        cache_dir: dir.join("cache"),
-        ca_bundle: ca.exists().then_some(ca),
-        limits: BuildLimits::default(),
-        image_repo: "doppel-test/app-doppeltest-staging".into(),
-    }
-}
-
-async fn run_build(rt: &DockerRuntime, req: BuildRequest) -> BuildOutput {
-    let (tx, mut rx) = mpsc::channel(256);
-    let printer = tokio::spawn(async move {
-        let mut lines = Vec::new();
-        while let Some(line) = rx.recv().await {
-            println!("build: {line}");
-            lines.push(line);
-        }
-        lines
-    });
-    let out = build(rt, req, tx).await;
-    let lines = printer.await.expect("printer");
-    assert!(
-        !lines.iter().any(|l| l.contains("do-not-log-me")),
-        "config value logged"
-    );
-    out.expect("build succeeds")
+/// The test network, as a server makes its networks: made once, found by id afterwards.
+async fn network(rt: &DockerRuntime) -> String {
+    let spec = NetworkSpec {
+        name: NET.to_string(),
+        labels: BTreeMap::from([("doppel.test".to_string(), "doppel-builder".to_string())]),
+        pool: SubnetPool::parse("10.214.0.0/16:26").expect("pool"),
+        inter_container: true,
+    };
+    rt.ensure_network(&spec).await.expect("network")
 }
 
 /// GET / on ip:5000, retrying while the dyno boots; returns the response head line.
@@ -130,7 +51,7 @@ async fn fetch(ip: &str) -> String {
 }
 
 async fn run_web(rt: &DockerRuntime, out: &BuildOutput) -> String {
-    rt.ensure_network(NET).await.expect("network");
+    let net = network(rt).await;
     let cmd = dyno_command(out.kind, &out.process_types, "web").expect("web command");
     let spec = DynoSpec {
         name: format!("doppel-test-web-{}", uuid::Uuid::new_v4().simple()),
@@ -138,12 +59,16 @@ async fn run_web(rt: &DockerRuntime, out: &BuildOutput) -> String {
         cmd,
         env: BTreeMap::from([("PORT".to_string(), WEB_PORT.to_string())]),
         labels: BTreeMap::from([("doppel.test".to_string(), "doppel-builder".to_string())]),
-        network: Some(NET.to_string()),
-        memory: Some(256 << 20),
+        network: Some(net.clone()),
+        limits: doppel_docker::Limits {
+            memory: Some(256 << 20),
+            ..Default::default()
+        },
+        cap_add: Vec::new(),
     };
     let id = rt.run_dyno(spec).await.expect("run dyno");
     let ip = rt
-        .inspect_container(&id, Some(NET))
+        .inspect_container(&id, Some(&net))
         .await
         .expect("inspect")
         .and_then(|s| s.ip)
@@ -183,7 +108,10 @@ async fn procfile_app_builds_and_serves() {
     );
     let out = run_build(&rt, req).await;
     assert_eq!(out.kind, ImageKind::Buildpack);
-    assert_eq!(out.stack, "heroku-24");
+    assert_eq!(
+        out.stack,
+        doppel_builder::StackCatalog::default().default_stack().name
+    );
     assert_eq!(
         out.process_types.get("web").map(String::as_str),
         Some("python3 -m http.server $PORT")
@@ -241,11 +169,12 @@ async fn dockerfile_from_a_missing_image_explains_why() {
         stack,
         &[("Dockerfile", "FROM doppel-test/does-not-exist:1\n")],
     );
+    let run_repo = req.stack.run_image.trim_end_matches(":latest").to_string();
     let (tx, _rx) = mpsc::channel(256);
     let err = build(&*rt, req, tx).await.expect_err("missing base");
     let msg = err.to_string();
     assert!(
-        msg.contains("FROM must name a local image such as doppel/heroku-24"),
+        msg.contains(&format!("FROM must name a local image such as {run_repo}")),
         "{msg}"
     );
 }

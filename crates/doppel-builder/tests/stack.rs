@@ -1,5 +1,5 @@
-//! Integration test: the stack images exist (built from Debian's archive when missing) and
-//! run unprivileged as uid 1000 in /app.
+//! Integration test: the default stack's images exist (built from Debian's archive when
+//! missing) and carry their stack's label.
 
 mod common;
 
@@ -9,6 +9,7 @@ use doppel_docker::ContainerRuntime;
 async fn stack_images_exist_and_are_labelled() {
     let rt = common::runtime().await;
     let images = common::stack(&rt).await;
+    let name = doppel_builder::StackCatalog::default().default_stack().name;
     let run = rt
         .image_info(&images.run_image)
         .await
@@ -16,7 +17,7 @@ async fn stack_images_exist_and_are_labelled() {
         .expect("run image");
     assert_eq!(
         run.labels.get("doppel.stack").map(String::as_str),
-        Some("heroku-24")
+        Some(name)
     );
     let build = rt
         .image_info(&images.build_image)
@@ -25,6 +26,6 @@ async fn stack_images_exist_and_are_labelled() {
         .expect("build image");
     assert_eq!(
         build.labels.get("doppel.stack").map(String::as_str),
-        Some("heroku-24")
+        Some(name)
     );
 }

@@ -21,14 +21,22 @@ pub struct ServerConfig {
     pub build_timeout: Duration,
     /// Largest compiled `/app` (or Dockerfile image) accepted.
     pub max_slug_bytes: u64,
+    /// Memory, CPUs and processes one build may use.
+    pub build_resources: doppel_docker::Limits,
+    /// The range environment and build networks take their subnets from.
+    pub network_pool: doppel_docker::SubnetPool,
     /// Largest git push body accepted.
     pub max_push_bytes: u64,
     /// How long a new web dyno has to accept connections on `$PORT` (Heroku's R10 is 60 s).
     pub boot_timeout: Duration,
     /// Address the listeners bind to.
     pub bind_addr: std::net::IpAddr,
-    /// The stack's run and build images (made from Debian's archive when missing).
-    pub stack: doppel_builder::StackConfig,
+    /// The stacks builds and dynos run on, the default one for new apps, and the Debian
+    /// mirror they are made from (the default stack is made on first start).
+    pub stacks: doppel_builder::StackCatalog,
+    /// Where builds may download Python runtimes a stack does not carry
+    /// (python-build-standalone's layout); without it only the stacks' Pythons are used.
+    pub python_mirror: Option<String>,
 }
 
 impl ServerConfig {
@@ -43,10 +51,13 @@ impl ServerConfig {
             build_ca_bundle: None,
             build_timeout: Duration::from_secs(15 * 60),
             max_slug_bytes: 1024 * 1024 * 1024,
+            build_resources: doppel_builder::BuildLimits::default().resources,
+            network_pool: doppel_docker::SubnetPool::default_pool(),
             max_push_bytes: 1024 * 1024 * 1024,
             boot_timeout: Duration::from_secs(60),
             bind_addr: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-            stack: doppel_builder::StackConfig::default(),
+            stacks: doppel_builder::StackCatalog::default(),
+            python_mirror: None,
         }
     }
 

@@ -1,23 +1,26 @@
-//! doppel's control plane: the Heroku-style API, the git push handler, the deploy workflow,
-//! the reconciler that makes Docker match the store, and the server that wires them together.
+//! doppel's control plane: the logic behind every API call, the git push handler, the
+//! release workflow, and the reconciler that makes Docker match the store. It knows nothing
+//! of HTTP (`doppel-api`) or of how the server is wired together (`doppel-server`).
 //!
 //! # Layout
 //! - [`config`]: the server's settings (flags and `DOPPEL_*` variables are parsed by the binary).
-//! - [`server`]: startup order and shutdown.
-//! - [`http`]: thin API handlers, one file per resource, and the Heroku error shape.
+//! - [`state`]: the handles every part works from.
+//! - [`logic`]: one file per resource, with access checks; what API handlers call.
 //! - [`push`]: what happens when git receives a push (the `PushHandler`).
-//! - [`workflows`]: durable multi-step work (deploying a build).
-//! - [`reconcile`]: the loop that converges dynos and the route table from the store.
+//! - [`workflows`]: durable multi-step work (building a push, rolling out a release).
+//! - [`reconcile`]: the loop that converges networks, dynos and the route table from the store.
+//! - [`networks`]: the network model (one network per environment, one for builds).
+//! - [`datadir`], [`secrets`]: the data directory, its lock, keys and the instance id.
 
 pub mod config;
-pub mod http;
+pub mod datadir;
+pub mod logic;
+pub mod networks;
 pub mod push;
 pub mod reconcile;
 pub mod secrets;
-pub mod server;
 pub mod state;
 pub mod urls;
 pub mod workflows;
 
 pub use config::ServerConfig;
-pub use server::run;

@@ -2,6 +2,7 @@
 //! hand-off to the deploy workflow. Heroku's rules: only `main`/`master` build, other
 //! branches are accepted without a build, the deploy branch cannot be deleted.
 
+use crate::logic::{access, Actor, LogicError};
 use crate::state::AppState;
 use crate::workflows::deploy;
 use async_trait::async_trait;
@@ -75,13 +76,29 @@ impl PushHandler for PushDeployer {
         let Some(password) = password else {
             return Err(GitAccessError::Unauthorized);
         };
-        match store.authenticate(password).await {
-            Ok(Some(user)) => Ok(Some(user.id)),
-            Ok(None) => Err(GitAccessError::Unauthorized),
+        let user = match store.authenticate(password).await {
+            Ok(Some(user)) => user,
+            Ok(None) => return Err(GitAccessError::Unauthorized),
             Err(e) => {
                 tracing::error!(error = %e, "store lookup failed during git authorization");
-                Err(GitAccessError::Forbidden(
+                return Err(GitAccessError::Forbidden(
                     "doppel could not read its database; try again".into(),
+                ));
+            }
+        };
+        // A user without access to the environment learns nothing of it.
+        let actor = Actor {
+            user,
+            client: "git".to_string(),
+            address: None,
+        };
+        match access::environment(&self.state, &actor, repo).await {
+            Ok(_) => Ok(Some(actor.user.id)),
+            Err(LogicError::NotFound { .. }) => Err(GitAccessError::NotFound),
+            Err(e) => {
+                tracing::error!(error = %e, "access check failed during git authorization");
+                Err(GitAccessError::Forbidden(
+                    "doppel could not check your access; try again".into(),
                 ))
             }
         }

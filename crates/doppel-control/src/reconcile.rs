@@ -3,6 +3,7 @@
 //! formations) and the actual state (containers labelled `doppel.role=dyno`), so startup,
 //! a crash recovery and the steady state share one path.
 
+use crate::networks;
 use crate::state::AppState;
 use crate::workflows::dynos::{self, LABEL_DYNO, LABEL_RELEASE, LABEL_ROLE, ROLE_DYNO};
 use doppel_docker::ContainerState;
@@ -56,6 +57,7 @@ async fn pass(state: &AppState) -> anyhow::Result<()> {
             tracing::warn!(container = %c.name, error = %e, "could not remove dyno");
         }
     }
+    networks::remove_orphans(state, &envs).await;
     Ok(())
 }
 
@@ -90,6 +92,8 @@ async fn converge_env(
         return Ok(Vec::new());
     };
     let formation = state.store().formation(&env.id).await?;
+    // Recreated here if someone removed it by hand.
+    let network = networks::ensure_env(state, env).await?;
     let mut keep = Vec::new();
     let mut config = None;
     for dyno in dynos::wanted(&formation) {
@@ -99,14 +103,16 @@ async fn converge_env(
                 && c.labels.get(LABEL_DYNO) == Some(&dyno.name())
         });
         if let Some(c) = existing {
-            keep.push(c.id.clone());
-            continue;
+            if reattach(state, c, &network).await {
+                keep.push(c.id.clone());
+                continue;
+            }
         }
         if config.is_none() {
             config = Some(state.store().release_config(&release.id).await?);
         }
         let vars = config.clone().unwrap_or_default();
-        match dynos::spec(state.instance_id(), env, &release, &dyno, &vars) {
+        match dynos::spec(state.instance_id(), env, &release, &dyno, &vars, &network) {
             Ok(spec) => {
                 tracing::info!(env = %env.name, dyno = %dyno.name(), version = release.version, "starting dyno");
                 match state.runtime().run_dyno(spec).await {
@@ -122,6 +128,22 @@ async fn converge_env(
         }
     }
     Ok(keep)
+}
+
+/// Makes sure a running dyno is on its environment's network (it is not when the network was
+/// removed and made again). `false` when it cannot be: the dyno is then replaced.
+async fn reattach(state: &AppState, c: &ContainerState, network: &str) -> bool {
+    if c.networks.contains_key(network) {
+        return true;
+    }
+    tracing::info!(container = %c.name, "attaching a dyno to its environment's network again");
+    match state.runtime().connect_network(network, &c.id).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(container = %c.name, error = %e, "could not attach the dyno; replacing it");
+            false
+        }
+    }
 }
 
 /// At startup: removes build containers (`doppel.role=build`) that a crash left behind.
@@ -163,7 +185,6 @@ pub async fn publish_routes(state: &AppState) {
 
 async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
     let envs = state.store().list_environments().await?;
-    let digests = Arc::new(state.store().token_digests().await?);
     let containers = dyno_containers(state).await?;
     let mut routes = HashMap::new();
     for env in &envs {
@@ -181,7 +202,17 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
                 .collect(),
             None => Vec::new(),
         };
-        let private = env.private.then(|| digests.clone());
+        // A private environment admits the tokens of the users with access to it, no others.
+        let private = if env.private {
+            Some(Arc::new(
+                state
+                    .store()
+                    .env_token_digests(&env.app_id, &env.id)
+                    .await?,
+            ))
+        } else {
+            None
+        };
         routes.insert(
             state.urls().env_host(&env.name),
             Route {

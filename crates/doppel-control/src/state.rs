@@ -2,15 +2,11 @@
 
 use crate::config::ServerConfig;
 use crate::urls::Urls;
-use doppel_builder::StackImages;
 use doppel_docker::ContainerRuntime;
 use doppel_router::SharedRouteTable;
 use doppel_store::Store;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
-
-/// The Docker network every dyno joins; the router reaches dynos by their IP on it.
-pub const DYNO_NETWORK: &str = "doppel";
 
 /// Handles to the store, Docker, the route table and the settings, cheap to clone.
 #[derive(Clone)]
@@ -24,7 +20,6 @@ struct Inner {
     routes: SharedRouteTable,
     config: ServerConfig,
     urls: Urls,
-    stack: StackImages,
     instance_id: String,
     env_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     git: OnceLock<Arc<doppel_git::GitService>>,
@@ -36,7 +31,6 @@ impl AppState {
         runtime: Arc<dyn ContainerRuntime>,
         routes: SharedRouteTable,
         config: ServerConfig,
-        stack: StackImages,
         instance_id: String,
     ) -> AppState {
         let urls = Urls {
@@ -50,7 +44,6 @@ impl AppState {
                 routes,
                 config,
                 urls,
-                stack,
                 instance_id,
                 env_locks: Mutex::new(HashMap::new()),
                 git: OnceLock::new(),
@@ -76,10 +69,6 @@ impl AppState {
 
     pub fn urls(&self) -> &Urls {
         &self.inner.urls
-    }
-
-    pub fn stack(&self) -> &StackImages {
-        &self.inner.stack
     }
 
     /// This installation's id: every container it makes carries it in `doppel.instance`, and it

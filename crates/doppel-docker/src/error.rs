@@ -19,6 +19,12 @@ pub enum DockerError {
         target: String,
         message: String,
     },
+    /// A container printed a line longer than the reader's limit without a newline.
+    #[error("a line of output longer than {limit} bytes without a newline")]
+    LineTooLong { limit: u64 },
+    /// A file or tar read out of a container is past its limit.
+    #[error("{what} is larger than {limit} bytes")]
+    TooLarge { what: String, limit: u64 },
     /// Local file I/O around a call (reading a tar to upload, writing a download).
     #[error("{op} {path}: {source}")]
     Io {

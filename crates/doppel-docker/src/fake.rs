@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::{
     ContainerRuntime, ContainerSpec, ContainerState, DockerError, DockerfileBuild, DynoSpec,
-    ImageInfo, LineStream, TarSource,
+    ImageInfo, LineStream, NetworkInfo, NetworkSpec, TarSource,
 };
 
 /// What the fake does when asked.
@@ -22,6 +22,8 @@ pub struct FakeScript {
     pub exit_code: i64,
     /// Lines `logs` yields.
     pub log_lines: Vec<String>,
+    /// After its lines, `logs` yields [`DockerError::LineTooLong`] (output with no end).
+    pub log_line_too_long: bool,
     /// `wait` never returns (to test timeouts).
     pub hang: bool,
     /// Path → tar bytes served by `download_tar` (any container); other paths are NotFound.
@@ -47,6 +49,16 @@ pub struct FakeContainer {
     pub killed: bool,
 }
 
+/// A network the fake holds.
+#[derive(Debug, Clone, Default)]
+pub struct FakeNetwork {
+    pub spec: Option<NetworkSpec>,
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    /// Ids of attached containers.
+    pub containers: BTreeSet<String>,
+}
+
 /// A commit the fake recorded.
 #[derive(Debug, Clone, Default)]
 pub struct FakeCommit {
@@ -68,7 +80,10 @@ pub struct FakeState {
     pub removed: Vec<String>,
     /// Removed containers by id, as they were when removed.
     pub graveyard: BTreeMap<String, FakeContainer>,
-    pub networks: BTreeSet<String>,
+    /// Networks by id.
+    pub networks: BTreeMap<String, FakeNetwork>,
+    /// Names of every network `ensure_network` was asked for, in order.
+    pub network_requests: Vec<String>,
     pub commits: Vec<FakeCommit>,
     pub builds: Vec<DockerfileBuild>,
     /// (repo_tag, changes) per import.
@@ -107,6 +122,14 @@ impl FakeState {
     }
 }
 
+/// Whether `labels` carry `key=value` (or just `key`, when the filter has no `=`).
+fn has_label(labels: &BTreeMap<String, String>, filter: &str) -> bool {
+    match filter.split_once('=') {
+        Some((key, value)) => labels.get(key).map(String::as_str) == Some(value),
+        None => labels.contains_key(filter),
+    }
+}
+
 /// In-memory runtime. `FakeRuntime::default()` has no images.
 #[derive(Debug, Default)]
 pub struct FakeRuntime {
@@ -141,13 +164,24 @@ fn read_tar(tar: TarSource) -> Result<Vec<u8>, DockerError> {
     }
 }
 
-fn state_of(id: &str, c: &FakeContainer) -> ContainerState {
+fn state_of(id: &str, c: &FakeContainer, st: &FakeState) -> ContainerState {
+    let networks: BTreeMap<String, String> = st
+        .networks
+        .iter()
+        .filter(|(_, n)| n.containers.contains(id))
+        .map(|(net, _)| (net.clone(), "10.0.0.2".to_string()))
+        .collect();
     ContainerState {
         id: id.to_string(),
         name: c.spec.name.clone().unwrap_or_default(),
         running: c.running,
         exit_code: c.exit_code,
-        ip: c.running.then(|| "10.0.0.2".to_string()),
+        ip: if c.running {
+            networks.values().next().cloned()
+        } else {
+            None
+        },
+        networks,
         labels: c.spec.labels.clone(),
     }
 }
@@ -249,8 +283,13 @@ impl ContainerRuntime for FakeRuntime {
     async fn logs(&self, container: &str) -> Result<LineStream, DockerError> {
         let mut st = self.state();
         st.container(container)?;
-        let lines: Vec<Result<String, DockerError>> =
+        let mut lines: Vec<Result<String, DockerError>> =
             st.script.log_lines.iter().cloned().map(Ok).collect();
+        if st.script.log_line_too_long {
+            lines.push(Err(DockerError::LineTooLong {
+                limit: crate::MAX_LINE_BYTES as u64,
+            }));
+        }
         Ok(Box::pin(futures_util::stream::iter(lines)))
     }
 
@@ -277,6 +316,7 @@ impl ContainerRuntime for FakeRuntime {
         container: &str,
         path: &str,
         dest: &Path,
+        max_bytes: u64,
     ) -> Result<u64, DockerError> {
         let bytes = {
             let mut st = self.state();
@@ -290,6 +330,12 @@ impl ContainerRuntime for FakeRuntime {
                     name: format!("{container}:{path}"),
                 })?
         };
+        if bytes.len() as u64 > max_bytes {
+            return Err(DockerError::TooLarge {
+                what: format!("the tar of {path}"),
+                limit: max_bytes,
+            });
+        }
         std::fs::write(dest, &bytes).map_err(|source| DockerError::Io {
             op: "write",
             path: dest.display().to_string(),
@@ -331,6 +377,9 @@ impl ContainerRuntime for FakeRuntime {
             st.removed.push(container.to_string());
             st.graveyard.insert(container.to_string(), c);
         }
+        for net in st.networks.values_mut() {
+            net.containers.remove(container);
+        }
         Ok(())
     }
 
@@ -342,7 +391,18 @@ impl ContainerRuntime for FakeRuntime {
                 name: spec.image.clone(),
             });
         }
+        if let Some(net) = &spec.network {
+            if !st.networks.contains_key(net) {
+                return Err(DockerError::NotFound {
+                    what: "network",
+                    name: net.clone(),
+                });
+            }
+        }
         let id = st.id("fake-dyno");
+        if let Some(net) = spec.network.as_ref().and_then(|n| st.networks.get_mut(n)) {
+            net.containers.insert(id.clone());
+        }
         let container = FakeContainer {
             spec: ContainerSpec {
                 name: Some(spec.name.clone()),
@@ -350,8 +410,9 @@ impl ContainerRuntime for FakeRuntime {
                 cmd: spec.cmd.clone(),
                 env: spec.env.clone(),
                 labels: spec.labels.clone(),
-                network_mode: spec.network.clone(),
-                memory: spec.memory,
+                network: spec.network.clone(),
+                limits: spec.limits,
+                cap_add: spec.cap_add.clone(),
                 ..Default::default()
             },
             dyno: Some(spec),
@@ -367,7 +428,8 @@ impl ContainerRuntime for FakeRuntime {
         id: &str,
         _network: Option<&str>,
     ) -> Result<Option<ContainerState>, DockerError> {
-        Ok(self.state().containers.get(id).map(|c| state_of(id, c)))
+        let st = self.state();
+        Ok(st.containers.get(id).map(|c| state_of(id, c, &st)))
     }
 
     async fn stop_and_remove(&self, id: &str, _grace: Duration) -> Result<(), DockerError> {
@@ -375,21 +437,80 @@ impl ContainerRuntime for FakeRuntime {
     }
 
     async fn list_containers(&self, label: &str) -> Result<Vec<ContainerState>, DockerError> {
-        let (key, value) = label.split_once('=').unwrap_or((label, ""));
-        Ok(self
-            .state()
+        let st = self.state();
+        Ok(st
             .containers
             .iter()
-            .filter(|(_, c)| match c.spec.labels.get(key) {
-                Some(v) => value.is_empty() || v == value,
-                None => false,
-            })
-            .map(|(id, c)| state_of(id, c))
+            .filter(|(_, c)| has_label(&c.spec.labels, label))
+            .map(|(id, c)| state_of(id, c, &st))
             .collect())
     }
 
-    async fn ensure_network(&self, name: &str) -> Result<(), DockerError> {
-        self.state().networks.insert(name.to_string());
+    async fn ensure_network(&self, spec: &NetworkSpec) -> Result<String, DockerError> {
+        let mut st = self.state();
+        st.network_requests.push(spec.name.clone());
+        if let Some((id, _)) = st.networks.iter().find(|(_, n)| n.name == spec.name) {
+            return Ok(id.clone());
+        }
+        let id = st.id("fake-network");
+        let mut labels = spec.labels.clone();
+        labels.insert(crate::LABEL_MANAGED.to_string(), "true".to_string());
+        st.networks.insert(
+            id.clone(),
+            FakeNetwork {
+                spec: Some(spec.clone()),
+                name: spec.name.clone(),
+                labels,
+                containers: BTreeSet::new(),
+            },
+        );
+        Ok(id)
+    }
+
+    async fn list_networks(&self, label: &str) -> Result<Vec<NetworkInfo>, DockerError> {
+        Ok(self
+            .state()
+            .networks
+            .iter()
+            .filter(|(_, n)| has_label(&n.labels, label))
+            .map(|(id, n)| NetworkInfo {
+                id: id.clone(),
+                name: n.name.clone(),
+                labels: n.labels.clone(),
+                containers: n.containers.iter().cloned().collect(),
+                subnets: Vec::new(),
+            })
+            .collect())
+    }
+
+    async fn remove_network(&self, id: &str) -> Result<(), DockerError> {
+        let mut st = self.state();
+        if st
+            .networks
+            .get(id)
+            .is_some_and(|n| !n.containers.is_empty())
+        {
+            return Err(DockerError::Engine {
+                op: "remove network",
+                target: id.to_string(),
+                message: "network has active endpoints".to_string(),
+            });
+        }
+        st.networks.remove(id);
+        Ok(())
+    }
+
+    async fn connect_network(&self, network: &str, container: &str) -> Result<(), DockerError> {
+        let mut st = self.state();
+        st.container(container)?;
+        let net = st
+            .networks
+            .get_mut(network)
+            .ok_or_else(|| DockerError::NotFound {
+                what: "network",
+                name: network.to_string(),
+            })?;
+        net.containers.insert(container.to_string());
         Ok(())
     }
 }

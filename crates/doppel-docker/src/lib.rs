@@ -6,16 +6,21 @@ mod docker;
 mod error;
 #[cfg(feature = "test-util")]
 mod fake;
+mod hostlock;
 mod lines;
+mod network;
 mod runtime;
 mod types;
 
 pub use docker::DockerRuntime;
 pub use error::DockerError;
 #[cfg(feature = "test-util")]
-pub use fake::{FakeCommit, FakeContainer, FakeRuntime, FakeScript, FakeState};
-pub use lines::LineSplitter;
+pub use fake::{FakeCommit, FakeContainer, FakeNetwork, FakeRuntime, FakeScript, FakeState};
+pub use hostlock::HostLock;
+pub use lines::{LineSplitter, MAX_LINE_BYTES};
+pub use network::{NetworkInfo, NetworkSpec, SubnetPool};
 pub use runtime::{ContainerRuntime, LineStream};
 pub use types::{
-    ContainerSpec, ContainerState, DockerfileBuild, DynoSpec, ImageInfo, TarSource, LABEL_MANAGED,
+    ContainerSpec, ContainerState, DockerfileBuild, DynoSpec, ImageInfo, Limits, TarSource,
+    LABEL_MANAGED,
 };

@@ -10,7 +10,8 @@ use futures_util::Stream;
 use tokio::sync::mpsc;
 
 use crate::{
-    ContainerSpec, ContainerState, DockerError, DockerfileBuild, DynoSpec, ImageInfo, TarSource,
+    ContainerSpec, ContainerState, DockerError, DockerfileBuild, DynoSpec, ImageInfo, NetworkInfo,
+    NetworkSpec, TarSource,
 };
 
 /// Output lines of a container (stdout and stderr interleaved, as produced).
@@ -58,12 +59,14 @@ pub trait ContainerRuntime: Send + Sync {
     /// Waits for the container to exit; returns its exit code.
     async fn wait(&self, container: &str) -> Result<i64, DockerError>;
     /// Writes `path` of the container as a tar (entries named after its last component) to
-    /// `dest`; returns the tar's size. A missing path is [`DockerError::NotFound`].
+    /// `dest`; returns the tar's size. A missing path is [`DockerError::NotFound`]; a tar
+    /// longer than `max_bytes` stops there with [`DockerError::TooLarge`].
     async fn download_tar(
         &self,
         container: &str,
         path: &str,
         dest: &Path,
+        max_bytes: u64,
     ) -> Result<u64, DockerError>;
     /// Commits the container as `repo_tag` with `labels` and Dockerfile-style `changes`
     /// (`WORKDIR`, `USER`, `ENV`, `CMD`, `ENTRYPOINT`); returns the image id.
@@ -94,6 +97,14 @@ pub trait ContainerRuntime: Send + Sync {
     async fn list_containers(&self, label: &str) -> Result<Vec<ContainerState>, DockerError>;
 
     // ----- networks
-    /// Creates the user-defined bridge network `name` (labelled `doppel.managed=true`) if missing.
-    async fn ensure_network(&self, name: &str) -> Result<(), DockerError>;
+    /// Makes sure exactly one network called `spec.name` exists and returns its id. Creation
+    /// holds a machine-wide lock; duplicates left by an earlier race are removed (the oldest
+    /// is kept, its containers stay). The subnet comes from `spec.pool`.
+    async fn ensure_network(&self, spec: &NetworkSpec) -> Result<String, DockerError>;
+    /// Networks carrying the label `key=value`, with the containers attached to them.
+    async fn list_networks(&self, label: &str) -> Result<Vec<NetworkInfo>, DockerError>;
+    /// Removes a network; a missing one is not an error, one with containers is.
+    async fn remove_network(&self, id: &str) -> Result<(), DockerError>;
+    /// Attaches a container to a network (by id); already attached is not an error.
+    async fn connect_network(&self, network: &str, container: &str) -> Result<(), DockerError>;
 }

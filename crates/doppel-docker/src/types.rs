@@ -22,7 +22,21 @@ pub enum TarSource {
     File(PathBuf),
 }
 
+/// Resource limits of one container. `None` leaves a resource unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Limits {
+    /// Memory in bytes (swap forbidden beyond it).
+    pub memory: Option<u64>,
+    /// CPUs (a quota); the runtime clamps it to the CPUs the engine has.
+    pub cpus: Option<f64>,
+    /// Most processes and threads at once.
+    pub pids: Option<u64>,
+}
+
 /// A container to create (build and helper containers; dynos use [`DynoSpec`]).
+///
+/// Every container the runtime creates drops all capabilities and runs with
+/// `no-new-privileges`; `cap_add` puts back the few a process needs.
 #[derive(Debug, Clone, Default)]
 pub struct ContainerSpec {
     /// Container name; `None` lets the engine choose.
@@ -37,13 +51,14 @@ pub struct ContainerSpec {
     pub labels: BTreeMap<String, String>,
     /// `host:container[:ro]`.
     pub binds: Vec<String>,
-    /// `host`, `bridge`, or a network name.
-    pub network_mode: Option<String>,
-    /// Memory limit in bytes (swap forbidden when set).
-    pub memory: Option<u64>,
+    /// A network id or name, `none`, or `None` for no network at all (never the host's).
+    pub network: Option<String>,
+    pub limits: Limits,
+    /// Capabilities put back after all are dropped (e.g. `CHOWN`).
+    pub cap_add: Vec<String>,
 }
 
-/// A Dockerfile build: context tar, tag, labels, network.
+/// A Dockerfile build: context tar, tag, labels, network, limits.
 #[derive(Debug, Clone, Default)]
 pub struct DockerfileBuild {
     /// Tar (optionally compressed) holding the Dockerfile at its root.
@@ -51,9 +66,10 @@ pub struct DockerfileBuild {
     /// `repo:tag`.
     pub tag: String,
     pub labels: BTreeMap<String, String>,
-    /// e.g. `host`.
-    pub network_mode: Option<String>,
-    pub memory: Option<u64>,
+    /// The network `RUN` steps join (a network id or name).
+    pub network: Option<String>,
+    /// Memory and CPU of each `RUN` step (the engine's build API has no pids limit).
+    pub limits: Limits,
 }
 
 /// One dyno: created and started with restart policy "no" (the reconciler owns restarts).
@@ -65,9 +81,11 @@ pub struct DynoSpec {
     pub cmd: Option<Vec<String>>,
     pub env: BTreeMap<String, String>,
     pub labels: BTreeMap<String, String>,
-    /// User-defined network to attach to.
+    /// Id of the environment's network, the only one the dyno joins.
     pub network: Option<String>,
-    pub memory: Option<u64>,
+    pub limits: Limits,
+    /// Capabilities put back after all are dropped.
+    pub cap_add: Vec<String>,
 }
 
 /// A container as the reconciler sees it.
@@ -80,5 +98,7 @@ pub struct ContainerState {
     pub exit_code: Option<i64>,
     /// IP on the requested network (for `list_containers`: the first network's IP).
     pub ip: Option<String>,
+    /// Network id → the container's IP on it, for every network it is attached to.
+    pub networks: BTreeMap<String, String>,
     pub labels: BTreeMap<String, String>,
 }

@@ -36,8 +36,12 @@ async fn build_container_round_trip() {
         user: Some("1000:1000".into()),
         working_dir: Some("/tmp".into()),
         labels: common::labels(),
-        network_mode: Some("none".into()),
-        memory: Some(64 << 20),
+        network: Some("none".into()),
+        limits: doppel_docker::Limits {
+            memory: Some(64 << 20),
+            cpus: Some(0.5),
+            pids: Some(64),
+        },
         ..Default::default()
     };
     let id = rt.create_container(spec).await.expect("create");
@@ -64,7 +68,7 @@ async fn build_container_round_trip() {
     let dir = tempfile::tempdir().expect("tmp");
     let dest = dir.path().join("out.tar");
     let size = rt
-        .download_tar(&id, "/tmp/out.txt", &dest)
+        .download_tar(&id, "/tmp/out.txt", &dest, 1 << 20)
         .await
         .expect("download");
     assert!(size > 0);
@@ -79,7 +83,7 @@ async fn build_container_round_trip() {
     let mut text = String::new();
     entry.read_to_string(&mut text).expect("read");
     assert_eq!(text, "hi there\n");
-    let missing = rt.download_tar(&id, "/nope", &dest).await;
+    let missing = rt.download_tar(&id, "/nope", &dest, 1 << 20).await;
     assert!(missing.expect_err("missing path").is_not_found());
 
     let tag = format!("doppel-test/commit:{}", common::unique());

@@ -30,8 +30,12 @@ async fn run_build(
         context: context(dir.path(), dockerfile),
         tag: tag.to_string(),
         labels: BTreeMap::from([("doppel.test".to_string(), "dockerfile".to_string())]),
-        network_mode: Some("host".to_string()),
-        memory: None,
+        network: Some("none".to_string()),
+        limits: doppel_docker::Limits {
+            memory: Some(256 << 20),
+            cpus: Some(1.0),
+            pids: None,
+        },
     };
     let (tx, mut rx) = mpsc::channel(1024);
     let out = rt.build_dockerfile(build, tx).await;

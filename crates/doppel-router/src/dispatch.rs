@@ -24,6 +24,8 @@ pub(crate) struct ConnInfo {
 /// Chooses where each request goes.
 pub(crate) struct Dispatcher {
     domain: String,
+    /// The HTTPS port clients use, for redirects from plain HTTP.
+    https_port: u16,
     platform: axum::Router,
     table: SharedRouteTable,
     proxy: Proxy,
@@ -32,12 +34,14 @@ pub(crate) struct Dispatcher {
 impl Dispatcher {
     pub(crate) fn new(
         domain: &str,
+        https_port: u16,
         platform: axum::Router,
         table: SharedRouteTable,
         proxy: Proxy,
     ) -> Self {
         Self {
             domain: normalize_host(domain),
+            https_port,
             platform,
             table,
             proxy,
@@ -50,6 +54,13 @@ impl Dispatcher {
         conn: &ConnInfo,
     ) -> Result<Response<Body>, Infallible> {
         let host = request_host(&req);
+        if !conn.tls {
+            return Ok(crate::redirect::to_https(
+                &req,
+                host.as_deref(),
+                self.https_port,
+            ));
+        }
         let is_platform = match host.as_deref() {
             None => true,
             Some(h) => h == self.domain || h.parse::<IpAddr>().is_ok(),

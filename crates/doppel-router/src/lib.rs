@@ -18,6 +18,7 @@
 //!     domain: "localhost".into(),
 //!     https: tokio::net::TcpListener::bind("0.0.0.0:443").await?,
 //!     http: Some(tokio::net::TcpListener::bind("0.0.0.0:80").await?),
+//!     https_port: 443,
 //!     ca,
 //! };
 //! let shutdown = async { let _ = tokio::signal::ctrl_c().await; };
@@ -35,6 +36,7 @@ mod headers;
 mod log;
 mod pages;
 mod proxy;
+mod redirect;
 mod resolver;
 mod server;
 mod table;

@@ -28,8 +28,10 @@ pub struct RouterConfig {
     pub domain: String,
     /// The HTTPS listener.
     pub https: TcpListener,
-    /// An optional plain-HTTP listener (same dispatch, `X-Forwarded-Proto: http`).
+    /// An optional plain-HTTP listener: it only redirects to HTTPS.
     pub http: Option<TcpListener>,
+    /// The HTTPS port clients reach (plain-HTTP redirects point there).
+    pub https_port: u16,
     /// The CA that issues the per-host certificates.
     pub ca: Arc<PlatformCa>,
 }
@@ -69,8 +71,8 @@ const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// Heroku allows up to 1000 request headers.
 const MAX_HEADERS: usize = 1000;
 
-/// Serves HTTPS (HTTP/1.1 + h2 via ALPN) and plain HTTP until `shutdown` resolves, then stops
-/// accepting and drains in-flight requests for up to 10 s.
+/// Serves HTTPS (HTTP/1.1 + h2 via ALPN) until `shutdown` resolves, then stops accepting and
+/// drains in-flight requests for up to 10 s. The plain-HTTP listener only redirects to HTTPS.
 ///
 /// Host dispatch (`Host` or `:authority`, port stripped, lowercase): the domain itself, an IP
 /// literal or no host → `platform`; a host in `table` → proxied to its dynos; anything else →
@@ -100,7 +102,13 @@ pub async fn serve_with_options(
         first_byte_timeout: opts.first_byte_timeout,
         pool_idle_timeout: opts.pool_idle_timeout,
     });
-    let dispatcher = Arc::new(Dispatcher::new(&cfg.domain, platform, table, proxy));
+    let dispatcher = Arc::new(Dispatcher::new(
+        &cfg.domain,
+        cfg.https_port,
+        platform,
+        table,
+        proxy,
+    ));
     let builder = Arc::new(connection_builder(&opts));
     let graceful = GracefulShutdown::new();
     let http_local = match &cfg.http {

@@ -154,6 +154,18 @@ impl Store {
             .map_err(|e| map_insert(e, "inserting an environment"))?;
             app.environments.push(env);
         }
+        // The owner collaborates on both environments.
+        sqlx::query(
+            "INSERT INTO collaborators (id, app_id, env_id, user_id, created_at, updated_at) \
+             VALUES ($1, $2, NULL, $3, $4, $4)",
+        )
+        .bind(new_id())
+        .bind(&app.id)
+        .bind(&app.owner_id)
+        .bind(&created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| map_insert(e, "recording the owner as a collaborator"))?;
         tx.commit()
             .await
             .map_err(|e| map_insert(e, "committing a new app"))?;

@@ -44,6 +44,40 @@ impl Store {
         Ok(vars)
     }
 
+    /// Makes an environment's config exactly `config` (inside the caller's transaction).
+    pub(crate) async fn replace_config(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        env_id: &str,
+        config: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM config_vars WHERE env_id = $1")
+            .bind(env_id)
+            .execute(&mut *conn)
+            .await
+            .ctx("clearing config vars")?;
+        let ts = now();
+        for (key, value) in config {
+            let sealed = self.cipher.seal(
+                &config_aad(env_id, key),
+                value,
+                &format!("config var {key} of environment {env_id}"),
+            )?;
+            sqlx::query(
+                "INSERT INTO config_vars (env_id, key, value, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(env_id)
+            .bind(key.as_str())
+            .bind(sealed)
+            .bind(&ts)
+            .execute(&mut *conn)
+            .await
+            .ctx("writing a config var")?;
+        }
+        Ok(())
+    }
+
     /// Applies `changes` (`None` deletes a key) in one transaction and returns the full
     /// config afterwards. `Invalid` for a key outside `^\w+$`, `NotFound` for an unknown
     /// environment.

@@ -8,7 +8,7 @@ use doppel_types::ProcessTypes;
 use sqlx::any::AnyRow;
 
 /// The dyno size given to new formation entries.
-pub const DEFAULT_SIZE: &str = "standard-1X";
+pub const DEFAULT_SIZE: &str = doppel_types::DEFAULT_DYNO_SIZE;
 
 /// One process type's desired dynos.
 #[derive(Debug, Clone, PartialEq, Eq)]

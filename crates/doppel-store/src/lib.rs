@@ -8,6 +8,7 @@
 
 mod apps;
 mod builds;
+mod collaborators;
 mod config;
 mod crypto;
 mod error;
@@ -18,11 +19,12 @@ mod util;
 
 pub use apps::{App, Environment};
 pub use builds::{Build, BuildOutcome, BuildStatus, INTERRUPTED_REASON};
+pub use collaborators::Collaborator;
 pub use config::valid_config_key;
 pub use error::{DatabaseError, Result, StoreError};
 pub use formation::{FormationEntry, DEFAULT_SIZE};
 pub use releases::{NewRelease, Release, ReleaseStatus};
-pub use users::{User, TOKEN_PREFIX};
+pub use users::{TokenInfo, User, TOKEN_PREFIX};
 
 use crate::crypto::Cipher;
 use crate::error::DbContext;

@@ -53,6 +53,8 @@ pub struct NewRelease {
     pub description: String,
     pub user_id: Option<String>,
     pub status: ReleaseStatus,
+    /// The config the release runs with; `None` snapshots the environment's config as it is.
+    pub config: Option<BTreeMap<String, String>>,
 }
 
 /// One release of one environment.
@@ -161,7 +163,17 @@ impl Store {
             }
         })?;
 
-        let config = self.read_config(&mut tx, &new.env_id).await?;
+        let config = match &new.config {
+            Some(explicit) => {
+                if let Some(bad) = explicit.keys().find(|k| !crate::valid_config_key(k)) {
+                    return Err(StoreError::Invalid(format!(
+                        "config var key {bad:?} may only contain letters, digits and underscores"
+                    )));
+                }
+                explicit.clone()
+            }
+            None => self.read_config(&mut tx, &new.env_id).await?,
+        };
         for (key, value) in &config {
             let sealed = self.cipher.seal(
                 &release_aad(&release.id, key),
@@ -201,6 +213,45 @@ impl Store {
             return Err(StoreError::NotFound(format!("release {release_id}")));
         }
         tracing::info!(release = %release_id, status = status.as_str(), "release status set");
+        Ok(())
+    }
+
+    /// Marks a pending release succeeded; with `apply_config`, the environment's config
+    /// becomes the release's snapshot in the same transaction (config changes and rollbacks
+    /// take effect only when their release serves).
+    pub async fn succeed_release(&self, release_id: &str, apply_config: bool) -> Result<()> {
+        let release = self
+            .release(release_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("release {release_id}")))?;
+        let snapshot = if apply_config {
+            Some(self.release_config(release_id).await?)
+        } else {
+            None
+        };
+        let mut tx = self.begin_write().await?;
+        Store::lock_environment(&mut tx, &release.env_id, true).await?;
+        let done = sqlx::query(
+            "UPDATE releases SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+        )
+        .bind(ReleaseStatus::Succeeded.as_str())
+        .bind(now())
+        .bind(release_id)
+        .bind(ReleaseStatus::Pending.as_str())
+        .execute(&mut *tx)
+        .await
+        .ctx("marking a release succeeded")?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "release {release_id} is not pending any more"
+            )));
+        }
+        if let Some(config) = snapshot {
+            self.replace_config(&mut tx, &release.env_id, &config)
+                .await?;
+        }
+        tx.commit().await.ctx("committing a succeeded release")?;
+        tracing::info!(release = %release_id, apply_config, "release succeeded");
         Ok(())
     }
 

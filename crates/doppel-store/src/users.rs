@@ -37,17 +37,52 @@ fn generate_token() -> String {
     format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
 }
 
+/// One API token as its owner sees it (never the secret, which only its creation returns).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub id: String,
+    pub user_id: String,
+    pub description: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+const TOKEN_COLUMNS: &str = "id, user_id, description, created_at, last_used_at, revoked_at";
+
+fn token_from_row(row: &AnyRow) -> Result<TokenInfo> {
+    Ok(TokenInfo {
+        id: get(row, "api_tokens", "id")?,
+        user_id: get(row, "api_tokens", "user_id")?,
+        description: get(row, "api_tokens", "description")?,
+        created_at: get(row, "api_tokens", "created_at")?,
+        last_used_at: get(row, "api_tokens", "last_used_at")?,
+        revoked_at: get(row, "api_tokens", "revoked_at")?,
+    })
+}
+
 async fn insert_token(
     conn: &mut sqlx::AnyConnection,
     user_id: &str,
     description: &str,
 ) -> Result<String> {
+    insert_token_with_id(conn, user_id, description)
+        .await
+        .map(|(_, token)| token)
+}
+
+async fn insert_token_with_id(
+    conn: &mut sqlx::AnyConnection,
+    user_id: &str,
+    description: &str,
+) -> Result<(String, String)> {
     let token = generate_token();
+    let id = new_id();
     sqlx::query(
         "INSERT INTO api_tokens (id, user_id, digest, description, created_at) \
          VALUES ($1, $2, $3, $4, $5)",
     )
-    .bind(new_id())
+    .bind(&id)
     .bind(user_id)
     .bind(token_digest(&token))
     .bind(description)
@@ -61,7 +96,7 @@ async fn insert_token(
             crate::error::db_error(e, "inserting an API token")
         }
     })?;
-    Ok(token)
+    Ok((id, token))
 }
 
 impl Store {
@@ -136,10 +171,70 @@ impl Store {
 
     /// Issues a new token for `user_id` and returns it in plaintext (shown once).
     pub async fn create_token(&self, user_id: &str, description: &str) -> Result<String> {
+        self.issue_token(user_id, description)
+            .await
+            .map(|(_, token)| token)
+    }
+
+    /// Issues a new token; returns its id and the plaintext (shown once).
+    pub async fn issue_token(&self, user_id: &str, description: &str) -> Result<(String, String)> {
         let mut conn = self.pool.acquire().await.ctx("acquiring a connection")?;
-        let token = insert_token(&mut conn, user_id, description).await?;
-        tracing::info!(user = %user_id, "issued an API token");
-        Ok(token)
+        let issued = insert_token_with_id(&mut conn, user_id, description).await?;
+        tracing::info!(user = %user_id, token = %issued.0, "issued an API token");
+        Ok(issued)
+    }
+
+    /// A user's tokens (revoked ones too), oldest first.
+    pub async fn tokens(&self, user_id: &str) -> Result<Vec<TokenInfo>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at, id"
+        )))
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("listing API tokens")?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    /// The token `token_id`, if it exists.
+    pub async fn token(&self, token_id: &str) -> Result<Option<TokenInfo>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"
+        )))
+        .bind(token_id)
+        .fetch_optional(&self.pool)
+        .await
+        .ctx("looking up an API token")?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    /// Revokes the token `token_id` of `user_id`; `false` when there was no such valid token.
+    pub async fn revoke_token_id(&self, user_id: &str, token_id: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 \
+             WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now())
+        .bind(token_id)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await
+        .ctx("revoking an API token")?;
+        if done.rows_affected() > 0 {
+            tracing::info!(user = %user_id, token = %token_id, "revoked an API token");
+        }
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Every user, by email.
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY email"
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .ctx("listing users")?;
+        rows.iter().map(user_from_row).collect()
     }
 
     /// The user a token belongs to, if the token is valid; records its use.

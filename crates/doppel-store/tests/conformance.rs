@@ -164,6 +164,9 @@ conformance!(
     release_versions_increase,
     concurrent_releases_get_distinct_versions,
     release_config_is_a_snapshot,
+    a_release_config_applies_only_when_it_succeeds,
+    collaborators_cover_one_or_both_environments,
+    tokens_list_and_revoke_by_id,
     current_release_ignores_failed,
     interrupted_releases_fail,
     builds_finish_and_interrupted_builds_fail,
@@ -215,6 +218,7 @@ fn new_release(env_id: &str, status: ReleaseStatus) -> NewRelease {
         description: "Deploy abc".into(),
         user_id: None,
         status,
+        config: None,
     }
 }
 
@@ -654,6 +658,126 @@ async fn release_config_is_a_snapshot(db: Arc<Db>) {
             .unwrap();
     assert_eq!(values.len(), 2);
     assert!(values.iter().all(|v| v.starts_with("01") && v.len() > 50));
+}
+
+async fn a_release_config_applies_only_when_it_succeeds(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, _) = app_with_envs(&store, "apply").await;
+    store
+        .set_config_vars(&staging, &set(&[("A", Some("old"))]))
+        .await
+        .unwrap();
+    let wanted = BTreeMap::from([
+        ("A".to_string(), "new".to_string()),
+        ("B".to_string(), "2".to_string()),
+    ]);
+    let mut new = new_release(&staging, ReleaseStatus::Pending);
+    new.config = Some(wanted.clone());
+    let r = store.create_release(&new).await.unwrap();
+    assert_eq!(store.release_config(&r.id).await.unwrap(), wanted);
+    // Pending: the environment's config is still the old one.
+    assert_eq!(
+        store
+            .config_vars(&staging)
+            .await
+            .unwrap()
+            .get("A")
+            .map(String::as_str),
+        Some("old")
+    );
+    store.succeed_release(&r.id, true).await.unwrap();
+    assert_eq!(store.config_vars(&staging).await.unwrap(), wanted);
+    assert_eq!(
+        store.current_release(&staging).await.unwrap().map(|c| c.id),
+        Some(r.id.clone())
+    );
+    // Only a pending release can succeed.
+    assert!(matches!(
+        store.succeed_release(&r.id, true).await.unwrap_err(),
+        StoreError::Conflict(_)
+    ));
+    // A failed one changes nothing.
+    let mut other = new_release(&staging, ReleaseStatus::Pending);
+    other.config = Some(BTreeMap::new());
+    let failed = store.create_release(&other).await.unwrap();
+    store
+        .set_release_status(&failed.id, ReleaseStatus::Failed)
+        .await
+        .unwrap();
+    assert_eq!(store.config_vars(&staging).await.unwrap(), wanted);
+    let mut bad = new_release(&staging, ReleaseStatus::Pending);
+    bad.config = Some(BTreeMap::from([("NOT-OK".to_string(), "x".to_string())]));
+    assert!(matches!(
+        store.create_release(&bad).await.unwrap_err(),
+        StoreError::Invalid(_)
+    ));
+}
+
+async fn collaborators_cover_one_or_both_environments(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, staging, production) = app_with_envs(&store, "collab").await;
+    let owners = store.collaborators(&app.id).await.unwrap();
+    assert_eq!(owners.len(), 1, "the owner collaborates from the start");
+    assert_eq!(owners[0].user_id, app.owner_id);
+    assert!(owners[0].covers(&staging) && owners[0].covers(&production));
+    let member = store
+        .create_user("member@example.com", false)
+        .await
+        .unwrap();
+    let token = store.create_token(&member.id, "t").await.unwrap();
+    let digest = doppel_types::token_digest(&token);
+    assert!(!store
+        .env_token_digests(&app.id, &staging)
+        .await
+        .unwrap()
+        .contains(&digest));
+    let c = store
+        .grant_access(&app.id, &member.id, Some(&staging))
+        .await
+        .unwrap();
+    assert!(c.covers(&staging) && !c.covers(&production));
+    assert!(store
+        .env_token_digests(&app.id, &staging)
+        .await
+        .unwrap()
+        .contains(&digest));
+    assert!(!store
+        .env_token_digests(&app.id, &production)
+        .await
+        .unwrap()
+        .contains(&digest));
+    // Granting the other environment too widens to both.
+    let c = store
+        .grant_access(&app.id, &member.id, Some(&production))
+        .await
+        .unwrap();
+    assert!(c.env_id.is_none());
+    assert_eq!(store.access_of(&member.id).await.unwrap().len(), 1);
+    assert!(store.revoke_access(&app.id, &member.id).await.unwrap());
+    assert!(!store.revoke_access(&app.id, &member.id).await.unwrap());
+    assert!(store.access_of(&member.id).await.unwrap().is_empty());
+}
+
+async fn tokens_list_and_revoke_by_id(db: Arc<Db>) {
+    let store = db.store().await;
+    let (user, first) = admin(&store).await;
+    let (id, second) = store.issue_token(&user.id, "laptop").await.unwrap();
+    let tokens = store.tokens(&user.id).await.unwrap();
+    assert_eq!(tokens.len(), 2);
+    assert!(tokens
+        .iter()
+        .any(|t| t.id == id && t.description == "laptop"));
+    assert!(store.authenticate(&second).await.unwrap().is_some());
+    assert!(store.revoke_token_id(&user.id, &id).await.unwrap());
+    assert!(!store.revoke_token_id(&user.id, &id).await.unwrap());
+    assert!(store.authenticate(&second).await.unwrap().is_none());
+    assert!(store.authenticate(&first).await.unwrap().is_some());
+    assert!(store
+        .token(&id)
+        .await
+        .unwrap()
+        .is_some_and(|t| t.revoked_at.is_some()));
+    assert_eq!(store.list_users().await.unwrap().len(), 1);
 }
 
 async fn interrupted_releases_fail(db: Arc<Db>) {

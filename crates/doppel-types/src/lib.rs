@@ -7,6 +7,7 @@
 pub mod dyno;
 pub mod names;
 pub mod procfile;
+pub mod size;
 pub mod stage;
 pub mod token;
 
@@ -15,5 +16,6 @@ pub use names::{AppName, EnvName, NameError};
 pub use procfile::{
     merge_process_types, valid_process_type, ProcessTypes, Procfile, ProcfileError,
 };
+pub use size::{DynoSize, DEFAULT_DYNO_SIZE, DYNO_SIZES};
 pub use stage::Stage;
 pub use token::token_digest;

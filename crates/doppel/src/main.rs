@@ -38,55 +38,63 @@ enum Command {
 
 #[derive(Subcommand)]
 enum StackCommand {
-    /// Build the run and build images from Debian's archive (debootstrap, then import).
+    /// Make a stack's run and build images from Debian's archive (debootstrap, then import).
     Build(StackBuildArgs),
+    /// List the stacks, their Debian suite, Pythons and images, and which are made.
+    List(StackListArgs),
 }
 
+/// `doppel stack build`; the server's config file supplies the stack settings (its other keys
+/// are ignored).
 #[derive(Args)]
 struct StackBuildArgs {
+    /// The stack (`doppel stack list` names them); the default stack when omitted.
+    name: Option<String>,
+    /// Every stack, one after the other.
+    #[arg(long, conflicts_with = "name")]
+    all: bool,
     /// Rebuild even when the images exist.
     #[arg(long)]
     force: bool,
     #[command(flatten)]
     stack: StackArgs,
-    /// The server's config file supplies the stack settings (its other keys are ignored).
+    #[command(flatten)]
+    config: ConfigFlags,
+}
+
+/// `doppel stack list`, with the stack settings of the server's config file.
+#[derive(Args)]
+struct StackListArgs {
+    #[command(flatten)]
+    stack: StackArgs,
     #[command(flatten)]
     config: ConfigFlags,
 }
 
 #[derive(Args)]
 struct StackArgs {
-    /// Run image dynos start from (made from Debian's archive when missing).
+    /// The stack new apps get (`doppel stack list` names them).
     #[arg(
         long,
-        env = "DOPPEL_STACK_RUN_IMAGE",
-        default_value = "doppel/heroku-24:latest"
+        env = "DOPPEL_DEFAULT_STACK",
+        default_value = doppel_builder::stack::catalog::DEFAULT_STACK
     )]
-    stack_run_image: String,
-    /// Build image buildpacks run in.
-    #[arg(
-        long,
-        env = "DOPPEL_STACK_BUILD_IMAGE",
-        default_value = "doppel/heroku-24-build:latest"
-    )]
-    stack_build_image: String,
+    default_stack: String,
     /// Debian mirror the stack images are made from.
     #[arg(
         long,
         env = "DOPPEL_DEBIAN_MIRROR",
-        default_value = "http://deb.debian.org/debian"
+        default_value = doppel_builder::stack::catalog::DEFAULT_MIRROR
     )]
     debian_mirror: String,
 }
 
 impl StackArgs {
-    fn config(self) -> doppel_builder::StackConfig {
-        doppel_builder::StackConfig {
-            run_image: self.stack_run_image,
-            build_image: self.stack_build_image,
-            mirror: self.debian_mirror,
-            ..doppel_builder::StackConfig::default()
-        }
+    fn catalog(&self) -> anyhow::Result<doppel_builder::StackCatalog> {
+        Ok(
+            doppel_builder::StackCatalog::new(self.debian_mirror.clone())
+                .with_default(&self.default_stack)?,
+        )
     }
 }
 
@@ -120,8 +128,30 @@ struct ServerArgs {
     /// Address to listen on.
     #[arg(long, env = "DOPPEL_BIND", default_value = "0.0.0.0")]
     bind: std::net::IpAddr,
+    /// Memory one build may use, in MiB.
+    #[arg(long, env = "DOPPEL_BUILD_MEMORY_MB", default_value_t = 2048)]
+    build_memory_mb: u64,
+    /// CPUs one build may use.
+    #[arg(long, env = "DOPPEL_BUILD_CPUS", default_value_t = 2.0)]
+    build_cpus: f64,
+    /// Processes (and threads) one build may run at once.
+    #[arg(long, env = "DOPPEL_BUILD_PIDS", default_value_t = 4096)]
+    build_pids: u64,
+    /// IPv4 range the environments' and builds' networks take their subnets from, with the
+    /// size of each (`10.213.0.0/16:25`: /25 blocks). Must not overlap your own networks.
+    #[arg(long, env = "DOPPEL_NETWORK_POOL", default_value = "10.213.0.0/16:25", value_parser = parse_pool)]
+    network_pool: doppel_docker::SubnetPool,
+    /// Base URL of a python-build-standalone mirror (`<URL>/latest-release.json`,
+    /// `<URL>/<tag>/SHA256SUMS`, `<URL>/<tag>/cpython-…-install_only.tar.gz`): builds
+    /// download a Python their stack lacks from it. Without it only the stacks' Pythons are used.
+    #[arg(long, env = "DOPPEL_PYTHON_MIRROR")]
+    python_mirror: Option<String>,
     #[command(flatten)]
     stack: StackArgs,
+}
+
+fn parse_pool(text: &str) -> Result<doppel_docker::SubnetPool, String> {
+    doppel_docker::SubnetPool::parse(text)
 }
 
 fn main() -> ExitCode {
@@ -159,7 +189,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             let Some(args) = settings(&invocation, "server")? else {
                 return Ok(());
             };
-            doppel_control::run(server_config(args)).await
+            doppel_server::run(server_config(args)?).await
         }
         Command::Stack(StackCommand::Build(_)) => {
             let invocation = Invocation::<StackBuildArgs>::parse(
@@ -170,7 +200,16 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             let Some(args) = settings(&invocation, "stack build")? else {
                 return Ok(());
             };
-            stack_build(args.force, args.stack.config()).await
+            stack_build(args.stack.catalog()?, args.name, args.all, args.force).await
+        }
+        Command::Stack(StackCommand::List(_)) => {
+            let invocation =
+                Invocation::<StackListArgs>::parse("list", &subcommand_argv(&["stack", "list"]))?
+                    .file_keys_of::<ServerArgs>("server");
+            let Some(args) = settings(&invocation, "stack list")? else {
+                return Ok(());
+            };
+            stack_list(args.stack.catalog()?).await
         }
         Command::Client(cmd) => doppel_cli::run(cmd).await.map_err(anyhow::Error::from),
         Command::GitHook { .. } => Ok(()),
@@ -184,7 +223,9 @@ fn parse_cli() -> Cli {
     let matches = Cli::command()
         .mut_subcommand("server", config_file::env_in_help_only)
         .mut_subcommand("stack", |stack| {
-            stack.mut_subcommand("build", config_file::env_in_help_only)
+            stack
+                .mut_subcommand("build", config_file::env_in_help_only)
+                .mut_subcommand("list", config_file::env_in_help_only)
         })
         .get_matches();
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
@@ -227,7 +268,7 @@ fn settings<T: Args + clap::FromArgMatches>(
     Ok(Some(resolved.args))
 }
 
-fn server_config(args: ServerArgs) -> doppel_control::ServerConfig {
+fn server_config(args: ServerArgs) -> anyhow::Result<doppel_control::ServerConfig> {
     let mut cfg = doppel_control::ServerConfig::with_defaults();
     cfg.data_dir = args.data_dir;
     cfg.domain = args.domain.to_ascii_lowercase();
@@ -238,26 +279,91 @@ fn server_config(args: ServerArgs) -> doppel_control::ServerConfig {
     cfg.build_timeout = Duration::from_secs(args.build_timeout);
     cfg.max_slug_bytes = args.max_slug_mb.saturating_mul(1024 * 1024);
     cfg.bind_addr = args.bind;
-    cfg.stack = args.stack.config();
-    cfg
+    cfg.build_resources = doppel_docker::Limits {
+        memory: Some(args.build_memory_mb.saturating_mul(1024 * 1024)),
+        cpus: Some(args.build_cpus),
+        pids: Some(args.build_pids),
+    };
+    cfg.network_pool = args.network_pool;
+    cfg.stacks = args.stack.catalog()?;
+    cfg.python_mirror = args
+        .python_mirror
+        .map(|url| url.trim_end_matches('/').to_string());
+    Ok(cfg)
 }
 
-async fn stack_build(force: bool, cfg: doppel_builder::StackConfig) -> anyhow::Result<()> {
+async fn stack_build(
+    catalog: doppel_builder::StackCatalog,
+    name: Option<String>,
+    all: bool,
+    force: bool,
+) -> anyhow::Result<()> {
+    use doppel_docker::DockerRuntime;
+    let names: Vec<String> = match (all, name) {
+        (true, _) => catalog
+            .stacks()
+            .iter()
+            .map(|s| s.name.to_string())
+            .collect(),
+        (false, Some(name)) => vec![catalog.resolve(&name)?.name.to_string()],
+        (false, None) => vec![catalog.default_stack().name.to_string()],
+    };
+    let runtime = DockerRuntime::connect().await?;
+    for name in names {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(64);
+        let prefix = name.clone();
+        let printer = tokio::spawn(async move {
+            while let Some(line) = rx.recv().await {
+                println!("{prefix}: {line}");
+            }
+        });
+        let started = std::time::Instant::now();
+        let images = catalog.ensure(&runtime, &name, force, tx).await;
+        let _ = printer.await;
+        let images = images?;
+        println!(
+            "stack {name} ready ({}s): run image {} / build image {}",
+            started.elapsed().as_secs(),
+            images.run_image,
+            images.build_image
+        );
+    }
+    Ok(())
+}
+
+async fn stack_list(catalog: doppel_builder::StackCatalog) -> anyhow::Result<()> {
     use doppel_docker::DockerRuntime;
     let runtime = DockerRuntime::connect().await?;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(64);
-    let printer = tokio::spawn(async move {
-        while let Some(line) = rx.recv().await {
-            println!("{line}");
-        }
-    });
-    let images = doppel_builder::ensure_stack(&runtime, &cfg, force, tx).await;
-    let _ = printer.await;
-    let images = images?;
     println!(
-        "stack ready: run image {} / build image {}",
-        images.run_image, images.build_image
+        "{:<16} {:<9} {:<15} {:<7} {:<30} state",
+        "stack", "suite", "python", "default", "run image"
     );
+    for st in catalog.status(&runtime).await? {
+        let python = st
+            .spec
+            .pythons
+            .iter()
+            .map(|p| match *p == st.spec.default_python {
+                true => format!("{p}*"),
+                false => p.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        let aliases = match st.spec.aliases {
+            [] => String::new(),
+            a => format!(" (alias {})", a.join(", ")),
+        };
+        println!(
+            "{:<16} {:<9} {:<15} {:<7} {:<30} {}{aliases}",
+            st.spec.name,
+            st.spec.suite,
+            python,
+            if st.default { "yes" } else { "" },
+            st.spec.run_image(),
+            if st.built { "made" } else { "not made" },
+        );
+    }
+    println!("python: * marks the stack's default; Node.js: any release from the npm registry on every stack");
     Ok(())
 }
 
@@ -307,7 +413,8 @@ mod tests {
             ("DOPPEL_HTTP_PORT", "9090"),
             ("DOPPEL_DOMAIN", "env.example"),
         ];
-        let cfg = server_config(server(&["--domain", "Flag.Example"], &env, Some(file)));
+        let cfg =
+            server_config(server(&["--domain", "Flag.Example"], &env, Some(file))).expect("config");
         assert_eq!(cfg.domain, "flag.example");
         assert_eq!(cfg.http_port, 9090);
         assert_eq!(cfg.build_timeout, Duration::from_secs(60));
@@ -348,8 +455,7 @@ mod tests {
             "build-timeout",
             "max-slug-mb",
             "bind",
-            "stack-run-image",
-            "stack-build-image",
+            "default-stack",
             "debian-mirror",
         ] {
             assert!(keys.iter().any(|k| k == key), "{key} missing from {keys:?}");

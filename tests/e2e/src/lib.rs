@@ -64,6 +64,51 @@ impl Server {
         Server::launch(data_dir, &[])
     }
 
+    /// Starts a server on a data directory the test prepared; it is cleaned up like a fresh one.
+    pub fn start_in_owned(tmp: tempfile::TempDir, extra: &[&str]) -> Result<Server> {
+        let dir = tmp.path().to_path_buf();
+        let mut server = Server::launch(&dir, extra)?;
+        server._data_tmp = Some(tmp);
+        Ok(server)
+    }
+
+    /// The server's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The installation id that labels this server's containers and names its networks.
+    pub fn instance_id(&self) -> Result<String> {
+        Ok(std::fs::read_to_string(self.data_dir.join("instance-id"))?
+            .trim()
+            .to_string())
+    }
+
+    /// Creates an app through the API; fails unless it answers 201.
+    pub fn create_app(&self, name: &str) -> Result<()> {
+        let (status, body) =
+            self.api("POST", "/apps", Some(&serde_json::json!({ "name": name })))?;
+        if status != 201 {
+            bail!("creating {name}: {status} {body}");
+        }
+        Ok(())
+    }
+
+    /// The container ids of `env`'s running dynos.
+    pub fn dyno_ids(&self, env: &str) -> Result<Vec<String>> {
+        docker_ids(&[
+            "ps",
+            "-q",
+            "--no-trunc",
+            "--filter",
+            &self.instance_label()?,
+            "--filter",
+            &format!("label=doppel.env={env}"),
+            "--filter",
+            "label=doppel.role=dyno",
+        ])
+    }
+
     /// Launches on free ports; another test may grab a port between our probe and the
     /// server's bind, so a bind failure is retried on new ports.
     fn launch(data_dir: &Path, extra: &[&str]) -> Result<Server> {
@@ -285,9 +330,15 @@ impl Server {
         }
     }
 
-    /// Removes every container and release image this server's installation made.
+    /// Removes every container, network and release image this server's installation made.
     pub fn remove_all(&self) {
         self.remove_containers();
+        if let Ok(label) = self.instance_label() {
+            docker_remove(
+                &["network", "ls", "-q", "--filter", &label],
+                &["network", "rm"],
+            );
+        }
         if let Ok(id) = std::fs::read_to_string(self.data_dir.join("instance-id")) {
             self.remove_images(id.trim());
         }
@@ -336,8 +387,34 @@ impl Server {
     }
 }
 
+/// `docker inspect <what>` as JSON (the first object).
+pub fn docker_inspect(what: &str) -> Result<serde_json::Value> {
+    let out = Command::new("docker").args(["inspect", what]).output()?;
+    if !out.status.success() {
+        bail!(
+            "docker inspect {what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    Ok(all[0].clone())
+}
+
+/// Runs `docker` with `args`; returns (success, stdout + stderr).
+pub fn docker(args: &[&str]) -> Result<(bool, String)> {
+    let out = Command::new("docker").args(args).output()?;
+    Ok((
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    ))
+}
+
 /// The ids a `docker` listing command prints.
-fn docker_ids(args: &[&str]) -> Result<Vec<String>> {
+pub fn docker_ids(args: &[&str]) -> Result<Vec<String>> {
     let out = Command::new("docker").args(args).output()?;
     Ok(String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
@@ -396,6 +473,22 @@ impl AppRepo {
             .status()?;
         if !status.success() {
             bail!("copying fixture {name}");
+        }
+        let repo = AppRepo { dir };
+        repo.git(&["init", "-q", "-b", "main"])?;
+        repo.commit_all("initial commit")?;
+        Ok(repo)
+    }
+
+    /// A new repository holding `files` (path, content), committed on `main`.
+    pub fn from_files(files: &[(&str, &[u8])]) -> Result<AppRepo> {
+        let dir = tempfile::Builder::new().prefix("doppel-app-").tempdir()?;
+        for (path, content) in files {
+            let full = dir.path().join(path);
+            if let Some(parent) = full.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(full, content)?;
         }
         let repo = AppRepo { dir };
         repo.git(&["init", "-q", "-b", "main"])?;

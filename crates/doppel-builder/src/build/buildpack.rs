@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use super::process_types::{resolve, DriverResult};
 use super::{
     embedded, image_labels, image_tag, run, source, BuildError, BuildOutput, BuildRequest,
-    LABEL_BUILD, LABEL_ENV, LABEL_ROLE,
+    LABEL_BUILD, LABEL_ENV, LABEL_ROLE, MAX_PROCFILE_BYTES, MAX_RESULT_BYTES,
 };
 use crate::tarball;
 
@@ -47,7 +47,8 @@ fn container_labels(req: &BuildRequest) -> BTreeMap<String, String> {
 }
 
 fn build_env(req: &BuildRequest) -> BTreeMap<String, String> {
-    let mut env = BTreeMap::from([
+    let mut env = req.build_env.clone();
+    env.extend([
         ("STACK".to_string(), req.stack.stack.clone()),
         ("SOURCE_VERSION".to_string(), req.commit.clone()),
         ("HOME".to_string(), "/app".to_string()),
@@ -78,20 +79,46 @@ fn prepare_cache(cache_dir: &Path) -> Result<(), BuildError> {
     Ok(())
 }
 
-/// Reads one file of the container, or `None` when it does not exist.
+/// Reads one file of the container (at most `max_bytes`), or `None` when it does not exist.
+/// A larger file is `too_large`, and never read whole.
 async fn read_file(
     rt: &dyn ContainerRuntime,
     container: &str,
     path: &str,
     tmp: &Path,
+    max_bytes: u64,
+    too_large: fn() -> BuildError,
 ) -> Result<Option<Vec<u8>>, BuildError> {
     let name = path.rsplit('/').next().unwrap_or(path);
     let dest = tmp.join(format!("{name}.tar"));
-    match rt.download_tar(container, path, &dest).await {
-        Ok(_) => tarball::read_entry(&dest, name)
-            .map_err(BuildError::io(format!("reading {path} from the build"))),
+    // The tar adds headers and padding around the file.
+    match rt
+        .download_tar(container, path, &dest, max_bytes + 64 * 1024)
+        .await
+    {
+        Ok(_) => match tarball::read_entry(&dest, name, max_bytes) {
+            Err(e) if e.get_ref().is_some_and(|i| i.is::<tarball::TooLarge>()) => Err(too_large()),
+            other => other.map_err(BuildError::io(format!("reading {path} from the build"))),
+        },
         Err(DockerError::NotFound { .. }) => Ok(None),
+        Err(DockerError::TooLarge { .. }) => Err(too_large()),
         Err(e) => Err(e.into()),
+    }
+}
+
+fn procfile_too_large() -> BuildError {
+    BuildError::FileTooLarge {
+        file: "Procfile",
+        limit: MAX_PROCFILE_BYTES,
+        advice: "a Procfile names each process type on one line, such as `web: gunicorn app:app`",
+    }
+}
+
+fn result_too_large() -> BuildError {
+    BuildError::FileTooLarge {
+        file: "the buildpack's release output",
+        limit: MAX_RESULT_BYTES,
+        advice: "it lists default process types and must stay small",
     }
 }
 
@@ -119,8 +146,9 @@ async fn run_build(
         working_dir: Some("/app".to_string()),
         labels: container_labels(req),
         binds,
-        network_mode: Some("host".to_string()),
-        memory: None,
+        network: req.network.clone(),
+        limits: req.limits.resources,
+        cap_add: Vec::new(),
     };
     let id = rt.create_container(spec).await?;
     made.push(id.clone());
@@ -145,22 +173,38 @@ async fn run_build(
         exit_code => return Err(BuildError::CompileFailed { exit_code }),
     }
 
-    let result = match read_file(rt, &id, RESULT_FILE, tmp).await? {
+    let result = match read_file(
+        rt,
+        &id,
+        RESULT_FILE,
+        tmp,
+        MAX_RESULT_BYTES,
+        result_too_large,
+    )
+    .await?
+    {
         Some(bytes) => DriverResult::parse(&bytes)?,
         None => DriverResult::default(),
     };
-    let procfile = read_file(rt, &id, "/app/Procfile", tmp).await?;
+    let procfile = read_file(
+        rt,
+        &id,
+        "/app/Procfile",
+        tmp,
+        MAX_PROCFILE_BYTES,
+        procfile_too_large,
+    )
+    .await?;
     let defaults: ProcessTypes = result.default_process_types.clone().unwrap_or_default();
     let process_types = resolve(procfile.as_deref(), &defaults)?;
 
     let app_tar = tmp.join("app.tar");
-    let slug_size = rt.download_tar(&id, "/app", &app_tar).await?;
-    if slug_size > req.limits.max_slug_bytes {
-        return Err(BuildError::TooLarge {
-            size: slug_size,
-            limit: req.limits.max_slug_bytes,
-        });
-    }
+    let limit = req.limits.max_slug_bytes;
+    let slug_size = match rt.download_tar(&id, "/app", &app_tar, limit).await {
+        Ok(size) => size,
+        Err(DockerError::TooLarge { .. }) => return Err(BuildError::SlugTooLarge { limit }),
+        Err(e) => return Err(e.into()),
+    };
     let _ = log.send("-----> Compressing...".to_string()).await;
     let _ = log
         .send(format!(

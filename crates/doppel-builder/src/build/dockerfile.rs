@@ -56,8 +56,8 @@ pub(crate) async fn build(
         context: req.source_tar.clone(),
         tag: tag.clone(),
         labels,
-        network_mode: Some("host".to_string()),
-        memory: None,
+        network: req.network.clone(),
+        limits: req.limits.resources,
     };
     let _ = log
         .send("-----> Building with the app's Dockerfile (local images only)".to_string())

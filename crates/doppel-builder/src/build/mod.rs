@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use doppel_docker::ContainerRuntime;
+use doppel_docker::{ContainerRuntime, Limits};
 use doppel_types::{ImageKind, ProcessTypes};
 use tokio::sync::mpsc;
 
@@ -31,12 +31,15 @@ pub const LABEL_KIND: &str = "doppel.kind";
 pub const LABEL_ROLE: &str = "doppel.role";
 
 /// Resource limits of one build.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BuildLimits {
     /// Wall-clock limit of the compile (or Dockerfile build).
     pub timeout: Duration,
     /// Largest allowed slug (`/app` tar) or Dockerfile image.
     pub max_slug_bytes: u64,
+    /// Memory, CPUs and processes of the build container (Dockerfile builds: memory and CPUs
+    /// of each `RUN` step; the engine's build API has no process limit).
+    pub resources: Limits,
 }
 
 impl Default for BuildLimits {
@@ -44,9 +47,19 @@ impl Default for BuildLimits {
         BuildLimits {
             timeout: Duration::from_secs(15 * 60),
             max_slug_bytes: 1 << 30,
+            resources: Limits {
+                memory: Some(2 << 30),
+                cpus: Some(2.0),
+                pids: Some(4096),
+            },
         }
     }
 }
+
+/// Largest Procfile doppel reads.
+pub const MAX_PROCFILE_BYTES: u64 = 1024 * 1024;
+/// Largest buildpack result (`bin/release` output) doppel reads.
+pub const MAX_RESULT_BYTES: u64 = 1024 * 1024;
 
 /// One build of one pushed commit.
 #[derive(Debug, Clone)]
@@ -59,12 +72,20 @@ pub struct BuildRequest {
     pub source_tar: PathBuf,
     /// Config vars (secrets: never logged).
     pub config: BTreeMap<String, String>,
+    /// The images of the stack this build runs on (the environment's stack, chosen per build).
     pub stack: StackImages,
+    /// Extra environment of the build container: the stack catalog's
+    /// [`crate::StackCatalog::build_env`], the Python mirror (`DOPPEL_PYTHON_MIRROR`).
+    /// Never holds secrets (they go in `config`).
+    pub build_env: BTreeMap<String, String>,
     /// Host directory persisted per environment, mounted at `/cache`.
     pub cache_dir: PathBuf,
     /// Extra CA bundle mounted read-only at `/etc/ssl/certs/ca-certificates.crt`.
     pub ca_bundle: Option<PathBuf>,
     pub limits: BuildLimits,
+    /// The network the build joins (by id): outbound access only, never the host's network.
+    /// `None` gives the build no network at all.
+    pub network: Option<String>,
     /// Image repository, e.g. `doppel/app-myapp-staging`; the tag is the build id.
     pub image_repo: String,
 }

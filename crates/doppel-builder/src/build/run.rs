@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use doppel_docker::ContainerRuntime;
+use doppel_docker::{ContainerRuntime, DockerError};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
@@ -18,29 +18,47 @@ pub(crate) async fn follow(
 ) -> Result<i64, BuildError> {
     let work = async {
         let mut lines = rt.logs(container).await?;
+        // Forward lines until the output ends; output doppel refuses to read (a line with no
+        // end) stops the build.
         let forward = async {
             while let Some(line) = lines.next().await {
                 match line {
                     Ok(line) => {
                         let _ = log.send(line).await;
                     }
+                    Err(e @ DockerError::LineTooLong { .. }) => return Err(BuildError::from(e)),
                     Err(e) => {
                         tracing::warn!(container, error = %e, "build log stream broke");
                         break;
                     }
                 }
             }
+            Ok(())
         };
-        let (code, ()) = tokio::join!(rt.wait(container), forward);
-        Ok::<i64, BuildError>(code?)
-    };
-    match tokio::time::timeout(timeout, work).await {
-        Ok(result) => result,
-        Err(_) => {
-            if let Err(e) = rt.kill(container).await {
-                tracing::warn!(container, error = %e, "could not kill a timed-out build");
+        tokio::pin!(forward);
+        let wait = rt.wait(container);
+        tokio::pin!(wait);
+        // The exit code is read only after every line was forwarded, or the output was refused.
+        let mut forwarded = false;
+        loop {
+            tokio::select! {
+                done = &mut forward, if !forwarded => {
+                    done?;
+                    forwarded = true;
+                }
+                code = &mut wait, if forwarded => return Ok::<i64, BuildError>(code?),
             }
-            Err(BuildError::Timeout(timeout))
+        }
+    };
+    let outcome = tokio::time::timeout(timeout, work).await;
+    let result = match outcome {
+        Ok(result) => result,
+        Err(_) => Err(BuildError::Timeout(timeout)),
+    };
+    if result.is_err() {
+        if let Err(e) = rt.kill(container).await {
+            tracing::warn!(container, error = %e, "could not kill a stopped build");
         }
     }
+    result
 }

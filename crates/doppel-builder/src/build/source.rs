@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
 use super::BuildError;
@@ -33,16 +32,31 @@ pub(crate) fn inspect(source_tar: &Path) -> Result<SourceInfo, BuildError> {
         match path.as_str() {
             "Dockerfile" => info.has_dockerfile = true,
             "Procfile" => {
-                let mut data = Vec::new();
-                entry
-                    .read_to_end(&mut data)
-                    .map_err(BuildError::io(ctx()))?;
-                info.procfile = Some(data);
+                info.procfile = Some(
+                    tarball::read_bounded(&mut entry, super::MAX_PROCFILE_BYTES)
+                        .map_err(|e| procfile_error(e, ctx()))?,
+                );
             }
             _ => {}
         }
     }
     Ok(info)
+}
+
+/// A Procfile past the limit, or an I/O error reading it.
+pub(crate) fn procfile_error(e: std::io::Error, context: String) -> BuildError {
+    if e.get_ref()
+        .is_some_and(|inner| inner.is::<tarball::TooLarge>())
+    {
+        BuildError::FileTooLarge {
+            file: "Procfile",
+            limit: super::MAX_PROCFILE_BYTES,
+            advice:
+                "a Procfile names each process type on one line, such as `web: gunicorn app:app`",
+        }
+    } else {
+        BuildError::io(context)(e)
+    }
 }
 
 /// Writes the source tar with every entry owned by 1000:1000 to `dest`.

@@ -33,9 +33,14 @@ fn request(dir: &Path, files: &[(&str, &[u8])]) -> BuildRequest {
             run_image: "doppel/heroku-24:latest".into(),
             build_image: "doppel/heroku-24-build:latest".into(),
         },
+        build_env: BTreeMap::from([(
+            "DOPPEL_STACK_PYTHONS".to_string(),
+            "debian-12=3.11".to_string(),
+        )]),
         cache_dir: dir.join("cache"),
         ca_bundle: None,
         limits: BuildLimits::default(),
+        network: Some("build-net-id".into()),
         image_repo: "doppel/app-app-staging".into(),
     }
 }
@@ -136,7 +141,9 @@ async fn build_container_gets_source_buildpacks_and_env() {
     let c = st.graveyard.values().next().expect("build container");
     assert_eq!(c.spec.image, "doppel/heroku-24-build:latest");
     assert_eq!(c.spec.user.as_deref(), Some("1000:1000"));
-    assert_eq!(c.spec.network_mode.as_deref(), Some("host"));
+    assert_eq!(c.spec.network.as_deref(), Some("build-net-id"));
+    assert_eq!(c.spec.limits, BuildLimits::default().resources);
+    assert!(c.spec.cap_add.is_empty());
     assert_eq!(
         c.spec.labels.get(LABEL_ROLE).map(String::as_str),
         Some("build")
@@ -227,13 +234,7 @@ async fn oversized_slug_is_rejected() {
     let mut req = request(dir.path(), &[("app.py", b"")]);
     req.limits.max_slug_bytes = 1000;
     let (out, _) = run(&rt, req).await;
-    assert!(matches!(
-        out,
-        Err(BuildError::TooLarge {
-            size: 4096,
-            limit: 1000
-        })
-    ));
+    assert!(matches!(out, Err(BuildError::SlugTooLarge { limit: 1000 })));
     assert!(rt.state().commits.is_empty());
 }
 
@@ -285,7 +286,8 @@ async fn dockerfile_at_root_selects_a_dockerfile_build() {
         ]
     );
     let st = rt.state();
-    assert_eq!(st.builds[0].network_mode.as_deref(), Some("host"));
+    assert_eq!(st.builds[0].network.as_deref(), Some("build-net-id"));
+    assert_eq!(st.builds[0].limits, BuildLimits::default().resources);
     assert_eq!(
         st.builds[0].labels.get(LABEL_KIND).map(String::as_str),
         Some("dockerfile")
@@ -334,4 +336,52 @@ async fn dockerfile_failures_and_limits() {
     )
     .await;
     assert!(matches!(out, Err(BuildError::BadProcfile(_))));
+}
+
+#[tokio::test]
+async fn output_without_newlines_stops_the_build() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let rt = fake(PY, None, &tar_of(&[("app/app.py", b"")]));
+    rt.state().script.log_line_too_long = true;
+    let (out, lines) = run(&rt, request(dir.path(), &[("app.py", b"")])).await;
+    let err = out.expect_err("refused");
+    assert!(matches!(err, BuildError::OutputLineTooLong { .. }), "{err}");
+    assert!(err.to_string().contains("without a newline"));
+    assert_eq!(lines, vec!["-----> Python app detected".to_string()]);
+    let st = rt.state();
+    let c = st.graveyard.values().next().expect("build container");
+    assert!(c.killed, "the build container must be killed");
+    assert!(st.commits.is_empty());
+}
+
+#[tokio::test]
+async fn huge_files_out_of_the_build_are_refused_without_reading_them() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let huge = vec![b'x'; (MAX_PROCFILE_BYTES + 1) as usize];
+    let rt = fake(PY, Some(&huge), &tar_of(&[("app/app.py", b"")]));
+    let (out, _) = run(&rt, request(dir.path(), &[("app.py", b"")])).await;
+    let err = out.expect_err("refused");
+    assert!(
+        err.to_string().contains("Procfile is larger than 1024 KiB"),
+        "{err}"
+    );
+
+    let big_result = format!(
+        "{{\"buildpack\":\"{}\"}}",
+        "x".repeat((MAX_RESULT_BYTES + 1) as usize)
+    );
+    let rt = fake(&big_result, None, &tar_of(&[("app/app.py", b"")]));
+    let (out, _) = run(&rt, request(dir.path(), &[("app.py", b"")])).await;
+    let err = out.expect_err("refused");
+    assert!(matches!(err, BuildError::FileTooLarge { .. }), "{err}");
+
+    // A pushed Procfile is read with the same bound (Dockerfile builds read it first).
+    let rt = fake(PY, None, b"");
+    let req = request(
+        dir.path(),
+        &[("Dockerfile", b"FROM x\n"), ("Procfile", &huge)],
+    );
+    let (out, _) = run(&rt, req).await;
+    let err = out.expect_err("refused");
+    assert!(err.to_string().contains("Procfile is larger than"), "{err}");
 }

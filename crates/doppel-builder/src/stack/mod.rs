@@ -1,7 +1,8 @@
-//! Stack images: the run image (`doppel/heroku-24`) made from Debian's archive with
-//! debootstrap and imported, and the build image (`doppel/heroku-24-build`) built FROM it.
-//! The package lists and their heroku-24 mapping are in [`packages`].
+//! Stack images: each stack's run image (`doppel/<stack>`) made from Debian's archive with
+//! debootstrap and imported, and its build image (`doppel/<stack>-build`) built FROM it.
+//! The stacks are in [`catalog`]; their package lists and the heroku-24 mapping in [`packages`].
 
+pub mod catalog;
 mod lock;
 pub mod packages;
 mod process;
@@ -13,7 +14,7 @@ use std::time::Instant;
 use doppel_docker::{ContainerRuntime, DockerError, DockerfileBuild, TarSource};
 use tokio::sync::mpsc;
 
-use packages::BUILD_PACKAGES;
+pub use catalog::{find_stack, StackCatalog, StackSpec, StackStatus, UnknownStack};
 
 /// Label carried by both stack images (value: the stack name).
 pub const LABEL_STACK: &str = "doppel.stack";
@@ -24,14 +25,15 @@ pub const LABEL_RECIPE: &str = "doppel.stack-recipe";
 /// Bump when the way the images are made changes in a way the package lists do not show.
 const RECIPE_REVISION: &str = "1";
 
-/// The fingerprint of the stack recipe: revision, suite and both package lists.
+/// The fingerprint of the stack recipe: revision, suite, image stem and both package lists
+/// (for `debian-12` the same inputs as when it was called heroku-24, so its images stay current).
 pub fn recipe_id(cfg: &StackConfig) -> String {
     let mut hasher = blake3::Hasher::new();
-    for part in [RECIPE_REVISION, cfg.suite.as_str(), cfg.name.as_str()] {
+    for part in [RECIPE_REVISION, cfg.spec.suite, cfg.spec.image_stem()] {
         hasher.update(part.as_bytes());
         hasher.update(b"\0");
     }
-    for list in [packages::RUN_PACKAGES, BUILD_PACKAGES] {
+    for list in [cfg.spec.run_packages, cfg.spec.build_packages] {
         hasher.update(list.join(" ").as_bytes());
         hasher.update(b"\0");
     }
@@ -47,35 +49,18 @@ fn is_stale(info: Option<&doppel_docker::ImageInfo>, recipe: &str) -> bool {
     })
 }
 
-/// Where the stack comes from and what its images are called.
+/// One stack to make: which, and from which Debian mirror ([`StackCatalog::config`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackConfig {
-    /// Stack name reported to clients (`heroku-24`).
-    pub name: String,
-    pub run_image: String,
-    pub build_image: String,
+    pub spec: &'static StackSpec,
     /// Debian mirror (plain HTTP works from the host and from containers).
     pub mirror: String,
-    /// Debian suite heroku-24 is mapped to.
-    pub suite: String,
-}
-
-impl Default for StackConfig {
-    fn default() -> Self {
-        StackConfig {
-            name: "heroku-24".to_string(),
-            run_image: "doppel/heroku-24:latest".to_string(),
-            build_image: "doppel/heroku-24-build:latest".to_string(),
-            mirror: "http://deb.debian.org/debian".to_string(),
-            suite: "bookworm".to_string(),
-        }
-    }
 }
 
 /// The stack's images, ready to use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackImages {
-    /// Stack name (`heroku-24`).
+    /// Stack name (`debian-13`).
     pub stack: String,
     /// Run image name (`repo:tag`).
     pub run_image: String,
@@ -86,6 +71,8 @@ pub struct StackImages {
 /// Why the stack could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum StackError {
+    #[error(transparent)]
+    Unknown(#[from] UnknownStack),
     #[error("cannot run {program} (is it installed, and are we root?): {source}")]
     Spawn {
         program: String,
@@ -114,11 +101,7 @@ pub enum StackError {
 
 impl StackConfig {
     fn images(&self) -> StackImages {
-        StackImages {
-            stack: self.name.clone(),
-            run_image: self.run_image.clone(),
-            build_image: self.build_image.clone(),
-        }
+        self.spec.images()
     }
 }
 
@@ -169,11 +152,11 @@ pub async fn ensure_stack(
     let _ = progress
         .send(format!(
             "stack {} ready in {}s",
-            cfg.name,
+            cfg.spec.name,
             started.elapsed().as_secs()
         ))
         .await;
-    tracing::info!(stack = %cfg.name, secs = started.elapsed().as_secs(), "stack images built");
+    tracing::info!(stack = %cfg.spec.name, secs = started.elapsed().as_secs(), "stack images built");
     Ok(cfg.images())
 }
 
@@ -184,14 +167,15 @@ async fn needs(
     cfg: &StackConfig,
     recipe: &str,
 ) -> Result<(bool, bool), StackError> {
+    let (run_image, build_image) = (cfg.spec.run_image(), cfg.spec.build_image());
     let run = rt
-        .image_info(&cfg.run_image)
+        .image_info(&run_image)
         .await
-        .map_err(docker_err(&cfg.run_image))?;
+        .map_err(docker_err(&run_image))?;
     let build = rt
-        .image_info(&cfg.build_image)
+        .image_info(&build_image)
         .await
-        .map_err(docker_err(&cfg.build_image))?;
+        .map_err(docker_err(&build_image))?;
     let run_needed = run.is_none() || is_stale(run.as_ref(), recipe);
     let build_needed = run_needed || build.is_none() || is_stale(build.as_ref(), recipe);
     Ok((run_needed, build_needed))
@@ -217,13 +201,14 @@ async fn build_run_image(
     let _ = progress
         .send(format!(
             "debootstrap {} from {} (minbase + run packages)",
-            cfg.suite, cfg.mirror
+            cfg.spec.suite, cfg.mirror
         ))
         .await;
     rootfs::debootstrap(cfg, &root, progress).await?;
     rootfs::customize(&root, progress).await?;
     rootfs::tar_rootfs(&root, &tar, progress).await?;
-    let _ = progress.send(format!("importing {}", cfg.run_image)).await;
+    let run_image = cfg.spec.run_image();
+    let _ = progress.send(format!("importing {run_image}")).await;
     let changes = vec![
         "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string(),
         "ENV LANG=C.UTF-8".to_string(),
@@ -231,20 +216,23 @@ async fn build_run_image(
         "WORKDIR /app".to_string(),
         "USER heroku".to_string(),
         "CMD [\"/bin/bash\"]".to_string(),
-        format!("LABEL {LABEL_STACK}={}", cfg.name),
+        format!("LABEL {LABEL_STACK}={}", cfg.spec.name),
         format!("LABEL {LABEL_RECIPE}={}", recipe_id(cfg)),
     ];
-    rt.import_rootfs(TarSource::File(tar), &cfg.run_image, &changes)
+    rt.import_rootfs(TarSource::File(tar), &run_image, &changes)
         .await
-        .map_err(docker_err(&cfg.run_image))?;
+        .map_err(docker_err(&run_image))?;
     Ok(())
 }
 
-/// The build image's Dockerfile: compilers and headers on top of the run image.
-pub fn build_dockerfile(run_image: &str) -> String {
+/// The build image's Dockerfile: compilers and headers on top of the run image. The Release
+/// file's `Valid-Until` is not enforced: testing's expires within days, and a mirror or
+/// snapshot that lags behind (as debootstrap, which never checks it, already accepted for
+/// the run image) must still give the same packages.
+pub fn build_dockerfile(run_image: &str, packages: &[&str]) -> String {
     format!(
-        "FROM {run_image}\nUSER root\nRUN apt-get update && \\\n    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {} && \\\n    rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb\nUSER heroku\n",
-        BUILD_PACKAGES.join(" ")
+        "FROM {run_image}\nUSER root\nRUN apt-get -o Acquire::Check-Valid-Until=false update && \\\n    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {} && \\\n    rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb\nUSER heroku\n",
+        packages.join(" ")
     )
 }
 
@@ -255,26 +243,28 @@ async fn build_build_image(
 ) -> Result<(), StackError> {
     let dir = scratch_dir()?;
     let context = dir.path().join("context.tar");
-    let dockerfile = build_dockerfile(&cfg.run_image);
+    let dockerfile = build_dockerfile(&cfg.spec.run_image(), cfg.spec.build_packages);
     crate::tarball::write_single_file(&context, "Dockerfile", dockerfile.as_bytes(), 0o644)
         .map_err(|source| StackError::Io {
             op: "write",
             path: context.display().to_string(),
             source,
         })?;
+    let build_image = cfg.spec.build_image();
     let build = DockerfileBuild {
         context,
-        tag: cfg.build_image.clone(),
+        tag: build_image.clone(),
         labels: BTreeMap::from([
-            (LABEL_STACK.to_string(), cfg.name.clone()),
+            (LABEL_STACK.to_string(), cfg.spec.name.to_string()),
             (LABEL_RECIPE.to_string(), recipe_id(cfg)),
         ]),
-        network_mode: Some("host".to_string()),
-        memory: None,
+        // Docker's default bridge: the archive is reachable, the host's loopback is not.
+        network: Some("bridge".to_string()),
+        limits: doppel_docker::Limits::default(),
     };
     rt.build_dockerfile(build, progress.clone())
         .await
-        .map_err(docker_err(&cfg.build_image))?;
+        .map_err(docker_err(&build_image))?;
     Ok(())
 }
 
@@ -293,20 +283,35 @@ mod tests {
         }
     }
 
+    /// The recipe fingerprint of the heroku-24 images doppel made before the stack catalog
+    /// (blake3 of revision "1", "bookworm", "heroku-24" and the two bookworm lists).
+    const HEROKU_24_RECIPE: &str = "29bbd9dec2ef41ec";
+
+    fn config(name: &str) -> StackConfig {
+        let cat = StackCatalog::default();
+        cat.config(cat.resolve(name).expect("stack"))
+    }
+
     #[test]
-    fn recipe_changes_with_the_package_lists_inputs() {
-        let cfg = StackConfig::default();
-        assert_eq!(recipe_id(&cfg), recipe_id(&cfg));
-        let other = StackConfig {
-            suite: "trixie".into(),
-            ..StackConfig::default()
-        };
-        assert_ne!(recipe_id(&cfg), recipe_id(&other));
+    fn recipe_changes_with_the_stack() {
+        let cfg = config("debian-12");
+        assert_eq!(recipe_id(&cfg), recipe_id(&config("heroku-24")));
+        assert_ne!(recipe_id(&cfg), recipe_id(&config("debian-13")));
+        assert_ne!(
+            recipe_id(&config("debian-13")),
+            recipe_id(&config("debian-testing"))
+        );
+    }
+
+    #[test]
+    fn debian_12_images_made_as_heroku_24_stay_current() {
+        // The fingerprint heroku-24 images carry (doppel before the stack catalog).
+        assert_eq!(recipe_id(&config("debian-12")), HEROKU_24_RECIPE);
     }
 
     #[test]
     fn only_doppel_made_images_from_another_recipe_are_stale() {
-        let recipe = recipe_id(&StackConfig::default());
+        let recipe = recipe_id(&config("debian-12"));
         let current = image(&[(LABEL_STACK, "heroku-24"), (LABEL_RECIPE, &recipe)]);
         let old = image(&[(LABEL_STACK, "heroku-24")]);
         let admins = image(&[]);

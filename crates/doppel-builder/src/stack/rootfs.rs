@@ -5,7 +5,6 @@ use std::path::Path;
 
 use tokio::sync::mpsc;
 
-use super::packages::RUN_PACKAGES;
 use super::process::run;
 use super::{StackConfig, StackError};
 
@@ -29,8 +28,8 @@ pub(crate) async fn debootstrap(
 ) -> Result<(), StackError> {
     let args = vec![
         s("--variant=minbase"),
-        format!("--include={}", RUN_PACKAGES.join(",")),
-        cfg.suite.clone(),
+        format!("--include={}", cfg.spec.run_packages.join(",")),
+        cfg.spec.suite.to_string(),
         root.display().to_string(),
         cfg.mirror.clone(),
     ];

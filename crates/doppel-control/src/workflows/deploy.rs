@@ -1,13 +1,13 @@
-//! Deploying a push: build the commit, record the release, roll the environment onto it,
-//! and tell the pusher every step as `remote:` lines. The build row is written before the
+//! Deploying a push: build the commit, then hand the image to the release workflow, and
+//! tell the pusher every step as `remote:` lines. The build row is written before the
 //! build starts and finished after it, so a crash leaves a `pending` build that the next
 //! start marks failed; a release row is written only for a finished build.
 
-use super::rollout;
+use super::release::{self, ReleaseRequest};
 use crate::state::AppState;
 use doppel_builder::{BuildLimits, BuildOutput, BuildRequest};
 use doppel_git::{ProgressSink, Push};
-use doppel_store::{BuildOutcome, Environment, NewRelease, ReleaseStatus};
+use doppel_store::{BuildOutcome, Environment};
 use tokio::sync::mpsc;
 
 /// Longest build log kept in the store (the live stream to git is not cut).
@@ -75,7 +75,8 @@ pub async fn deploy_push(
     .await
 }
 
-/// Records the release and rolls the environment onto it.
+/// Shows the Dockerfile app's process types, then releases the build through the release
+/// workflow (the caller holds the environment's lock).
 async fn release(
     state: &AppState,
     env: &Environment,
@@ -98,62 +99,19 @@ async fn release(
             .await;
         }
     }
-    let mut formation_types = output.process_types.clone();
-    formation_types.entry("web".to_string()).or_default();
-    state
-        .store()
-        .ensure_formation(&env.id, &formation_types)
+    let request = ReleaseRequest {
+        image_id: output.image_id.clone(),
+        image_kind: output.kind,
+        process_types: output.process_types.clone(),
+        build_id: Some(build_id.to_string()),
+        description: format!("Deploy {}", short(commit)),
+        user_id: pusher,
+        config: None,
+    };
+    release::release_locked(state, env, request, out)
         .await
-        .map_err(|e| internal("recording the formation", e))?;
-    out.line("-----> Launching...").await;
-    let release = state
-        .store()
-        .create_release(&NewRelease {
-            env_id: env.id.clone(),
-            build_id: Some(build_id.to_string()),
-            image_id: output.image_id.clone(),
-            image_kind: output.kind,
-            process_types: output.process_types.clone(),
-            description: format!("Deploy {}", short(commit)),
-            user_id: pusher,
-            status: ReleaseStatus::Pending,
-        })
-        .await
-        .map_err(|e| internal("recording the release", e))?;
-    match rollout::roll_out(state, env, &release).await {
-        Ok(()) => {
-            state
-                .store()
-                .set_release_status(&release.id, ReleaseStatus::Succeeded)
-                .await
-                .map_err(|e| internal("recording the release", e))?;
-            rollout::retire_others(state, env, &release).await;
-            out.line(&format!("       Released v{}", release.version))
-                .await;
-            out.line(&format!(
-                "       {} deployed to doppel",
-                state.urls().web_url(&env.name)
-            ))
-            .await;
-            tracing::info!(env = %env.name, version = release.version, "released");
-            Ok(())
-        }
-        Err(reason) => {
-            if let Err(e) = state
-                .store()
-                .set_release_status(&release.id, ReleaseStatus::Failed)
-                .await
-            {
-                tracing::error!(error = %e, "could not mark release failed");
-            }
-            let msg = format!(
-                "Release v{} failed: {reason}. The previous release keeps serving.",
-                release.version
-            );
-            out.line(&format!(" !     {msg}")).await;
-            Err(msg)
-        }
-    }
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Runs the builder, relaying its lines live to git and keeping a copy for the store.
@@ -182,7 +140,31 @@ async fn run_build(
         Ok(c) => c,
         Err(e) => return (Err(internal("reading config vars", e)), String::new()),
     };
+    let network = match crate::networks::ensure_build(state).await {
+        Ok(id) => id,
+        Err(e) => {
+            return (
+                Err(internal("preparing the build network", e)),
+                String::new(),
+            )
+        }
+    };
     let cache_dir = state.config().data_dir.join("cache").join(&env.id);
+    let stack_name = super::stacks::build_stack_for(state, env).name;
+    let stack = match super::stacks::ensure(state, stack_name, Some(out)).await {
+        Ok(stack) => stack,
+        Err(e) => {
+            tracing::error!(error = %e, stack = stack_name, "stack images unavailable");
+            let msg = format!(
+                "the images of stack {stack_name} could not be made ({e}); an admin can retry with `doppel stack build {stack_name}`"
+            );
+            return (Err(msg), String::new());
+        }
+    };
+    let mut build_env = state.config().stacks.build_env();
+    if let Some(mirror) = &state.config().python_mirror {
+        build_env.insert("DOPPEL_PYTHON_MIRROR".to_string(), mirror.clone());
+    }
     let request = BuildRequest {
         build_id: build_id.to_string(),
         env_name: env.name.clone(),
@@ -190,13 +172,16 @@ async fn run_build(
         commit: commit.to_string(),
         source_tar,
         config,
-        stack: state.stack().clone(),
+        stack,
+        build_env,
         cache_dir,
         ca_bundle: state.config().build_ca_bundle.clone(),
         limits: BuildLimits {
             timeout: state.config().build_timeout,
             max_slug_bytes: state.config().max_slug_bytes,
+            resources: state.config().build_resources,
         },
+        network: Some(network),
         image_repo: format!("doppel/app-{}-{}", state.instance_id(), env.name),
     };
     let (tx, mut rx) = mpsc::channel::<String>(256);

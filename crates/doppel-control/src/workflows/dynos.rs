@@ -1,9 +1,8 @@
 //! How a release's formation becomes container specs: names, labels, command and env.
 
-use crate::state::DYNO_NETWORK;
-use doppel_docker::DynoSpec;
+use doppel_docker::{DynoSpec, Limits};
 use doppel_store::{Environment, Release};
-use doppel_types::{dyno_command, WEB_PORT};
+use doppel_types::{dyno_command, DynoSize, ImageKind, DEFAULT_DYNO_SIZE, WEB_PORT};
 use std::collections::BTreeMap;
 
 /// Labels doppel puts on every dyno container; the reconciler finds dynos by them.
@@ -15,11 +14,27 @@ pub const LABEL_RELEASE: &str = "doppel.release";
 pub const LABEL_DYNO: &str = "doppel.dyno";
 pub const ROLE_DYNO: &str = "dyno";
 
+/// Capabilities a Dockerfile app's processes keep (they may start as root and drop to a user
+/// of their own, or chown their files); buildpack apps run as `heroku` and keep none. Never
+/// `NET_RAW`, `SYS_ADMIN`, `MKNOD` and the like.
+pub const DOCKERFILE_CAPS: &[&str] = &[
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "NET_BIND_SERVICE",
+    "SETGID",
+    "SETUID",
+];
+
 /// One dyno that should be running: `web.1` of release v3 of `myapp-staging`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WantedDyno {
     pub process_type: String,
     pub index: i64,
+    /// Dyno size name (`standard-1X`).
+    pub size: String,
 }
 
 impl WantedDyno {
@@ -28,13 +43,26 @@ impl WantedDyno {
     }
 }
 
-/// The container spec for one dyno of `release`.
+/// The limits a dyno of `size` runs with (an unknown name gets the default size).
+pub fn limits(size: &str) -> Limits {
+    let size = DynoSize::find(size)
+        .or_else(|| DynoSize::find(DEFAULT_DYNO_SIZE))
+        .copied();
+    Limits {
+        memory: size.map(|s| s.memory_bytes()),
+        cpus: size.map(|s| s.cpus),
+        pids: size.map(|s| s.max_processes),
+    }
+}
+
+/// The container spec for one dyno of `release`, joining the network `network_id`.
 pub fn spec(
     instance_id: &str,
     env: &Environment,
     release: &Release,
     dyno: &WantedDyno,
     config: &BTreeMap<String, String>,
+    network_id: &str,
 ) -> Result<DynoSpec, String> {
     let cmd = dyno_command(
         release.image_kind,
@@ -64,8 +92,12 @@ pub fn spec(
         cmd,
         env: env_vars,
         labels,
-        network: Some(DYNO_NETWORK.to_string()),
-        memory: Some(512 * 1024 * 1024),
+        network: Some(network_id.to_string()),
+        limits: limits(&dyno.size),
+        cap_add: match release.image_kind {
+            ImageKind::Dockerfile => DOCKERFILE_CAPS.iter().map(|c| c.to_string()).collect(),
+            ImageKind::Buildpack => Vec::new(),
+        },
     })
 }
 
@@ -77,6 +109,7 @@ pub fn wanted(formation: &[doppel_store::FormationEntry]) -> Vec<WantedDyno> {
             (1..=f.quantity.max(0)).map(move |index| WantedDyno {
                 process_type: f.process_type.clone(),
                 index,
+                size: f.size.clone(),
             })
         })
         .collect()

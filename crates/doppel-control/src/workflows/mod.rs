@@ -4,4 +4,7 @@
 
 pub mod deploy;
 pub mod dynos;
+pub mod progress;
+pub mod release;
 pub mod rollout;
+pub mod stacks;

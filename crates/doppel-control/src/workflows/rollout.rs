@@ -3,8 +3,8 @@
 //! dyno does not boot, the new dynos are removed and the old ones keep serving (promise 5).
 
 use super::dynos::{self, LABEL_ENV_ID, LABEL_RELEASE, LABEL_ROLE, ROLE_DYNO};
-use crate::reconcile;
-use crate::state::{AppState, DYNO_NETWORK};
+use crate::state::AppState;
+use crate::{networks, reconcile};
 use doppel_store::{Environment, Release};
 use doppel_types::WEB_PORT;
 use std::net::SocketAddr;
@@ -27,9 +27,12 @@ pub async fn roll_out(
         .release_config(&release.id)
         .await
         .map_err(|e| format!("could not read the release's config: {e}"))?;
+    let network = networks::ensure_env(state, env)
+        .await
+        .map_err(|e| format!("could not prepare the environment's network: {e}"))?;
     let mut started = Vec::new();
     for dyno in dynos::wanted(&formation) {
-        let spec = dynos::spec(state.instance_id(), env, release, &dyno, &config)?;
+        let spec = dynos::spec(state.instance_id(), env, release, &dyno, &config, &network)?;
         match state.runtime().run_dyno(spec).await {
             Ok(id) => started.push((dyno, id)),
             Err(e) => {
@@ -40,7 +43,7 @@ pub async fn roll_out(
     }
     let deadline = Instant::now() + state.config().boot_timeout;
     for (dyno, id) in started.iter().filter(|(d, _)| d.process_type == "web") {
-        if let Err(reason) = wait_until_listening(state, id, deadline).await {
+        if let Err(reason) = wait_until_listening(state, id, &network, deadline).await {
             remove_all(state, &started).await;
             return Err(format!("{} {reason}", dyno.name()));
         }
@@ -91,11 +94,16 @@ async fn remove_all(state: &AppState, started: &[(dynos::WantedDyno, String)]) {
 }
 
 /// Waits until the container accepts TCP connections on `$PORT`, or says why not.
-async fn wait_until_listening(state: &AppState, id: &str, deadline: Instant) -> Result<(), String> {
+async fn wait_until_listening(
+    state: &AppState,
+    id: &str,
+    network: &str,
+    deadline: Instant,
+) -> Result<(), String> {
     loop {
         let info = state
             .runtime()
-            .inspect_container(id, Some(DYNO_NETWORK))
+            .inspect_container(id, Some(network))
             .await
             .map_err(|e| format!("could not be inspected: {e}"))?;
         let Some(info) = info else {

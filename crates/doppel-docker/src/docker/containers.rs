@@ -15,16 +15,24 @@ use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
 use super::images::to_hash;
-use super::util::{engine, is_status, split_repo_tag, tar_stream};
+use super::util::{engine, hardened, is_status, split_repo_tag, tar_stream};
 use crate::{ContainerSpec, DockerError, LineSplitter, LineStream, TarSource};
 
 fn env_list(env: &BTreeMap<String, String>) -> Vec<String> {
     env.iter().map(|(k, v)| format!("{k}={v}")).collect()
 }
 
-pub(crate) async fn create(docker: &Docker, spec: ContainerSpec) -> Result<String, DockerError> {
+pub(crate) async fn create(
+    docker: &Docker,
+    spec: ContainerSpec,
+    ncpu: f64,
+) -> Result<String, DockerError> {
     let target = spec.name.clone().unwrap_or_else(|| spec.image.clone());
-    let memory = spec.memory.and_then(|m| i64::try_from(m).ok());
+    let host_config = HostConfig {
+        binds: (!spec.binds.is_empty()).then_some(spec.binds),
+        network_mode: Some(spec.network.unwrap_or_else(|| "none".to_string())),
+        ..hardened(&spec.limits, &spec.cap_add, ncpu)
+    };
     let body = ContainerCreateBody {
         image: Some(spec.image),
         cmd: spec.cmd,
@@ -32,13 +40,7 @@ pub(crate) async fn create(docker: &Docker, spec: ContainerSpec) -> Result<Strin
         user: spec.user,
         working_dir: spec.working_dir,
         labels: Some(to_hash(&spec.labels)),
-        host_config: Some(HostConfig {
-            binds: (!spec.binds.is_empty()).then_some(spec.binds),
-            network_mode: spec.network_mode,
-            memory,
-            memory_swap: memory,
-            ..Default::default()
-        }),
+        host_config: Some(host_config),
         ..Default::default()
     };
     let options = spec.name.map(|name| CreateContainerOptions {
@@ -104,7 +106,12 @@ pub(crate) fn logs(docker: &Docker, container: &str) -> LineStream {
                     return None;
                 }
                 match chunks.next().await {
-                    Some(Ok(output)) => st.push(output),
+                    Some(Ok(output)) => {
+                        if let Err(e) = st.push(output) {
+                            st.done = true;
+                            return Some((Err(e), (chunks, st)));
+                        }
+                    }
                     Some(Err(e)) => {
                         st.done = true;
                         return Some((Err(engine("logs", &name, e)), (chunks, st)));
@@ -138,14 +145,16 @@ struct FollowState {
 }
 
 impl FollowState {
-    fn push(&mut self, output: LogOutput) {
-        match output {
-            LogOutput::StdErr { message } => self.queue.extend(self.err.push(&message)),
+    fn push(&mut self, output: LogOutput) -> Result<(), DockerError> {
+        let lines = match output {
+            LogOutput::StdErr { message } => self.err.push(&message)?,
             LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                self.queue.extend(self.out.push(&message))
+                self.out.push(&message)?
             }
-            LogOutput::StdIn { .. } => {}
-        }
+            LogOutput::StdIn { .. } => Vec::new(),
+        };
+        self.queue.extend(lines);
+        Ok(())
     }
 
     fn finish(&mut self) {
@@ -165,7 +174,7 @@ async fn all_lines(docker: &Docker, container: &str) -> Result<Vec<String>, Dock
     let mut chunks = docker.logs(container, Some(options));
     let mut st = FollowState::default();
     while let Some(chunk) = chunks.next().await {
-        st.push(chunk.map_err(|e| engine("logs", container, e))?);
+        st.push(chunk.map_err(|e| engine("logs", container, e))?)?;
     }
     st.finish();
     Ok(st.queue.into_iter().collect())
@@ -193,6 +202,7 @@ pub(crate) async fn download_tar(
     container: &str,
     path: &str,
     dest: &Path,
+    max_bytes: u64,
 ) -> Result<u64, DockerError> {
     let io = |op, source| DockerError::Io {
         op,
@@ -211,6 +221,14 @@ pub(crate) async fn download_tar(
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| engine("download", &target, e))?;
         size += chunk.len() as u64;
+        if size > max_bytes {
+            drop(file);
+            let _ = tokio::fs::remove_file(dest).await;
+            return Err(DockerError::TooLarge {
+                what: format!("the tar of {path}"),
+                limit: max_bytes,
+            });
+        }
         file.write_all(&chunk).await.map_err(|e| io("write", e))?;
     }
     file.flush().await.map_err(|e| io("write", e))?;

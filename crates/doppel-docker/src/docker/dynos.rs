@@ -1,11 +1,11 @@
-//! Dyno operations: run (create + start), inspect, stop and remove, list by label, networks.
+//! Dyno operations: run (create + start), inspect, stop and remove, list by label.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use bollard::models::{
-    ContainerCreateBody, ContainerSummaryStateEnum, EndpointSettings, HostConfig,
-    NetworkCreateRequest, NetworkingConfig, RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, ContainerSummaryStateEnum, EndpointSettings, HostConfig, NetworkingConfig,
+    RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptions, ListContainersOptions, RemoveContainerOptions, StopContainerOptions,
@@ -13,29 +13,31 @@ use bollard::query_parameters::{
 use bollard::Docker;
 
 use super::images::to_hash;
-use super::util::{engine, is_status};
-use crate::{ContainerState, DockerError, DynoSpec, LABEL_MANAGED};
+use super::util::{engine, hardened, is_status};
+use crate::{ContainerState, DockerError, DynoSpec};
 
-pub(crate) async fn run_dyno(docker: &Docker, spec: DynoSpec) -> Result<String, DockerError> {
-    let memory = spec.memory.and_then(|m| i64::try_from(m).ok());
+pub(crate) async fn run_dyno(
+    docker: &Docker,
+    spec: DynoSpec,
+    ncpu: f64,
+) -> Result<String, DockerError> {
     let networking_config = spec.network.as_ref().map(|net| NetworkingConfig {
         endpoints_config: Some(HashMap::from([(net.clone(), EndpointSettings::default())])),
     });
+    let host_config = HostConfig {
+        network_mode: Some(spec.network.clone().unwrap_or_else(|| "none".to_string())),
+        restart_policy: Some(RestartPolicy {
+            name: Some(RestartPolicyNameEnum::NO),
+            maximum_retry_count: None,
+        }),
+        ..hardened(&spec.limits, &spec.cap_add, ncpu)
+    };
     let body = ContainerCreateBody {
         image: Some(spec.image.clone()),
         cmd: spec.cmd,
         env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
         labels: Some(to_hash(&spec.labels)),
-        host_config: Some(HostConfig {
-            network_mode: spec.network.clone(),
-            memory,
-            memory_swap: memory,
-            restart_policy: Some(RestartPolicy {
-                name: Some(RestartPolicyNameEnum::NO),
-                maximum_retry_count: None,
-            }),
-            ..Default::default()
-        }),
+        host_config: Some(host_config),
         networking_config,
         ..Default::default()
     };
@@ -56,6 +58,18 @@ pub(crate) async fn run_dyno(docker: &Docker, spec: DynoSpec) -> Result<String, 
     Ok(id)
 }
 
+/// Network id → IP, from an engine's per-network endpoint map (keyed by network name).
+fn ips_by_network(networks: &HashMap<String, EndpointSettings>) -> BTreeMap<String, String> {
+    networks
+        .values()
+        .filter_map(|e| {
+            let id = e.network_id.clone().filter(|id| !id.is_empty())?;
+            let ip = e.ip_address.clone().filter(|ip| !ip.is_empty())?;
+            Some((id, ip))
+        })
+        .collect()
+}
+
 pub(crate) async fn inspect(
     docker: &Docker,
     id: &str,
@@ -71,9 +85,13 @@ pub(crate) async fn inspect(
         .network_settings
         .and_then(|n| n.networks)
         .unwrap_or_default();
+    let by_id = ips_by_network(&networks);
     let ip = match network {
-        Some(net) => networks.get(net).and_then(|e| e.ip_address.clone()),
-        None => networks.values().find_map(|e| e.ip_address.clone()),
+        Some(net) => networks
+            .get(net)
+            .and_then(|e| e.ip_address.clone())
+            .or_else(|| by_id.get(net).cloned()),
+        None => by_id.values().next().cloned(),
     }
     .filter(|ip| !ip.is_empty());
     let running = state.running.unwrap_or(false);
@@ -87,6 +105,7 @@ pub(crate) async fn inspect(
         running,
         exit_code: if running { None } else { state.exit_code },
         ip,
+        networks: by_id,
         labels: c
             .config
             .and_then(|c| c.labels)
@@ -146,11 +165,12 @@ pub(crate) async fn list(docker: &Docker, label: &str) -> Result<Vec<ContainerSt
         .into_iter()
         .map(|c| {
             let running = c.state == Some(ContainerSummaryStateEnum::RUNNING);
-            let ip = c
+            let networks = c
                 .network_settings
                 .and_then(|n| n.networks)
-                .and_then(|n| n.values().find_map(|e| e.ip_address.clone()))
-                .filter(|ip| !ip.is_empty());
+                .map(|n| ips_by_network(&n))
+                .unwrap_or_default();
+            let ip = networks.values().next().cloned();
             ContainerState {
                 id: c.id.unwrap_or_default(),
                 name: c
@@ -166,33 +186,11 @@ pub(crate) async fn list(docker: &Docker, label: &str) -> Result<Vec<ContainerSt
                     c.status.as_deref().and_then(exit_code_of)
                 },
                 ip,
+                networks,
                 labels: c.labels.unwrap_or_default().into_iter().collect(),
             }
         })
         .collect())
-}
-
-pub(crate) async fn ensure_network(docker: &Docker, name: &str) -> Result<(), DockerError> {
-    match docker.inspect_network(name, None).await {
-        Ok(_) => return Ok(()),
-        Err(e) if is_status(&e, &[404]) => {}
-        Err(e) => return Err(engine("inspect network", name, e)),
-    }
-    let request = NetworkCreateRequest {
-        name: name.to_string(),
-        driver: Some("bridge".to_string()),
-        labels: Some(HashMap::from([(
-            LABEL_MANAGED.to_string(),
-            "true".to_string(),
-        )])),
-        ..Default::default()
-    };
-    match docker.create_network(request).await {
-        Ok(_) => Ok(()),
-        // 409: created concurrently.
-        Err(e) if is_status(&e, &[409]) => Ok(()),
-        Err(e) => Err(engine("create network", name, e)),
-    }
 }
 
 #[cfg(test)]

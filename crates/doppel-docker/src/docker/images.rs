@@ -66,20 +66,36 @@ pub(crate) async fn import_rootfs(
     Ok(info.id)
 }
 
+/// CPU quota period of Dockerfile `RUN` steps (the engine's default, 100 ms).
+const CPU_PERIOD: i32 = 100_000;
+
 pub(crate) async fn build_dockerfile(
     docker: &Docker,
     build: DockerfileBuild,
     log: mpsc::Sender<String>,
+    ncpu: f64,
 ) -> Result<String, DockerError> {
     let labels: HashMap<String, String> = build.labels.clone().into_iter().collect();
+    // The build API takes memory as a 32-bit number: larger limits are capped just under 2 GiB.
+    let memory = build
+        .limits
+        .memory
+        .map(|m| i32::try_from(m).unwrap_or(i32::MAX));
     let options = BuildImageOptions {
         dockerfile: "Dockerfile".to_string(),
         t: Some(build.tag.clone()),
         rm: true,
         forcerm: true,
         labels: Some(labels),
-        networkmode: build.network_mode.clone(),
-        memory: build.memory.and_then(|m| i32::try_from(m).ok()),
+        // Never the host's network: RUN steps join the network the caller names, or none.
+        networkmode: Some(build.network.clone().unwrap_or_else(|| "none".to_string())),
+        memory,
+        memswap: memory,
+        cpuperiod: build.limits.cpus.map(|_| CPU_PERIOD),
+        cpuquota: build
+            .limits
+            .cpus
+            .map(|c| (c.min(ncpu).max(0.01) * f64::from(CPU_PERIOD)) as i32),
         ..Default::default()
     };
     let body = bollard::body_try_stream(tar_stream(TarSource::File(build.context.clone())).await?);
@@ -98,7 +114,7 @@ pub(crate) async fn build_dockerfile(
             return Err(DockerError::BuildFailed(detail.message.unwrap_or_default()));
         }
         if let Some(text) = info.stream {
-            for line in splitter.push(text.as_bytes()) {
+            for line in splitter.push(text.as_bytes())? {
                 // A closed receiver only means nobody listens any more.
                 let _ = log.send(line).await;
             }

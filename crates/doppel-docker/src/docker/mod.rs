@@ -3,6 +3,7 @@
 mod containers;
 mod dynos;
 mod images;
+mod networks;
 mod util;
 
 use std::collections::BTreeMap;
@@ -15,7 +16,7 @@ use tokio::sync::mpsc;
 
 use crate::{
     ContainerRuntime, ContainerSpec, ContainerState, DockerError, DockerfileBuild, DynoSpec,
-    ImageInfo, LineStream, TarSource,
+    ImageInfo, LineStream, NetworkInfo, NetworkSpec, TarSource,
 };
 
 /// Time allowed for long engine calls (builds, imports, commits, uploads) to answer.
@@ -28,6 +29,8 @@ pub struct DockerRuntime {
     docker: Docker,
     /// Same engine, for calls that may take long before answering.
     long: Docker,
+    /// CPUs the engine has: CPU quotas are clamped to it.
+    ncpu: f64,
 }
 
 impl DockerRuntime {
@@ -41,7 +44,12 @@ impl DockerRuntime {
             .await
             .map_err(|e| DockerError::Connect(e.to_string()))?;
         let long = docker.clone().with_timeout(LONG_TIMEOUT);
-        Ok(DockerRuntime { docker, long })
+        let info = docker
+            .info()
+            .await
+            .map_err(|e| DockerError::Connect(e.to_string()))?;
+        let ncpu = info.ncpu.filter(|n| *n > 0).unwrap_or(1) as f64;
+        Ok(DockerRuntime { docker, long, ncpu })
     }
 }
 
@@ -65,7 +73,7 @@ impl ContainerRuntime for DockerRuntime {
         build: DockerfileBuild,
         log: mpsc::Sender<String>,
     ) -> Result<String, DockerError> {
-        images::build_dockerfile(&self.long, build, log).await
+        images::build_dockerfile(&self.long, build, log, self.ncpu).await
     }
 
     async fn tag_image(&self, image: &str, repo_tag: &str) -> Result<(), DockerError> {
@@ -77,7 +85,7 @@ impl ContainerRuntime for DockerRuntime {
     }
 
     async fn create_container(&self, spec: ContainerSpec) -> Result<String, DockerError> {
-        containers::create(&self.docker, spec).await
+        containers::create(&self.docker, spec, self.ncpu).await
     }
 
     async fn upload_tar(
@@ -106,8 +114,9 @@ impl ContainerRuntime for DockerRuntime {
         container: &str,
         path: &str,
         dest: &Path,
+        max_bytes: u64,
     ) -> Result<u64, DockerError> {
-        containers::download_tar(&self.long, container, path, dest).await
+        containers::download_tar(&self.long, container, path, dest, max_bytes).await
     }
 
     async fn commit(
@@ -129,7 +138,7 @@ impl ContainerRuntime for DockerRuntime {
     }
 
     async fn run_dyno(&self, spec: DynoSpec) -> Result<String, DockerError> {
-        dynos::run_dyno(&self.docker, spec).await
+        dynos::run_dyno(&self.docker, spec, self.ncpu).await
     }
 
     async fn inspect_container(
@@ -148,7 +157,19 @@ impl ContainerRuntime for DockerRuntime {
         dynos::list(&self.docker, label).await
     }
 
-    async fn ensure_network(&self, name: &str) -> Result<(), DockerError> {
-        dynos::ensure_network(&self.docker, name).await
+    async fn ensure_network(&self, spec: &NetworkSpec) -> Result<String, DockerError> {
+        networks::ensure(&self.docker, spec).await
+    }
+
+    async fn list_networks(&self, label: &str) -> Result<Vec<NetworkInfo>, DockerError> {
+        networks::list(&self.docker, label).await
+    }
+
+    async fn remove_network(&self, id: &str) -> Result<(), DockerError> {
+        networks::remove(&self.docker, id).await
+    }
+
+    async fn connect_network(&self, network: &str, container: &str) -> Result<(), DockerError> {
+        networks::connect(&self.docker, network, container).await
     }
 }

@@ -1,11 +1,29 @@
 //! Helpers shared by the Docker calls: error mapping, tar bodies, splitting `repo:tag`.
 
 use bollard::errors::Error as BollardError;
+use bollard::models::HostConfig;
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt};
 use tokio_util::io::ReaderStream;
 
-use crate::{DockerError, TarSource};
+use crate::{DockerError, Limits, TarSource};
+
+/// The hardened part of every container's host config: all capabilities dropped but
+/// `cap_add`, `no-new-privileges`, and the limits (CPUs clamped to the engine's `ncpu`).
+pub(crate) fn hardened(limits: &Limits, cap_add: &[String], ncpu: f64) -> HostConfig {
+    let memory = limits.memory.and_then(|m| i64::try_from(m).ok());
+    let nano_cpus = limits.cpus.map(|c| (c.min(ncpu).max(0.01) * 1e9) as i64);
+    HostConfig {
+        memory,
+        memory_swap: memory,
+        nano_cpus,
+        pids_limit: limits.pids.and_then(|p| i64::try_from(p).ok()),
+        cap_drop: Some(vec!["ALL".to_string()]),
+        cap_add: (!cap_add.is_empty()).then(|| cap_add.to_vec()),
+        security_opt: Some(vec!["no-new-privileges".to_string()]),
+        ..Default::default()
+    }
+}
 
 /// Maps a bollard error for operation `op` on `target`: 404 becomes `NotFound`.
 pub(crate) fn engine(op: &'static str, target: &str, e: BollardError) -> DockerError {

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use doppel_docker::{ContainerRuntime, DockerRuntime, TarSource};
+use doppel_docker::{ContainerRuntime, DockerRuntime, NetworkSpec, SubnetPool, TarSource};
 use tokio::sync::Mutex;
 
 pub const MINI: &str = "doppel-test/mini:latest";
@@ -103,4 +103,42 @@ pub async fn cleanup_old(rt: &DockerRuntime) {
 /// A unique suffix for names.
 pub fn unique() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..12].to_string()
+}
+
+/// A network of this suite: labelled for cleanup, its subnet from a pool of its own (so the
+/// engine tests never take subnets a running doppel would use).
+pub fn network_spec(name: &str) -> NetworkSpec {
+    NetworkSpec {
+        name: name.to_string(),
+        labels: labels(),
+        pool: SubnetPool::parse("10.214.0.0/16:26").expect("pool"),
+        inter_container: true,
+    }
+}
+
+/// `docker inspect <id>` as JSON (the first object).
+pub fn docker_inspect(id: &str) -> serde_json::Value {
+    let out = Command::new("docker")
+        .args(["inspect", id])
+        .output()
+        .expect("docker inspect");
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("inspect json");
+    all[0].clone()
+}
+
+/// Removes this suite's networks left by earlier runs (not those of this run).
+pub async fn cleanup_old_networks(rt: &DockerRuntime) {
+    let run = run_id();
+    let leftovers = rt
+        .list_networks(&format!("{TEST_LABEL}={TEST_VALUE}"))
+        .await
+        .expect("list networks");
+    for n in leftovers {
+        if n.labels.get("doppel.test-run").map(String::as_str) != Some(run) {
+            for c in &n.containers {
+                let _ = rt.remove(c, true).await;
+            }
+            let _ = rt.remove_network(&n.id).await;
+        }
+    }
 }

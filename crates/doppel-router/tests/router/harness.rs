@@ -57,6 +57,7 @@ impl Router {
             domain: DOMAIN.into(),
             https,
             http: Some(http),
+            https_port: https_addr.port(),
             ca: ca.clone(),
         };
         let task = tokio::spawn(doppel_router::serve_with_options(
@@ -119,6 +120,25 @@ impl Router {
             b = b.resolve(host, self.https);
         }
         Ok(f(b).build()?)
+    }
+
+    /// A TLS connection to the router for `host` (SNI), speaking HTTP/1.1, for raw requests.
+    pub async fn tls_stream(
+        &self,
+        host: &str,
+    ) -> anyhow::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(self.ca.ca_der().clone())?;
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(tls));
+        let tcp = tokio::net::TcpStream::connect(self.https).await?;
+        let name = rustls::pki_types::ServerName::try_from(host.to_string())?;
+        Ok(connector.connect(name, tcp).await?)
     }
 
     /// Stops the router and waits for it to drain.

@@ -20,12 +20,57 @@ async fn platform_host_and_ip_go_to_the_platform_router() -> anyhow::Result<()> 
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().await?, "doppel platform");
 
-    let plain = reqwest::Client::builder().no_proxy().build()?;
+    router.stop().await
+}
+
+#[tokio::test]
+async fn plain_http_only_redirects_and_never_reaches_the_platform_or_a_dyno() -> anyhow::Result<()>
+{
+    let router = Router::start().await?;
+    let up = echo_upstream("web").await?;
+    router.publish(vec![("myapp.localhost", public("myapp", vec![up]))]);
+    let plain = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve("myapp.localhost", router.http)
+        .resolve("localhost", router.http)
+        .build()?;
     let resp = plain
-        .get(format!("http://127.0.0.1:{}/", router.http.port()))
+        .get(format!(
+            "http://localhost:{}/account?x=1",
+            router.http.port()
+        ))
+        .bearer_auth("a-token")
         .send()
         .await?;
-    assert_eq!(resp.text().await?, "doppel platform");
+    assert_eq!(resp.status(), StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(
+        resp.headers()["location"],
+        format!("https://localhost:{}/account?x=1", router.https.port())
+    );
+    assert_ne!(resp.text().await?, "doppel platform");
+    let resp = plain
+        .post(format!(
+            "http://myapp.localhost:{}/form",
+            router.http.port()
+        ))
+        .body("secret=1")
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(
+        resp.headers()["location"],
+        format!("https://myapp.localhost:{}/form", router.https.port())
+    );
+    assert!(!resp.text().await?.contains("headers"), "a dyno answered");
+    let resp = plain
+        .get(format!(
+            "http://myapp.localhost:{}/.well-known/acme-challenge/abc",
+            router.http.port()
+        ))
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     router.stop().await
 }
 
@@ -88,24 +133,6 @@ async fn public_route_proxies_with_forwarded_headers() -> anyhow::Result<()> {
     assert_eq!(
         json(resp).await?["headers"]["x-request-id"],
         echoed.as_str()
-    );
-
-    // Plain HTTP says so.
-    let plain = reqwest::Client::builder()
-        .no_proxy()
-        .resolve("myapp.localhost", router.http)
-        .build()?;
-    let v = json(
-        plain
-            .get(format!("http://myapp.localhost:{}/", router.http.port()))
-            .send()
-            .await?,
-    )
-    .await?;
-    assert_eq!(v["headers"]["x-forwarded-proto"], "http");
-    assert_eq!(
-        v["headers"]["x-forwarded-port"],
-        router.http.port().to_string()
     );
     router.stop().await
 }
@@ -240,6 +267,19 @@ async fn slow_dyno_gets_h12() -> anyhow::Result<()> {
 
 async fn raw(addr: std::net::SocketAddr, request: &[u8]) -> anyhow::Result<String> {
     let mut s = tokio::net::TcpStream::connect(addr).await?;
+    send_and_read(&mut s, request).await
+}
+
+/// The same over TLS to `localhost`.
+async fn raw_tls(router: &Router, request: &[u8]) -> anyhow::Result<String> {
+    let mut s = router.tls_stream("localhost").await?;
+    send_and_read(&mut s, request).await
+}
+
+async fn send_and_read(
+    s: &mut (impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin),
+    request: &[u8],
+) -> anyhow::Result<String> {
     s.write_all(request).await?;
     let mut out = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
@@ -256,16 +296,22 @@ async fn garbage_and_oversized_requests_are_rejected() -> anyhow::Result<()> {
         "GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: {}\r\n\r\n",
         "a".repeat(200 * 1024)
     );
-    let out = raw(router.http, big.as_bytes()).await?;
-    eprintln!("oversized head answered: {:?}", out.lines().next());
-    assert!(
-        out.starts_with("HTTP/1.1 431") || out.starts_with("HTTP/1.1 400"),
-        "{out:?}"
-    );
+    for out in [
+        raw(router.http, big.as_bytes()).await?,
+        raw_tls(&router, big.as_bytes()).await?,
+    ] {
+        eprintln!("oversized head answered: {:?}", out.lines().next());
+        assert!(
+            out.starts_with("HTTP/1.1 431") || out.starts_with("HTTP/1.1 400"),
+            "{out:?}"
+        );
+    }
+    let out = raw_tls(&router, b"\x16\x03garbage\r\n\r\n").await?;
+    assert!(out.starts_with("HTTP/1.1 400"), "{out:?}");
 
     // Still serving.
-    let out = raw(
-        router.http,
+    let out = raw_tls(
+        &router,
         b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
     )
     .await?;

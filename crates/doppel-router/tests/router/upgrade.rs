@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::harness::{echo_upstream, public, Router};
@@ -29,7 +29,7 @@ async fn upgrade_upstream() -> anyhow::Result<std::net::SocketAddr> {
     Ok(addr)
 }
 
-async fn read_head(s: &mut TcpStream) -> anyhow::Result<String> {
+async fn read_head(s: &mut (impl AsyncRead + Unpin)) -> anyhow::Result<String> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
@@ -46,7 +46,7 @@ async fn upgrade_passes_through() -> anyhow::Result<()> {
     let router = Router::start().await?;
     let up = upgrade_upstream().await?;
     router.publish(vec![("myapp.localhost", public("myapp", vec![up]))]);
-    let mut s = TcpStream::connect(router.http).await?;
+    let mut s = router.tls_stream("myapp.localhost").await?;
     s.write_all(b"GET /ws HTTP/1.1\r\nHost: myapp.localhost\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
         .await?;
     let head = tokio::time::timeout(Duration::from_secs(5), read_head(&mut s)).await??;

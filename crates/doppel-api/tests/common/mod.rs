@@ -1,0 +1,83 @@
+//! The in-process control plane every test of this crate starts from: a real store on
+//! SQLite in a temporary directory, the shared fake Docker runtime, the API's axum router.
+
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use doppel_control::state::AppState;
+use doppel_control::ServerConfig;
+use doppel_docker::FakeRuntime;
+use doppel_router::RouteTable;
+use doppel_store::Store;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+pub struct Api {
+    pub router: axum::Router,
+    pub token: String,
+    pub state: AppState,
+    pub fake: Arc<FakeRuntime>,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn api() -> anyhow::Result<Api> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("doppel.db").display());
+    let store = Store::open(&url, [7u8; 32]).await?;
+    let (_, token) = store
+        .ensure_admin("admin@localhost")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("admin not created"))?;
+    let mut config = ServerConfig::with_defaults();
+    config.data_dir = dir.path().to_path_buf();
+    config.https_port = 8443;
+    let fake = Arc::new(FakeRuntime::new());
+    let state = AppState::new(
+        store,
+        fake.clone(),
+        RouteTable::new().into_shared(),
+        config,
+        "testinstance".into(),
+    );
+    Ok(Api {
+        router: doppel_api::router(state.clone()),
+        token,
+        state,
+        fake,
+        _dir: dir,
+    })
+}
+
+impl Api {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        auth: Option<&str>,
+    ) -> anyhow::Result<(StatusCode, Value)> {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("Accept", "application/vnd.heroku+json; version=3");
+        if let Some(token) = auth {
+            req = req.header("Authorization", format!("Bearer {token}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header("Content-Type", "application/json")
+                .body(Body::from(b.to_string()))?,
+            None => req.body(Body::empty())?,
+        };
+        let resp = self.router.clone().oneshot(req).await?;
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await?.to_bytes();
+        Ok((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        ))
+    }
+}

@@ -1,0 +1,36 @@
+//! The logic layer: one file per resource, between the thin HTTP handlers (`doppel-api`) and
+//! the store. Each function takes the [`Actor`] it acts for and checks access first
+//! ([`access`]), validates input (bad input changes nothing), then calls the store or a
+//! workflow. It knows nothing of HTTP or JSON; errors are [`LogicError`].
+
+pub mod access;
+pub mod account;
+pub mod apps;
+pub mod builds;
+mod error;
+pub mod releases;
+
+pub use error::LogicError;
+
+use doppel_store::User;
+
+/// Who is acting, from where and through which client: what the audit log records.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user: User,
+    /// `api`, `git`, `doppel-cli`, `heroku-cli`, `heroku3`…
+    pub client: String,
+    /// The client's address, when known.
+    pub address: Option<std::net::IpAddr>,
+}
+
+impl Actor {
+    /// An actor calling through the API.
+    pub fn api(user: User) -> Actor {
+        Actor {
+            user,
+            client: "api".to_string(),
+            address: None,
+        }
+    }
+}

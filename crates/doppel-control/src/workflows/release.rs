@@ -1,0 +1,139 @@
+//! The release workflow: every change that alters what runs (a build, a config change, a
+//! rollback, later a promotion or an add-on attachment) becomes a new immutable release and
+//! rolls the environment onto it, the same way, with the same progress lines for whoever
+//! waits. Not tied to git.
+//!
+//! Steps, each recorded before Docker acts: the release row is written `pending` with its
+//! config snapshot → its dynos start and are health-gated → the release is marked succeeded
+//! (and, when asked, the environment's config becomes the snapshot, in the same
+//! transaction) → routes switch → other releases' dynos stop. A failure at any step leaves
+//! the previous release serving and the new one `failed`; a crash leaves it `pending`,
+//! which the next start marks failed.
+
+use super::progress::Progress;
+use super::rollout;
+use crate::state::AppState;
+use doppel_store::{Environment, NewRelease, Release, ReleaseStatus};
+use doppel_types::{ImageKind, ProcessTypes};
+use std::collections::BTreeMap;
+
+/// What a new release runs.
+#[derive(Debug, Clone)]
+pub struct ReleaseRequest {
+    pub image_id: String,
+    pub image_kind: ImageKind,
+    pub process_types: ProcessTypes,
+    pub build_id: Option<String>,
+    /// Heroku's words: `Deploy 1a2b3c4`, `Set FOO config vars`, `Rollback to v4`.
+    pub description: String,
+    pub user_id: Option<String>,
+    /// The config the release runs with; `None`: the environment's config as it is.
+    pub config: Option<BTreeMap<String, String>>,
+}
+
+/// Why a release did not become current. The previous release keeps serving.
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    /// The release was recorded but its dynos did not come up; it is marked failed.
+    #[error("Release v{version} failed: {reason}. The previous release keeps serving.")]
+    RolloutFailed { version: i64, reason: String },
+    /// doppel could not record a step.
+    #[error("doppel could not {context}; the server log has the details")]
+    Store {
+        context: &'static str,
+        #[source]
+        source: doppel_store::StoreError,
+    },
+}
+
+fn store_err(context: &'static str) -> impl FnOnce(doppel_store::StoreError) -> ReleaseError {
+    move |source| {
+        tracing::error!(error = %source, "could not {context}");
+        ReleaseError::Store { context, source }
+    }
+}
+
+/// Releases `req` on `env`, taking the environment's lock (waits for a deploy in progress).
+pub async fn release(
+    state: &AppState,
+    env: &Environment,
+    req: ReleaseRequest,
+    progress: &dyn Progress,
+) -> Result<Release, ReleaseError> {
+    let lock = state.env_lock(&env.id);
+    if lock.try_lock().is_err() {
+        progress
+            .line("-----> Waiting for the previous deploy of this environment to finish...")
+            .await;
+    }
+    let _guard = lock.lock().await;
+    release_locked(state, env, req, progress).await
+}
+
+/// [`release`] for a caller that already holds the environment's lock (a push's build).
+pub async fn release_locked(
+    state: &AppState,
+    env: &Environment,
+    req: ReleaseRequest,
+    progress: &dyn Progress,
+) -> Result<Release, ReleaseError> {
+    let apply_config = req.config.is_some();
+    let mut formation_types = req.process_types.clone();
+    formation_types.entry("web".to_string()).or_default();
+    state
+        .store()
+        .ensure_formation(&env.id, &formation_types)
+        .await
+        .map_err(store_err("record the formation"))?;
+    progress.line("-----> Launching...").await;
+    let release = state
+        .store()
+        .create_release(&NewRelease {
+            env_id: env.id.clone(),
+            build_id: req.build_id,
+            image_id: req.image_id,
+            image_kind: req.image_kind,
+            process_types: req.process_types,
+            description: req.description,
+            user_id: req.user_id,
+            status: ReleaseStatus::Pending,
+            config: req.config,
+        })
+        .await
+        .map_err(store_err("record the release"))?;
+    if let Err(reason) = rollout::roll_out(state, env, &release).await {
+        if let Err(e) = state
+            .store()
+            .set_release_status(&release.id, ReleaseStatus::Failed)
+            .await
+        {
+            tracing::error!(error = %e, release = %release.id, "could not mark the release failed");
+        }
+        let err = ReleaseError::RolloutFailed {
+            version: release.version,
+            reason,
+        };
+        progress.line(&format!(" !     {err}")).await;
+        tracing::warn!(env = %env.name, version = release.version, error = %err, "release failed");
+        return Err(err);
+    }
+    state
+        .store()
+        .succeed_release(&release.id, apply_config)
+        .await
+        .map_err(store_err("record the release as serving"))?;
+    rollout::retire_others(state, env, &release).await;
+    progress
+        .line(&format!("       Released v{}", release.version))
+        .await;
+    progress
+        .line(&format!(
+            "       {} deployed to doppel",
+            state.urls().web_url(&env.name)
+        ))
+        .await;
+    tracing::info!(env = %env.name, version = release.version, "released");
+    let mut release = release;
+    release.status = ReleaseStatus::Succeeded;
+    Ok(release)
+}

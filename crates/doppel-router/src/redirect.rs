@@ -1,0 +1,119 @@
+//! The plain-HTTP listener's only answer: a redirect to the same URL over HTTPS. Nothing is
+//! served over plain HTTP and no header is read but `Host`, so API tokens and staging
+//! credentials never cross the network in clear text. ACME HTTP-01 challenge paths are the one
+//! exception kept for certificate issuance (answered 404 while no challenge is pending).
+
+use axum::body::Body;
+use http::header::{self, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+
+/// Where HTTP-01 challenges are fetched from.
+pub(crate) const ACME_CHALLENGE_PREFIX: &str = "/.well-known/acme-challenge/";
+
+/// The answer to any plain-HTTP request for `host` (already normalized: lowercase, no port).
+pub(crate) fn to_https<B>(req: &Request<B>, host: Option<&str>, https_port: u16) -> Response<Body> {
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    if req.uri().path().starts_with(ACME_CHALLENGE_PREFIX) {
+        return plain(
+            StatusCode::NOT_FOUND,
+            "No ACME challenge is pending for this path.\n",
+        );
+    }
+    let Some(host) = host.filter(|h| is_hostname(h)) else {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "A valid Host header is required; doppel serves only over HTTPS.\n",
+        );
+    };
+    let authority = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    let port = if https_port == 443 {
+        String::new()
+    } else {
+        format!(":{https_port}")
+    };
+    let location = format!("https://{authority}{port}{path}");
+    let Ok(location) = HeaderValue::from_str(&location) else {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "The request target is not valid.\n",
+        );
+    };
+    // 301 for reads (what browsers expect), 308 for the rest so the method and body survive.
+    let status = if req.method() == Method::GET || req.method() == Method::HEAD {
+        StatusCode::MOVED_PERMANENTLY
+    } else {
+        StatusCode::PERMANENT_REDIRECT
+    };
+    let mut resp = plain(status, "doppel serves only over HTTPS.\n");
+    resp.headers_mut().insert(header::LOCATION, location);
+    resp
+}
+
+/// A DNS name or an IP literal: letters, digits, `-`, `.` (and `:` for IPv6).
+fn is_hostname(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b':')
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
+    let mut resp = Response::new(Body::from(text));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The request body is never read: close rather than drain it.
+    h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(method: Method, uri: &str) -> Request<()> {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn redirects_to_the_same_url_over_https() {
+        let r = to_https(&req(Method::GET, "/a/b?c=1"), Some("myapp.localhost"), 8443);
+        assert_eq!(r.status(), StatusCode::MOVED_PERMANENTLY);
+        assert_eq!(
+            r.headers()[header::LOCATION],
+            "https://myapp.localhost:8443/a/b?c=1"
+        );
+        let r = to_https(&req(Method::POST, "/apps"), Some("example.com"), 443);
+        assert_eq!(r.status(), StatusCode::PERMANENT_REDIRECT);
+        assert_eq!(r.headers()[header::LOCATION], "https://example.com/apps");
+        let r = to_https(&req(Method::GET, "/"), Some("::1"), 443);
+        assert_eq!(r.headers()[header::LOCATION], "https://[::1]/");
+    }
+
+    #[test]
+    fn refuses_bad_hosts_and_keeps_acme_paths() {
+        let r = to_https(&req(Method::GET, "/"), Some("evil.com/x"), 443);
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let r = to_https(&req(Method::GET, "/"), None, 443);
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let r = to_https(
+            &req(Method::GET, "/.well-known/acme-challenge/tok"),
+            Some("a.example"),
+            443,
+        );
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    }
+}
