@@ -49,6 +49,9 @@ log "stack images (built from Debian's archive once, then reused): the default s
 "$DOPPEL_BIN" stack build
 "$DOPPEL_BIN" stack build debian-12
 
+# Deployment checks (issue 13): Terraform/checkov, cloud-init, systemd unit, the .deb in a clean container.
+deploy/check-deploy.sh
+
 log "unit, store (SQLite + PostgreSQL) and component tests, then the end-to-end suite"
 results=$(mktemp)
 set +e

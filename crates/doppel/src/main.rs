@@ -1,7 +1,12 @@
 //! The `doppel` binary: `doppel server` runs the platform, `doppel stack build` makes the
 //! stack images, and every other subcommand is the client CLI.
 
+mod config_file;
+
+use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
+use config_file::{ConfigFlags, Invocation};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -34,23 +39,36 @@ enum Command {
 #[derive(Subcommand)]
 enum StackCommand {
     /// Make a stack's run and build images from Debian's archive (debootstrap, then import).
-    Build {
-        /// The stack (`doppel stack list` names them); the default stack when omitted.
-        name: Option<String>,
-        /// Every stack, one after the other.
-        #[arg(long, conflicts_with = "name")]
-        all: bool,
-        /// Rebuild even when the images exist.
-        #[arg(long)]
-        force: bool,
-        #[command(flatten)]
-        stack: StackArgs,
-    },
+    Build(StackBuildArgs),
     /// List the stacks, their Debian suite, Pythons and images, and which are made.
-    List {
-        #[command(flatten)]
-        stack: StackArgs,
-    },
+    List(StackListArgs),
+}
+
+/// `doppel stack build`; the server's config file supplies the stack settings (its other keys
+/// are ignored).
+#[derive(Args)]
+struct StackBuildArgs {
+    /// The stack (`doppel stack list` names them); the default stack when omitted.
+    name: Option<String>,
+    /// Every stack, one after the other.
+    #[arg(long, conflicts_with = "name")]
+    all: bool,
+    /// Rebuild even when the images exist.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    stack: StackArgs,
+    #[command(flatten)]
+    config: ConfigFlags,
+}
+
+/// `doppel stack list`, with the stack settings of the server's config file.
+#[derive(Args)]
+struct StackListArgs {
+    #[command(flatten)]
+    stack: StackArgs,
+    #[command(flatten)]
+    config: ConfigFlags,
 }
 
 #[derive(Args)]
@@ -80,8 +98,11 @@ impl StackArgs {
     }
 }
 
+/// Each long flag is also a key of the config file (`--config`, see `config_file`).
 #[derive(Args)]
 struct ServerArgs {
+    #[command(flatten)]
+    config: ConfigFlags,
     /// Where state, repositories, caches, the CA and the admin token live.
     #[arg(long, env = "DOPPEL_DATA_DIR", default_value = "/var/lib/doppel")]
     data_dir: PathBuf,
@@ -134,7 +155,7 @@ fn parse_pool(text: &str) -> Result<doppel_docker::SubnetPool, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_cli();
     if let Command::GitHook { hook } = &cli.command {
         if hook != "pre-receive" {
             eprintln!("doppel git-hook: unknown hook {hook:?}");
@@ -162,17 +183,89 @@ fn main() -> ExitCode {
 
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Server(args) => doppel_server::run(server_config(args)?).await,
-        Command::Stack(StackCommand::Build {
-            name,
-            all,
-            force,
-            stack,
-        }) => stack_build(stack.catalog()?, name, all, force).await,
-        Command::Stack(StackCommand::List { stack }) => stack_list(stack.catalog()?).await,
+        Command::Server(_) => {
+            let invocation =
+                Invocation::<ServerArgs>::parse("server", &subcommand_argv(&["server"]))?;
+            let Some(args) = settings(&invocation, "server")? else {
+                return Ok(());
+            };
+            doppel_server::run(server_config(args)?).await
+        }
+        Command::Stack(StackCommand::Build(_)) => {
+            let invocation = Invocation::<StackBuildArgs>::parse(
+                "build",
+                &subcommand_argv(&["stack", "build"]),
+            )?
+            .file_keys_of::<ServerArgs>("server");
+            let Some(args) = settings(&invocation, "stack build")? else {
+                return Ok(());
+            };
+            stack_build(args.stack.catalog()?, args.name, args.all, args.force).await
+        }
+        Command::Stack(StackCommand::List(_)) => {
+            let invocation =
+                Invocation::<StackListArgs>::parse("list", &subcommand_argv(&["stack", "list"]))?
+                    .file_keys_of::<ServerArgs>("server");
+            let Some(args) = settings(&invocation, "stack list")? else {
+                return Ok(());
+            };
+            stack_list(args.stack.catalog()?).await
+        }
         Command::Client(cmd) => doppel_cli::run(cmd).await.map_err(anyhow::Error::from),
         Command::GitHook { .. } => Ok(()),
     }
+}
+
+/// The command line, with the environment left to `config_file` for the subcommands that
+/// read the config file: it reads `DOPPEL_*` itself and names a bad variable as such.
+fn parse_cli() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command()
+        .mut_subcommand("server", config_file::env_in_help_only)
+        .mut_subcommand("stack", |stack| {
+            stack
+                .mut_subcommand("build", config_file::env_in_help_only)
+                .mut_subcommand("list", config_file::env_in_help_only)
+        })
+        .get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// The process's arguments from the (sub)subcommand's name on: `["stack", "build"]` turns
+/// `doppel stack build --force` into `build --force`.
+fn subcommand_argv(path: &[&str]) -> Vec<OsString> {
+    let mut args = std::env::args_os().skip(1).peekable();
+    for (i, name) in path.iter().enumerate() {
+        while args.peek().is_some_and(|a| a != name) {
+            args.next();
+        }
+        if i + 1 < path.len() {
+            args.next();
+        }
+    }
+    args.collect()
+}
+
+/// The subcommand's arguments with the environment and the config file layered in; `None`
+/// when `--print-config` asked only to see them (they are printed).
+fn settings<T: Args + clap::FromArgMatches>(
+    invocation: &Invocation<T>,
+    command: &str,
+) -> anyhow::Result<Option<T>> {
+    let resolved = config_file::load(invocation, &|name| std::env::var_os(name))
+        .context("working out the settings")?;
+    if resolved.print_config {
+        print!("{}", resolved.to_toml(command));
+        return Ok(None);
+    }
+    match &resolved.file {
+        Some(path) => tracing::info!(file = %path.display(), "settings read from the config file"),
+        None => tracing::info!(
+            file = %invocation.location(&|name| std::env::var_os(name)).path.display(),
+            "no config file; settings come from flags, environment and defaults"
+        ),
+    }
+    Ok(Some(resolved.args))
 }
 
 fn server_config(args: ServerArgs) -> anyhow::Result<doppel_control::ServerConfig> {
@@ -282,4 +375,134 @@ fn init_tracing() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use config_file::{FileText, Origin};
+    use std::path::Path;
+
+    const SHIPPED: &str = include_str!("../../../deploy/debian/doppel.toml");
+
+    fn server(args: &[&str], env: &[(&str, &str)], file: Option<&str>) -> ServerArgs {
+        let argv: Vec<OsString> = std::iter::once("server")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect();
+        let env: Vec<(String, OsString)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let file = file.map(|text| FileText {
+            path: Path::new("/etc/doppel/doppel.toml"),
+            text,
+        });
+        let inv = Invocation::<ServerArgs>::parse("server", &argv).expect("parse");
+        match inv.resolve(&lookup, file) {
+            Ok(r) => r.args,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn server_flags_beat_environment_beat_file_beat_defaults() {
+        let file = "http-port = 8080\ndomain = \"file.example\"\nbuild-timeout = 60\n";
+        let env = [
+            ("DOPPEL_HTTP_PORT", "9090"),
+            ("DOPPEL_DOMAIN", "env.example"),
+        ];
+        let cfg =
+            server_config(server(&["--domain", "Flag.Example"], &env, Some(file))).expect("config");
+        assert_eq!(cfg.domain, "flag.example");
+        assert_eq!(cfg.http_port, 9090);
+        assert_eq!(cfg.build_timeout, Duration::from_secs(60));
+        assert_eq!(cfg.https_port, 443);
+        assert_eq!(cfg.data_dir, PathBuf::from("/var/lib/doppel"));
+    }
+
+    #[test]
+    fn the_top_level_parse_leaves_variables_to_the_config_file_but_names_them() {
+        use clap::CommandFactory;
+        let cmd = config_file::env_in_help_only(ServerArgs::augment_args(clap::Command::new("s")));
+        for arg in cmd.get_arguments().filter(|a| a.get_long().is_some()) {
+            assert!(
+                arg.get_env().is_none(),
+                "{:?} still reads its variable",
+                arg.get_id()
+            );
+        }
+        let help = cmd.clone().render_help().to_string();
+        assert!(help.contains("[env: DOPPEL_DATA_DIR]"), "{help}");
+        assert!(help.contains("[env: DOPPEL_HTTPS_PORT]"), "{help}");
+        // The whole CLI still builds with both subcommands changed.
+        Cli::command()
+            .mut_subcommand("server", config_file::env_in_help_only)
+            .debug_assert();
+    }
+
+    #[test]
+    fn every_key_of_the_brief_is_a_server_key() {
+        let keys = config_file::key_names::<ServerArgs>();
+        for key in [
+            "data-dir",
+            "domain",
+            "http-port",
+            "https-port",
+            "database-url",
+            "build-ca-bundle",
+            "build-timeout",
+            "max-slug-mb",
+            "bind",
+            "default-stack",
+            "debian-mirror",
+        ] {
+            assert!(keys.iter().any(|k| k == key), "{key} missing from {keys:?}");
+        }
+    }
+
+    /// deploy/debian/doppel.toml (installed as /etc/doppel/doppel.toml) documents every key,
+    /// and its commented values are the defaults (or valid examples for keys without one).
+    #[test]
+    fn the_shipped_config_file_documents_every_key_with_its_default() {
+        let commented: Vec<(&str, &str)> = SHIPPED
+            .lines()
+            .filter_map(|l| l.strip_prefix('#')?.split_once(" = "))
+            .filter(|(k, _)| k.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+            .collect();
+        for key in config_file::key_names::<ServerArgs>() {
+            assert!(
+                commented.iter().any(|(k, _)| *k == key),
+                "deploy/debian/doppel.toml does not mention `{key}`: add a commented \
+                 `#{key} = <default>` line with a sentence about it"
+            );
+        }
+        let uncommented: String = commented
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}\n"))
+            .collect();
+        let argv = [OsString::from("server")];
+        let inv = Invocation::<ServerArgs>::parse("server", &argv).expect("parse");
+        let none = |_: &str| None;
+        let defaults = inv.resolve(&none, None).expect("defaults");
+        let file = FileText {
+            path: Path::new("deploy/debian/doppel.toml"),
+            text: &uncommented,
+        };
+        let shipped = match inv.resolve(&none, Some(file)) {
+            Ok(r) => r,
+            Err(e) => panic!("the commented lines of deploy/debian/doppel.toml: {e}"),
+        };
+        for (d, s) in defaults.settings.iter().zip(&shipped.settings) {
+            assert_eq!(s.origin, Origin::File, "{}", s.key);
+            if !d.values.is_empty() {
+                assert_eq!(
+                    d.values, s.values,
+                    "deploy/debian/doppel.toml shows a default of `{}` that is not the flag's",
+                    d.key
+                );
+            }
+        }
+    }
 }

@@ -140,6 +140,8 @@ impl Server {
             .open(data_dir.join("server.log"))?;
         let child = Command::new(doppel_bin())
             .arg("server")
+            // An installed package's /etc/doppel/doppel.toml must not reach test servers.
+            .args(["--config", "/dev/null"])
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--bind", "127.0.0.1"])

@@ -1,0 +1,17 @@
+# deploy/terraform/aws: doppel on one EC2 instance (see README.md).
+terraform {
+  required_version = ">= 1.5"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.0, < 7.0"
+    }
+  }
+}
+
+provider "aws" {
+  region = var.region
+  default_tags {
+    tags = merge({ "app" = "doppel" }, var.tags)
+  }
+}
