@@ -22,9 +22,11 @@ impl HerokuCli {
             HerokuCli::V10 => ("DOPPEL_TEST_HEROKU_V10", "heroku-v10"),
             HerokuCli::V11 => ("DOPPEL_TEST_HEROKU_V11", "heroku-v11"),
         };
-        let path = std::env::var(var)
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from("/var/tmp/doppel-tools").join(dir).join("heroku"));
+        let path = std::env::var(var).map(PathBuf::from).unwrap_or_else(|_| {
+            PathBuf::from("/var/tmp/doppel-tools")
+                .join(dir)
+                .join("heroku")
+        });
         if !path.exists() {
             bail!("{} not found: run deploy/test.sh (or deploy/test-tools.sh's install_test_tools) first", path.display());
         }

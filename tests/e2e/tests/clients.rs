@@ -11,9 +11,17 @@ fn heroku_cli_and_heroku3_create_and_list_apps() -> Result<()> {
         let ran = server.heroku(cli, &["apps:create", app])?.ok()?;
         assert!(ran.text().contains(app), "{cli:?}: {}", ran.text());
         let ran = server.heroku(cli, &["apps"])?.ok()?;
-        assert!(ran.text().contains(&format!("{app}-staging")), "{cli:?}: {}", ran.text());
+        assert!(
+            ran.text().contains(&format!("{app}-staging")),
+            "{cli:?}: {}",
+            ran.text()
+        );
         let ran = server.heroku(cli, &["auth:whoami"])?.ok()?;
-        assert!(ran.stdout.contains("admin@localhost"), "{cli:?}: {}", ran.text());
+        assert!(
+            ran.stdout.contains("admin@localhost"),
+            "{cli:?}: {}",
+            ran.text()
+        );
     }
     let ran = server
         .heroku3("print(h.account().email)\nprint(sorted(a.name for a in h.apps()))\n")?

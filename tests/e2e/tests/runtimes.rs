@@ -390,13 +390,7 @@ impl Mirror {
             .port();
         let log = std::fs::File::create(dir.path().join("access.log"))?;
         let child = Command::new("python3")
-            .args([
-                "-m",
-                "http.server",
-                &port.to_string(),
-                "--bind",
-                &host,
-            ])
+            .args(["-m", "http.server", &port.to_string(), "--bind", &host])
             .arg("--directory")
             .arg(dir.path().join("www"))
             .stdout(Stdio::null())
