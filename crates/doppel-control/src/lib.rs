@@ -9,6 +9,7 @@
 //! - [`push`]: what happens when git receives a push (the `PushHandler`).
 //! - [`workflows`]: durable multi-step work (building a push, rolling out a release).
 //! - [`reconcile`]: the loop that converges networks, dynos and the route table from the store.
+//! - [`routes`]: the route table the router serves from (its only writer).
 //! - [`networks`]: the network model (one network per environment, one for builds).
 //! - [`datadir`], [`secrets`]: the data directory, its lock, keys and the instance id.
 
@@ -18,6 +19,7 @@ pub mod logic;
 pub mod networks;
 pub mod push;
 pub mod reconcile;
+pub mod routes;
 pub mod secrets;
 pub mod state;
 pub mod urls;

@@ -5,14 +5,10 @@
 
 use crate::networks;
 use crate::state::AppState;
-use crate::workflows::dynos::{self, LABEL_DYNO, LABEL_RELEASE, LABEL_ROLE, ROLE_DYNO};
+use crate::workflows::dynos::{self, LABEL_DYNO, LABEL_RELEASE};
 use doppel_docker::ContainerState;
-use doppel_router::{Route, RouteTable};
 use doppel_store::Environment;
-use doppel_types::WEB_PORT;
-use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::collections::HashSet;
 use std::time::Duration;
 
 /// How often the reconciler runs when nothing wakes it.
@@ -31,18 +27,18 @@ pub async fn run_once(state: &AppState) {
     if let Err(e) = pass(state).await {
         tracing::warn!(error = %e, "reconcile pass failed; retrying on the next pass");
     }
-    publish_routes(state).await;
+    crate::routes::publish(state).await;
 }
 
 async fn pass(state: &AppState) -> anyhow::Result<()> {
     let envs = state.store().list_environments().await?;
-    let containers = dyno_containers(state).await?;
+    let containers = dynos::list(state).await?;
     let mut keep: HashSet<String> = HashSet::new();
     for env in &envs {
         let lock = state.env_lock(&env.id);
         let Ok(_guard) = lock.try_lock() else {
             // A deploy owns this environment right now; leave its dynos alone.
-            keep.extend(of_env(&containers, env).map(|c| c.id.clone()));
+            keep.extend(dynos::of_env(&containers, &env.id).map(|c| c.id.clone()));
             continue;
         };
         keep.extend(converge_env(state, env, &containers).await?);
@@ -61,27 +57,6 @@ async fn pass(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// This installation's dyno containers, running or not.
-async fn dyno_containers(state: &AppState) -> anyhow::Result<Vec<ContainerState>> {
-    let all = state
-        .runtime()
-        .list_containers(&state.instance_filter())
-        .await?;
-    Ok(all
-        .into_iter()
-        .filter(|c| c.labels.get(LABEL_ROLE).map(String::as_str) == Some(ROLE_DYNO))
-        .collect())
-}
-
-fn of_env<'a>(
-    containers: &'a [ContainerState],
-    env: &'a Environment,
-) -> impl Iterator<Item = &'a ContainerState> {
-    containers
-        .iter()
-        .filter(move |c| c.labels.get(dynos::LABEL_ENV_ID) == Some(&env.id))
-}
-
 /// Starts what is missing for one environment; returns the containers to keep.
 async fn converge_env(
     state: &AppState,
@@ -97,7 +72,7 @@ async fn converge_env(
     let mut keep = Vec::new();
     let mut config = None;
     for dyno in dynos::wanted(&formation) {
-        let existing = of_env(containers, env).find(|c| {
+        let existing = dynos::of_env(containers, &env.id).find(|c| {
             c.running
                 && c.labels.get(LABEL_RELEASE) == Some(&release.id)
                 && c.labels.get(LABEL_DYNO) == Some(&dyno.name())
@@ -171,57 +146,4 @@ pub async fn sweep_build_leftovers(state: &AppState) {
             tracing::warn!(container = %c.name, error = %e, "could not remove build container");
         }
     }
-}
-
-/// Builds the route table from the store and the running web dynos, and swaps it in whole.
-pub async fn publish_routes(state: &AppState) {
-    match route_table(state).await {
-        Ok(table) => state.routes().store(Arc::new(table)),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not rebuild the route table; the router keeps the last one")
-        }
-    }
-}
-
-async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
-    let envs = state.store().list_environments().await?;
-    let containers = dyno_containers(state).await?;
-    let mut routes = HashMap::new();
-    for env in &envs {
-        let current = state.store().current_release(&env.id).await?;
-        let backends: Vec<SocketAddr> = match &current {
-            Some(release) => of_env(&containers, env)
-                .filter(|c| c.running && c.labels.get(LABEL_RELEASE) == Some(&release.id))
-                .filter(|c| {
-                    c.labels
-                        .get(LABEL_DYNO)
-                        .is_some_and(|d| d.starts_with("web."))
-                })
-                .filter_map(|c| c.ip.as_deref().and_then(|ip| ip.parse().ok()))
-                .map(|ip| SocketAddr::new(ip, WEB_PORT))
-                .collect(),
-            None => Vec::new(),
-        };
-        // A private environment admits the tokens of the users with access to it, no others.
-        let private = if env.private {
-            Some(Arc::new(
-                state
-                    .store()
-                    .env_token_digests(&env.app_id, &env.id)
-                    .await?,
-            ))
-        } else {
-            None
-        };
-        routes.insert(
-            state.urls().env_host(&env.name),
-            Route {
-                env: env.name.clone(),
-                backends,
-                released: current.is_some(),
-                private,
-            },
-        );
-    }
-    Ok(RouteTable { routes })
 }

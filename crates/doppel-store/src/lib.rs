@@ -7,6 +7,7 @@
 //! Config values are encrypted at rest (see `crypto`); API tokens are kept only as digests.
 
 mod apps;
+mod audit;
 mod builds;
 mod collaborators;
 mod config;
@@ -18,6 +19,7 @@ mod users;
 mod util;
 
 pub use apps::{App, Environment};
+pub use audit::{AuditEvent, AuditFilter, NewAuditEvent};
 pub use builds::{Build, BuildOutcome, BuildStatus, INTERRUPTED_REASON};
 pub use collaborators::Collaborator;
 pub use config::valid_config_key;

@@ -167,6 +167,7 @@ conformance!(
     a_release_config_applies_only_when_it_succeeds,
     collaborators_cover_one_or_both_environments,
     tokens_list_and_revoke_by_id,
+    audit_events_filter_by_environment_and_user,
     current_release_ignores_failed,
     interrupted_releases_fail,
     builds_finish_and_interrupted_builds_fail,
@@ -778,6 +779,72 @@ async fn tokens_list_and_revoke_by_id(db: Arc<Db>) {
         .unwrap()
         .is_some_and(|t| t.revoked_at.is_some()));
     assert_eq!(store.list_users().await.unwrap().len(), 1);
+}
+
+async fn audit_events_filter_by_environment_and_user(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, staging, production) = app_with_envs(&store, "audited").await;
+    for (env, email, action) in [
+        (Some(&staging), "a@example.com", "config.set"),
+        (Some(&production), "b@example.com", "release.rollback"),
+        (None, "a@example.com", "app.create"),
+    ] {
+        store
+            .record_audit(&doppel_store::NewAuditEvent {
+                app_id: app.id.clone(),
+                app_name: app.name.clone(),
+                env_id: env.cloned(),
+                env_name: env.map(|_| "x".to_string()),
+                user_id: None,
+                user_email: Some(email.to_string()),
+                action: action.to_string(),
+                details: "{}".to_string(),
+                client: "api".to_string(),
+                address: Some("127.0.0.1".to_string()),
+            })
+            .await
+            .unwrap();
+    }
+    let all = store
+        .audit_events(&app.id, &doppel_store::AuditFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0].action, "app.create", "newest first");
+    let staging_only = store
+        .audit_events(
+            &app.id,
+            &doppel_store::AuditFilter {
+                env_id: Some(staging.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(staging_only.len(), 1);
+    let by_b = store
+        .audit_events(
+            &app.id,
+            &doppel_store::AuditFilter {
+                user: Some("b@example.com".into()),
+                limit: Some(5),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_b.len(), 1);
+    assert_eq!(by_b[0].action, "release.rollback");
+    // The log outlives the app.
+    store.delete_app(&app.id).await.unwrap();
+    assert_eq!(
+        store
+            .audit_events(&app.id, &doppel_store::AuditFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 async fn interrupted_releases_fail(db: Arc<Db>) {

@@ -100,7 +100,7 @@ pub async fn revoke_token(
 ) -> Result<TokenInfo, LogicError> {
     let found = token(state, actor, id).await?;
     state.store().revoke_token_id(&actor.user.id, id).await?;
-    crate::reconcile::publish_routes(state).await;
+    crate::routes::publish(state).await;
     Ok(state.store().token(id).await?.unwrap_or(found))
 }
 

@@ -40,7 +40,16 @@ pub async fn create(
             }
         }
     }
-    crate::reconcile::publish_routes(state).await;
+    crate::routes::publish(state).await;
+    super::audit::record(
+        state,
+        actor,
+        &app,
+        None,
+        "app.create",
+        serde_json::json!({}),
+    )
+    .await;
     Ok(app)
 }
 
@@ -126,6 +135,15 @@ pub async fn destroy(
         }
     }
     crate::reconcile::run_once(state).await;
+    super::audit::record(
+        state,
+        actor,
+        &view.app,
+        None,
+        "app.destroy",
+        serde_json::json!({}),
+    )
+    .await;
     tracing::info!(app = %view.app.name, user = %actor.user.email, "destroyed app");
     Ok(view)
 }

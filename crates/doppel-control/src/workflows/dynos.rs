@@ -1,6 +1,6 @@
 //! How a release's formation becomes container specs: names, labels, command and env.
 
-use doppel_docker::{DynoSpec, Limits};
+use doppel_docker::{ContainerState, DynoSpec, Limits};
 use doppel_store::{Environment, Release};
 use doppel_types::{dyno_command, DynoSize, ImageKind, DEFAULT_DYNO_SIZE, WEB_PORT};
 use std::collections::BTreeMap;
@@ -113,4 +113,28 @@ pub fn wanted(formation: &[doppel_store::FormationEntry]) -> Vec<WantedDyno> {
             })
         })
         .collect()
+}
+
+/// This installation's dyno containers, running or not.
+pub async fn list(
+    state: &crate::state::AppState,
+) -> Result<Vec<ContainerState>, doppel_docker::DockerError> {
+    let all = state
+        .runtime()
+        .list_containers(&state.instance_filter())
+        .await?;
+    Ok(all
+        .into_iter()
+        .filter(|c| c.labels.get(LABEL_ROLE).map(String::as_str) == Some(ROLE_DYNO))
+        .collect())
+}
+
+/// The containers of `containers` that belong to environment `env_id`.
+pub fn of_env<'a>(
+    containers: &'a [ContainerState],
+    env_id: &'a str,
+) -> impl Iterator<Item = &'a ContainerState> {
+    containers
+        .iter()
+        .filter(move |c| c.labels.get(LABEL_ENV_ID).map(String::as_str) == Some(env_id))
 }

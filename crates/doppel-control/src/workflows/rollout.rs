@@ -3,8 +3,8 @@
 //! dyno does not boot, the new dynos are removed and the old ones keep serving (promise 5).
 
 use super::dynos::{self, LABEL_ENV_ID, LABEL_RELEASE, LABEL_ROLE, ROLE_DYNO};
+use crate::networks;
 use crate::state::AppState;
-use crate::{networks, reconcile};
 use doppel_store::{Environment, Release};
 use doppel_types::WEB_PORT;
 use std::net::SocketAddr;
@@ -53,7 +53,7 @@ pub async fn roll_out(
 
 /// After the release is marked succeeded: publish its routes, then stop other releases' dynos.
 pub async fn retire_others(state: &AppState, env: &Environment, release: &Release) {
-    reconcile::publish_routes(state).await;
+    crate::routes::publish(state).await;
     let containers = match state
         .runtime()
         .list_containers(&state.instance_filter())
