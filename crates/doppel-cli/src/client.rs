@@ -126,6 +126,68 @@ impl Client {
         self.send(Method::DELETE, path, None::<&()>, None).await
     }
 
+    /// DELETE with a JSON body (`addons:destroy` sends `{force}`).
+    pub async fn delete_with<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, CliError> {
+        self.send(Method::DELETE, path, Some(body), None).await
+    }
+
+    /// PUT with a JSON body.
+    pub async fn put<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, CliError> {
+        self.send(Method::PUT, path, Some(body), None).await
+    }
+
+    /// Streams the body of `GET path` into the file `dest` (an hour allowed: backups can be
+    /// large); returns its size and the `X-Doppel-Checksum` header, if any.
+    pub async fn download(
+        &self,
+        path: &str,
+        dest: &Path,
+    ) -> Result<(u64, Option<String>), CliError> {
+        use std::io::Write;
+        let resp = self
+            .http
+            .get(self.url(path)?)
+            .timeout(Duration::from_secs(3600))
+            .send()
+            .await
+            .map_err(|e| transport_error(&self.host, &e))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let bytes = resp
+                .bytes()
+                .await
+                .map_err(|e| transport_error(&self.host, &e))?;
+            return Err(api_error(&self.host, status, &bytes));
+        }
+        let checksum = resp
+            .headers()
+            .get("x-doppel-checksum")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let io = |source| CliError::Output(source);
+        let mut file = std::fs::File::create(dest).map_err(io)?;
+        let mut size = 0u64;
+        let mut resp = resp;
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| transport_error(&self.host, &e))?
+        {
+            size += chunk.len() as u64;
+            file.write_all(&chunk).map_err(io)?;
+        }
+        file.sync_all().map_err(io)?;
+        Ok((size, checksum))
+    }
+
     fn url(&self, path: &str) -> Result<Url, CliError> {
         let joined = format!(
             "{}/{}",

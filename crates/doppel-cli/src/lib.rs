@@ -2,12 +2,14 @@
 //! Platform API v3 client. The `doppel` binary flattens [`Command`] next to its own
 //! subcommands and calls [`run`].
 
+pub mod addons;
 pub mod apps;
 pub mod auth;
 pub mod client;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod pg;
 pub mod releases;
 
 pub use client::Client;
@@ -45,6 +47,82 @@ pub enum Command {
     /// List an environment's releases
     #[command(name = "releases")]
     Releases(releases::ReleasesArgs),
+    // Add-ons (issue 11): addons:*, pg:*, redis:*.
+    /// List add-ons (-a one environment, -p both of an app)
+    #[command(name = "addons")]
+    Addons(addons::ListArgs),
+    /// Provision an add-on: -p APP for both environments, -a ENV for one
+    #[command(name = "addons:create")]
+    AddonsCreate(addons::CreateArgs),
+    /// Show one add-on
+    #[command(name = "addons:info")]
+    AddonsInfo(addons::AddonArgs),
+    /// Attach an add-on under another name (its config var is NAME_URL)
+    #[command(name = "addons:attach")]
+    AddonsAttach(addons::AttachArgs),
+    /// Remove an attachment (and its config var)
+    #[command(name = "addons:detach")]
+    AddonsDetach(addons::DetachArgs),
+    /// Destroy an add-on and its data (a final backup is kept)
+    #[command(name = "addons:destroy", alias = "addons:remove")]
+    AddonsDestroy(addons::DestroyArgs),
+    /// List the add-on services
+    #[command(name = "addons:services")]
+    AddonsServices(auth::JsonArgs),
+    /// List a service's plans
+    #[command(name = "addons:plans")]
+    AddonsPlans(addons::PlansArgs),
+    /// Show a Postgres add-on
+    #[command(name = "pg:info", alias = "pg")]
+    PgInfo(pg::DbArgs),
+    /// Run SQL (-c, -f, or standard input) as the app would
+    #[command(name = "pg:psql")]
+    PgPsql(pg::ShellArgs),
+    /// New password for a Postgres add-on (the old one stops working)
+    #[command(name = "pg:credentials:rotate")]
+    PgRotate(pg::ConfirmArgs),
+    /// List backups and restores
+    #[command(name = "pg:backups")]
+    PgBackups(pg::DbArgs),
+    /// Capture a backup (verified by a scratch restore)
+    #[command(name = "pg:backups:capture")]
+    PgCapture(pg::CaptureArgs),
+    /// Show one backup
+    #[command(name = "pg:backups:info")]
+    PgBackupInfo(pg::BackupArgs),
+    /// Download a backup
+    #[command(name = "pg:backups:download")]
+    PgDownload(pg::BackupArgs),
+    /// Restore a backup (this environment's, or ENV::b001 of the other)
+    #[command(name = "pg:backups:restore")]
+    PgRestore(pg::RestoreArgs),
+    /// Delete a backup
+    #[command(name = "pg:backups:delete")]
+    PgDelete(pg::BackupArgs),
+    /// Back up daily at an hour (UTC), keeping N
+    #[command(name = "pg:backups:schedule")]
+    PgSchedule(pg::ScheduleArgs),
+    /// Stop the daily backups
+    #[command(name = "pg:backups:unschedule")]
+    PgUnschedule(pg::DbArgs),
+    /// List the daily backup schedules
+    #[command(name = "pg:backups:schedules")]
+    PgSchedules(pg::DbArgs),
+    /// Show a Redis add-on
+    #[command(name = "redis:info", alias = "redis")]
+    RedisInfo(pg::DbArgs),
+    /// Run redis-cli commands (-c, -f, or standard input)
+    #[command(name = "redis:cli")]
+    RedisCli(pg::ShellArgs),
+    /// New password for a Redis add-on
+    #[command(name = "redis:credentials:rotate")]
+    RedisRotate(pg::ConfirmArgs),
+    /// Capture a Redis backup (verified by a scratch restore)
+    #[command(name = "redis:backups:capture")]
+    RedisCapture(pg::CaptureArgs),
+    /// Restore a Redis backup
+    #[command(name = "redis:backups:restore")]
+    RedisRestore(pg::RestoreArgs),
 }
 
 /// Runs `cmd` against the real environment, credentials file and terminal.
@@ -54,6 +132,7 @@ pub async fn run(cmd: Command) -> Result<(), CliError> {
 
 /// Runs `cmd` in the given context (tests use [`Context::captured`]).
 pub async fn run_in(ctx: &mut Context, cmd: Command) -> Result<(), CliError> {
+    use pg::Service::{Postgres, Redis};
     match cmd {
         Command::Login(args) => auth::login(ctx, args).await,
         Command::Logout => auth::logout(ctx),
@@ -64,6 +143,31 @@ pub async fn run_in(ctx: &mut Context, cmd: Command) -> Result<(), CliError> {
         Command::AppsInfo(args) => apps::info(ctx, args).await,
         Command::AppsDestroy(args) => apps::destroy(ctx, args).await,
         Command::Releases(args) => releases::list(ctx, args).await,
+        Command::Addons(args) => addons::list(ctx, args).await,
+        Command::AddonsCreate(args) => addons::create(ctx, args).await,
+        Command::AddonsInfo(args) => addons::info(ctx, args).await,
+        Command::AddonsAttach(args) => addons::attach(ctx, args).await,
+        Command::AddonsDetach(args) => addons::detach(ctx, args).await,
+        Command::AddonsDestroy(args) => addons::destroy(ctx, args).await,
+        Command::AddonsServices(args) => addons::services(ctx, args.json).await,
+        Command::AddonsPlans(args) => addons::plans(ctx, args).await,
+        Command::PgInfo(args) => pg::info(ctx, Postgres, args).await,
+        Command::PgPsql(args) => pg::shell(ctx, Postgres, args).await,
+        Command::PgRotate(args) => pg::rotate(ctx, Postgres, args).await,
+        Command::PgBackups(args) => pg::backups(ctx, args).await,
+        Command::PgCapture(args) => pg::capture(ctx, Postgres, args).await,
+        Command::PgBackupInfo(args) => pg::backup_info(ctx, args).await,
+        Command::PgDownload(args) => pg::download(ctx, args).await,
+        Command::PgRestore(args) => pg::restore(ctx, Postgres, args).await,
+        Command::PgDelete(args) => pg::delete(ctx, args).await,
+        Command::PgSchedule(args) => pg::schedule(ctx, Postgres, args).await,
+        Command::PgUnschedule(args) => pg::unschedule(ctx, Postgres, args).await,
+        Command::PgSchedules(args) => pg::schedules(ctx, args).await,
+        Command::RedisInfo(args) => pg::info(ctx, Redis, args).await,
+        Command::RedisCli(args) => pg::shell(ctx, Redis, args).await,
+        Command::RedisRotate(args) => pg::rotate(ctx, Redis, args).await,
+        Command::RedisCapture(args) => pg::capture(ctx, Redis, args).await,
+        Command::RedisRestore(args) => pg::restore(ctx, Redis, args).await,
     }
 }
 

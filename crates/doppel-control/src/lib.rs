@@ -12,7 +12,12 @@
 //! - [`routes`]: the route table the router serves from (its only writer).
 //! - [`networks`]: the network model (one network per environment, one for builds).
 //! - [`datadir`], [`secrets`]: the data directory, its lock, keys and the instance id.
+//! - [`addon_servers`], [`addon_supervisor`], [`addon_schedule`]: add-on servers (one
+//!   container and volume each), their supervision, and scheduled backups.
 
+pub mod addon_schedule;
+pub mod addon_servers;
+pub mod addon_supervisor;
 pub mod config;
 pub mod datadir;
 pub mod logic;

@@ -27,6 +27,7 @@ pub async fn run_once(state: &AppState) {
     if let Err(e) = pass(state).await {
         tracing::warn!(error = %e, "reconcile pass failed; retrying on the next pass");
     }
+    crate::addon_supervisor::converge(state).await;
     crate::routes::publish(state).await;
 }
 

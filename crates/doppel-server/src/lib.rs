@@ -5,7 +5,8 @@
 //! Order: data dir (taken with a lock, so a second server on it stops before changing
 //! anything) → master key → store (migrations) → admin user and token → platform CA →
 //! Docker and the stack images → interrupted builds marked failed → listeners → git →
-//! old shared networks removed → first reconcile pass (networks, dynos and routes from the
+//! add-on manifests, interrupted add-on work resumed, backup schedules → old shared networks
+//! removed → first reconcile pass (networks, dynos and routes from the
 //! store) → serve.
 
 use anyhow::Context;
@@ -67,6 +68,15 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     for env in state.store().list_environments().await? {
         git.ensure_repo(&format!("{}.git", env.name)).await?;
     }
+
+    // Add-on providers: the built-in manifests and the admin's `<data-dir>/addons/*.toml`.
+    let addon_dir = config.data_dir.join("addons");
+    state.set_addon_catalog(
+        doppel_addons::Catalog::with_admin_dir(&addon_dir)
+            .with_context(|| format!("loading add-on manifests from {}", addon_dir.display()))?,
+    );
+    doppel_control::addon_supervisor::resume(&state).await;
+    tokio::spawn(doppel_control::addon_schedule::run_forever(state.clone()));
 
     doppel_control::networks::remove_legacy(&state).await;
     doppel_control::reconcile::sweep_build_leftovers(&state).await;

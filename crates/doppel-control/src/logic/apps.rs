@@ -126,6 +126,7 @@ pub async fn destroy(
 ) -> Result<EnvView, LogicError> {
     let view = show(state, actor, name_or_id).await?;
     access::whole_app(state, actor, &view.app.id).await?;
+    crate::addon_supervisor::destroy_for_app(state, &view.app).await;
     state.store().delete_app(&view.app.id).await?;
     if let Some(git) = state.git() {
         for e in &view.app.environments {

@@ -4,6 +4,7 @@ mod containers;
 mod dynos;
 mod images;
 mod networks;
+mod services;
 mod util;
 
 use std::collections::BTreeMap;
@@ -16,7 +17,8 @@ use tokio::sync::mpsc;
 
 use crate::{
     ContainerRuntime, ContainerSpec, ContainerState, DockerError, DockerfileBuild, DynoSpec,
-    ImageInfo, LineStream, NetworkInfo, NetworkSpec, TarSource,
+    ExecResult, ExecSpec, ImageInfo, LineStream, NetworkInfo, NetworkSpec, ServiceSpec, TarSource,
+    VolumeInfo,
 };
 
 /// Time allowed for long engine calls (builds, imports, commits, uploads) to answer.
@@ -171,5 +173,29 @@ impl ContainerRuntime for DockerRuntime {
 
     async fn connect_network(&self, network: &str, container: &str) -> Result<(), DockerError> {
         networks::connect(&self.docker, network, container).await
+    }
+
+    async fn run_service(&self, spec: ServiceSpec) -> Result<String, DockerError> {
+        services::run_service(&self.docker, spec, self.ncpu).await
+    }
+
+    async fn ensure_volume(
+        &self,
+        name: &str,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<(), DockerError> {
+        services::ensure_volume(&self.docker, name, labels).await
+    }
+
+    async fn list_volumes(&self, label: &str) -> Result<Vec<VolumeInfo>, DockerError> {
+        services::list_volumes(&self.docker, label).await
+    }
+
+    async fn remove_volume(&self, name: &str) -> Result<(), DockerError> {
+        services::remove_volume(&self.docker, name).await
+    }
+
+    async fn exec(&self, container: &str, spec: ExecSpec) -> Result<ExecResult, DockerError> {
+        services::exec(&self.long, container, spec).await
     }
 }
