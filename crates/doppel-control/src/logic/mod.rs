@@ -9,6 +9,7 @@ pub mod apps;
 pub mod audit;
 pub mod builds;
 mod error;
+pub mod parity;
 pub mod releases;
 
 pub use error::LogicError;
