@@ -10,6 +10,8 @@ pub mod audit;
 pub mod builds;
 mod error;
 pub mod parity;
+pub mod pipelines;
+pub mod promotions;
 pub mod releases;
 
 pub use error::LogicError;
