@@ -7,7 +7,7 @@
 use super::access::{self, EnvAccess};
 use super::{Actor, LogicError};
 use crate::state::AppState;
-use doppel_store::{App, Environment, Release};
+use doppel_store::{App, AuditEvent, Environment, Release};
 
 /// Every pipeline the actor may see (each with the environments the actor may see).
 pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<App>, LogicError> {
@@ -86,4 +86,30 @@ pub async fn set_direct_pushes(
     .await;
     tracing::info!(app = %app.name, allowed, user = %actor.user.email, "direct pushes to production set");
     Ok((app, allowed))
+}
+
+/// The audit log of pipeline `name`, newest first: both environments, or only `env` (which
+/// must be one of them), optionally only `user`'s changes.
+pub async fn audit(
+    state: &AppState,
+    actor: &Actor,
+    name: &str,
+    env: Option<&str>,
+    user: Option<&str>,
+    limit: Option<u32>,
+) -> Result<Vec<AuditEvent>, LogicError> {
+    if let Some(env) = env {
+        let app = show(state, actor, name).await?;
+        if !app
+            .environments
+            .iter()
+            .any(|e| e.name == env || e.id == env)
+        {
+            return Err(LogicError::Invalid(format!(
+                "{env} is not an environment of {}: name {}-staging or {}.",
+                app.name, app.name, app.name
+            )));
+        }
+    }
+    super::audit::events(state, actor, name, env, user, limit).await
 }
