@@ -587,3 +587,51 @@ async fn only_admins_allow_direct_pushes_and_mark_differences() -> R {
     assert!(matches!(gone, Err(LogicError::NotFound { .. })), "{gone:?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_new_app_has_no_drift_and_production_gets_stagings_sizes() -> R {
+    let api = common::api().await?;
+    let app = doppel_control::logic::apps::create(&api.state, &api.admin, Some("fresh")).await?;
+    let report = parity::report(&api.state, &api.admin, "fresh").await?;
+    assert!(report.drift().is_empty(), "{:?}", report.drift());
+    let (staging, production) = (env(&app, Stage::Staging), env(&app, Stage::Production));
+    api.fake.state().images.insert(
+        "sha256:one".into(),
+        ImageInfo {
+            id: "sha256:one".into(),
+            ..Default::default()
+        },
+    );
+    let store = api.state.store();
+    store.ensure_formation(&staging.id, &types()).await?;
+    store
+        .update_formation(&staging.id, "web", Some(0), None)
+        .await?;
+    store
+        .update_formation(&staging.id, "worker", Some(1), Some("standard-2X"))
+        .await?;
+    // Production has only web (scaled to 0: the fake's dynos answer no health check).
+    let web = ProcessTypes::from([("web".to_string(), String::new())]);
+    store.ensure_formation(&production.id, &web).await?;
+    store
+        .update_formation(&production.id, "web", Some(0), None)
+        .await?;
+    release_staging(&api, &app, "sha256:one").await?;
+    let report = parity::report(&api.state, &api.admin, "fresh").await?;
+    let worker = report
+        .differences()
+        .find(|d| d.id() == "process/worker")
+        .ok_or_else(|| anyhow::anyhow!("no worker difference"))?;
+    assert_eq!(worker.class, parity::Class::Expected, "{worker:?}");
+    let (_, done, _) = promote_now(&api, &promote_req(&app)).await?;
+    assert_eq!(done.status, PromotionStatus::Succeeded);
+    let formation = store.formation(&production.id).await?;
+    let worker = formation
+        .iter()
+        .find(|f| f.process_type == "worker")
+        .ok_or_else(|| anyhow::anyhow!("production has no worker entry"))?;
+    assert_eq!((worker.size.as_str(), worker.quantity), ("standard-2X", 0));
+    let report = parity::report(&api.state, &api.admin, "fresh").await?;
+    assert!(report.drift().is_empty(), "{:?}", report.drift());
+    Ok(())
+}
