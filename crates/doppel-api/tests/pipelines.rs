@@ -73,6 +73,19 @@ async fn shop(images: &[&str]) -> R<(Api, String)> {
     Ok((api, t))
 }
 
+/// Sets one config var of `env` in the store (config changes are not this file's subject).
+async fn set_config(api: &Api, env: &str, key: &str, value: &str) -> R {
+    let env = api
+        .state
+        .store()
+        .environment(env)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no environment {env}"))?;
+    let changes = [(key.to_string(), Some(value.to_string()))].into();
+    api.state.store().set_config_vars(&env.id, &changes).await?;
+    Ok(())
+}
+
 async fn id_of(api: &Api, t: &str, path: &str) -> R<String> {
     let (_, body) = api.call("GET", path, None, Some(t)).await?;
     Ok(body["id"].as_str().unwrap_or_default().to_string())
@@ -299,19 +312,7 @@ async fn bad_promotions_get_heroku_errors() -> R {
         .await?;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
     // Drift is a conflict that names the item and its fix.
-    let staging_env = api
-        .state
-        .store()
-        .environment("shop-staging")
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no staging"))?;
-    api.state
-        .store()
-        .set_config_vars(
-            &staging_env.id,
-            &[("ONLY_HERE".to_string(), Some("1".to_string()))].into(),
-        )
-        .await?;
+    set_config(&api, "shop-staging", "ONLY_HERE", "1").await?;
     let (status, err) = api
         .call("POST", "/pipelines/shop/promote", Some(json!({})), Some(&t))
         .await?;
@@ -364,19 +365,7 @@ async fn doppels_promote_streams_its_progress() -> R {
 #[tokio::test]
 async fn parity_marks_and_the_audit_log() -> R {
     let (api, t) = shop(&["sha256:one"]).await?;
-    let staging = api
-        .state
-        .store()
-        .environment("shop-staging")
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no staging"))?;
-    api.state
-        .store()
-        .set_config_vars(
-            &staging.id,
-            &[("QA".to_string(), Some("secret-value".to_string()))].into(),
-        )
-        .await?;
+    set_config(&api, "shop-staging", "QA", "secret-value").await?;
     let (status, parity) = api
         .call("GET", "/pipelines/shop/parity", None, Some(&t))
         .await?;

@@ -30,13 +30,7 @@ fn types() -> ProcessTypes {
 async fn setup(name: &str, images: &[&str]) -> R<(Api, App)> {
     let api = common::api().await?;
     for image in images {
-        api.fake.state().images.insert(
-            image.to_string(),
-            ImageInfo {
-                id: image.to_string(),
-                ..Default::default()
-            },
-        );
+        add_image(&api, image);
     }
     let app = doppel_control::logic::apps::create(&api.state, &api.admin, Some(name)).await?;
     for env in &app.environments {
@@ -50,6 +44,17 @@ async fn setup(name: &str, images: &[&str]) -> R<(Api, App)> {
             .await?;
     }
     Ok((api, app))
+}
+
+/// Puts an image on the fake, named by its id as a build would leave it.
+fn add_image(api: &Api, image: &str) {
+    api.fake.state().images.insert(
+        image.to_string(),
+        ImageInfo {
+            id: image.to_string(),
+            ..Default::default()
+        },
+    );
 }
 
 fn env(app: &App, stage: Stage) -> Environment {
@@ -416,13 +421,7 @@ async fn a_failed_rollout_fails_the_promotion_and_production_keeps_serving() -> 
     assert_eq!(running.len(), 1);
     assert_eq!(running[0].0, "sha256:one");
     // The next promotion may go ahead.
-    api.fake.state().images.insert(
-        "sha256:two".into(),
-        ImageInfo {
-            id: "sha256:two".into(),
-            ..Default::default()
-        },
-    );
+    add_image(&api, "sha256:two");
     let (_, done, _) = promote_now(&api, &promote_req(&app)).await?;
     assert_eq!(done.status, PromotionStatus::Succeeded);
     Ok(())
@@ -595,13 +594,7 @@ async fn a_new_app_has_no_drift_and_production_gets_stagings_sizes() -> R {
     let report = parity::report(&api.state, &api.admin, "fresh").await?;
     assert!(report.drift().is_empty(), "{:?}", report.drift());
     let (staging, production) = (env(&app, Stage::Staging), env(&app, Stage::Production));
-    api.fake.state().images.insert(
-        "sha256:one".into(),
-        ImageInfo {
-            id: "sha256:one".into(),
-            ..Default::default()
-        },
-    );
+    add_image(&api, "sha256:one");
     let store = api.state.store();
     store.ensure_formation(&staging.id, &types()).await?;
     store
