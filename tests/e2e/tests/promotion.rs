@@ -253,6 +253,14 @@ fn production_runs_only_what_ran_in_staging() -> Result<()> {
         running_images(&server, "promo")?,
         [release_image(&server, "promo-staging", 1)?]
     );
+
+    // The Heroku CLI v10 promotes staging's current release the same way.
+    let ran = server.heroku(
+        HerokuCli::V10,
+        &["pipelines:promote", "-a", "promo-staging"],
+    )?;
+    assert!(ran.ok()?.text().contains("Promotion successful"));
+    serves(&server, "promo", "release two greeting=hello production")?;
     Ok(())
 }
 
