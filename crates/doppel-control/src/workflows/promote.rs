@@ -150,8 +150,10 @@ async fn copy_sizes(
 ) -> Result<(), StoreError> {
     let staging = state.store().formation(&source_env.id).await?;
     let production = state.store().formation(&target.id).await?;
+    // `release` is the release phase's command, never a formation dyno.
     for entry in staging.iter().filter(|e| {
         (source.process_types.contains_key(&e.process_type) || e.process_type == "web")
+            && e.process_type != "release"
             && !production.iter().any(|p| p.process_type == e.process_type)
     }) {
         let types = doppel_types::ProcessTypes::from([(entry.process_type.clone(), String::new())]);

@@ -131,28 +131,29 @@ fn addons(inp: &Inputs) -> Aspect {
     a
 }
 
+/// The formation entries that are dynos (`release` is the release phase's command).
+fn dyno_types(side: &Side) -> impl Iterator<Item = &doppel_store::FormationEntry> {
+    side.formation
+        .iter()
+        .filter(|f| f.process_type != "release")
+}
+
 /// Process types with their sizes: a type running at another size in production is drift;
 /// dyno counts differ as expected; a type production has no entry for yet gets staging's
 /// size with the next promotion.
 fn process(inp: &Inputs) -> Aspect {
     let mut a = aspect("process", "Process types (size × dynos)");
     let show = |side: &Side| -> Vec<String> {
-        side.formation
-            .iter()
+        dyno_types(side)
             .map(|f| format!("{}: {} × {}", f.process_type, f.size, f.quantity))
             .collect()
     };
     a.staging = show(&inp.staging);
     a.production = show(&inp.production);
     let prod = &inp.production.env.name;
-    for s in &inp.staging.formation {
+    for s in dyno_types(&inp.staging) {
         let t = &s.process_type;
-        match inp
-            .production
-            .formation
-            .iter()
-            .find(|p| &p.process_type == t)
-        {
+        match dyno_types(&inp.production).find(|p| &p.process_type == t) {
             None => a
                 .differences
                 .push(Difference::new("process", t, Class::Expected).says(format!(
@@ -177,13 +178,8 @@ fn process(inp: &Inputs) -> Aspect {
             Some(_) => {}
         }
     }
-    for p in &inp.production.formation {
-        if !inp
-            .staging
-            .formation
-            .iter()
-            .any(|s| s.process_type == p.process_type)
-        {
+    for p in dyno_types(&inp.production) {
+        if !dyno_types(&inp.staging).any(|s| s.process_type == p.process_type) {
             a.differences.push(
                 Difference::new("process", &p.process_type, Class::Expected).says(format!(
                     "Only {prod} has {} dynos (from an earlier release).",

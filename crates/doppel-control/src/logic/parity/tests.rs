@@ -191,9 +191,11 @@ fn sizes_must_match_counts_may_differ() {
             ("web", 3, "standard-1X"),
             ("worker", 4, "standard-1x"),
             ("old", 1, "basic"),
+            ("release", 0, "basic"),
         ],
     );
     let r = report(&inp);
+    assert!(!r.differences().any(|d| d.item == "release"), "not a dyno");
     let web = find(&r, "process/web");
     assert_eq!(web.class, Class::Drift, "{web:?}");
     assert_eq!(
