@@ -80,4 +80,28 @@ impl Api {
             serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         ))
     }
+
+    /// Sends `body` as it is (for malformed JSON) with `token`.
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: &str,
+        token: &str,
+    ) -> anyhow::Result<(StatusCode, Value)> {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("Accept", "application/vnd.heroku+json; version=3")
+            .header("Content-Type", "application/json")
+            .header("Authorization", format!("Bearer {token}"))
+            .body(Body::from(body.to_string()))?;
+        let resp = self.router.clone().oneshot(req).await?;
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await?.to_bytes();
+        Ok((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        ))
+    }
 }

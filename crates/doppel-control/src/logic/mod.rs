@@ -8,8 +8,13 @@ pub mod account;
 pub mod apps;
 pub mod audit;
 pub mod builds;
+pub mod collaborators;
+pub mod domains;
 mod error;
+pub mod maintenance;
+pub mod platform;
 pub mod releases;
+pub mod stacks;
 
 pub use error::LogicError;
 
