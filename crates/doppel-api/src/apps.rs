@@ -55,7 +55,7 @@ pub async fn list(
 }
 
 /// `GET /users/{account}/apps` (`~` is the caller; `heroku apps` asks this): the
-/// environments of the apps that account owns, among those the caller may see.
+/// environments that account owns or collaborates on, among those the caller may see.
 pub async fn list_for_user(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,

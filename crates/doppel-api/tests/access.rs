@@ -110,7 +110,14 @@ async fn a_member_sees_only_the_apps_they_collaborate_on() -> anyhow::Result<()>
     let (_, list) = api.call("GET", "/apps", None, Some(&bob)).await?;
     assert_eq!(names(&list), ["shop-staging"]);
     let (_, mine) = api.call("GET", "/users/~/apps", None, Some(&admin)).await?;
-    assert_eq!(names(&mine).len(), 4, "the admin sees everything");
+    assert_eq!(names(&mine).len(), 4, "the admin owns both apps");
+    // `heroku apps` lists owned and collaborated environments (`/users/~/apps`).
+    let (_, bobs) = api.call("GET", "/users/~/apps", None, Some(&bob)).await?;
+    assert_eq!(names(&bobs), ["shop-staging"]);
+    let (_, bobs) = api
+        .call("GET", "/users/bob@example.com/apps", None, Some(&admin))
+        .await?;
+    assert_eq!(names(&bobs), ["shop-staging"]);
     let (status, _) = api.call("GET", "/apps/shop", None, Some(&bob)).await?;
     assert_eq!(status, StatusCode::NOT_FOUND, "production was not granted");
     assert!(staging_admits(&api, "shop-staging", &bob));

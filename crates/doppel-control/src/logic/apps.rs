@@ -83,19 +83,29 @@ pub async fn show(
 }
 
 /// Every environment the actor may see, staging before production, apps by name. With
-/// `owned_by`, only apps that user owns.
+/// `of_user`, only the environments that user owns or collaborates on (what Heroku's
+/// `/users/{account}/apps` lists: the CLI's `heroku apps` shows them as the user's apps and
+/// "Collaborated Apps").
 pub async fn list(
     state: &AppState,
     actor: &Actor,
-    owned_by: Option<&User>,
+    of_user: Option<&User>,
 ) -> Result<Vec<EnvView>, LogicError> {
-    let apps = access::visible_apps(state, actor).await?;
+    let mut apps = access::visible_apps(state, actor).await?;
+    if let Some(user) = of_user {
+        let grants = state.store().access_of(&user.id).await?;
+        apps.retain_mut(|app| {
+            if app.owner_id != user.id {
+                let grant = grants.iter().find(|g| g.app_id == app.id);
+                app.environments
+                    .retain(|e| grant.is_some_and(|g| g.covers(&e.id)));
+            }
+            !app.environments.is_empty()
+        });
+    }
     let mut owners: HashMap<String, Option<User>> = HashMap::new();
     let mut out = Vec::new();
     for app in apps {
-        if owned_by.is_some_and(|u| u.id != app.owner_id) {
-            continue;
-        }
         if !owners.contains_key(&app.owner_id) {
             let found = state.store().user(&app.owner_id).await?;
             owners.insert(app.owner_id.clone(), found);
