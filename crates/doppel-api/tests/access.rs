@@ -8,28 +8,6 @@ use axum::http::StatusCode;
 use common::{api, Api};
 use serde_json::{json, Value};
 
-/// Creates a user through `POST /users` (as the admin); returns its first token.
-async fn user(api: &Api, email: &str) -> anyhow::Result<String> {
-    let (status, body) = api
-        .call(
-            "POST",
-            "/users",
-            Some(json!({ "email": email })),
-            Some(&api.token),
-        )
-        .await?;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    Ok(body["token"].as_str().unwrap_or_default().to_string())
-}
-
-async fn create_app(api: &Api, name: &str, token: &str) -> anyhow::Result<()> {
-    let (status, body) = api
-        .call("POST", "/apps", Some(json!({ "name": name })), Some(token))
-        .await?;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    Ok(())
-}
-
 fn names(list: &Value) -> Vec<String> {
     list.as_array()
         .into_iter()
@@ -57,28 +35,13 @@ fn staging_admits(api: &Api, env: &str, token: &str) -> bool {
         .is_some_and(|set| set.contains(&digest))
 }
 
-async fn audit_actions(api: &Api, app: &str) -> anyhow::Result<Vec<String>> {
-    let app = api
-        .state
-        .store()
-        .app(app)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no app"))?;
-    let events = api
-        .state
-        .store()
-        .audit_events(&app.id, &Default::default())
-        .await?;
-    Ok(events.into_iter().map(|e| e.action).collect())
-}
-
 #[tokio::test]
 async fn a_member_sees_only_the_apps_they_collaborate_on() -> anyhow::Result<()> {
     let api = api().await?;
     let admin = api.token.clone();
-    create_app(&api, "shop", &admin).await?;
-    create_app(&api, "blog", &admin).await?;
-    let bob = user(&api, "bob@example.com").await?;
+    api.create_app_as("shop", &admin).await?;
+    api.create_app_as("blog", &admin).await?;
+    let bob = api.create_user("bob@example.com").await?;
 
     // Nothing yet: empty lists, and other apps answer 404 exactly like missing ones.
     let (_, list) = api.call("GET", "/apps", None, Some(&bob)).await?;
@@ -196,7 +159,7 @@ async fn a_member_sees_only_the_apps_they_collaborate_on() -> anyhow::Result<()>
     assert_eq!(names(&list), Vec::<String>::new());
     assert!(!staging_admits(&api, "shop-staging", &bob));
 
-    let actions = audit_actions(&api, "shop").await?;
+    let actions = api.audit_actions("shop").await?;
     assert_eq!(
         actions.iter().filter(|a| *a == "access.grant").count(),
         2,
@@ -214,10 +177,10 @@ async fn a_member_sees_only_the_apps_they_collaborate_on() -> anyhow::Result<()>
 async fn only_owners_and_admins_grant_and_bad_grants_change_nothing() -> anyhow::Result<()> {
     let api = api().await?;
     let admin = api.token.clone();
-    let carol = user(&api, "carol@example.com").await?;
-    let dave = user(&api, "dave@example.com").await?;
-    create_app(&api, "carolapp", &carol).await?;
-    create_app(&api, "adminapp", &admin).await?;
+    let carol = api.create_user("carol@example.com").await?;
+    let dave = api.create_user("dave@example.com").await?;
+    api.create_app_as("carolapp", &carol).await?;
+    api.create_app_as("adminapp", &admin).await?;
     // Dave collaborates on adminapp but does not own it.
     let (status, _) = api
         .call(
@@ -367,7 +330,7 @@ async fn user_id(api: &Api, email: &str) -> anyhow::Result<String> {
 async fn authorizations_are_tokens_that_can_be_revoked() -> anyhow::Result<()> {
     let api = api().await?;
     let admin = api.token.clone();
-    create_app(&api, "tok", &admin).await?;
+    api.create_app_as("tok", &admin).await?;
     // What the Heroku CLI sends: description, no scope, no expiry.
     let (status, auth) = api
         .call(
@@ -448,7 +411,7 @@ async fn authorizations_are_tokens_that_can_be_revoked() -> anyhow::Result<()> {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(!staging_admits(&api, "tok-staging", &token));
     // Another user's authorization is not found.
-    let bob = user(&api, "bob@example.com").await?;
+    let bob = api.create_user("bob@example.com").await?;
     let (status, _) = api
         .call(
             "DELETE",

@@ -5,36 +5,8 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{api, Api};
+use common::api;
 use serde_json::{json, Value};
-
-async fn create_app(api: &Api, name: &str) -> anyhow::Result<()> {
-    let (status, body) = api
-        .call(
-            "POST",
-            "/apps",
-            Some(json!({ "name": name })),
-            Some(&api.token),
-        )
-        .await?;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    Ok(())
-}
-
-async fn actions(api: &Api, app: &str) -> anyhow::Result<Vec<String>> {
-    let app = api
-        .state
-        .store()
-        .app(app)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no app"))?;
-    let events = api
-        .state
-        .store()
-        .audit_events(&app.id, &Default::default())
-        .await?;
-    Ok(events.into_iter().map(|e| e.action).collect())
-}
 
 fn hostnames(list: &Value) -> Vec<(String, String)> {
     list.as_array()
@@ -53,8 +25,8 @@ fn hostnames(list: &Value) -> Vec<(String, String)> {
 async fn custom_domains_route_to_their_environment() -> anyhow::Result<()> {
     let api = api().await?;
     let t = api.token.clone();
-    create_app(&api, "shop").await?;
-    create_app(&api, "blog").await?;
+    api.create_app_as("shop", &api.token).await?;
+    api.create_app_as("blog", &api.token).await?;
 
     let (status, list) = api
         .call("GET", "/apps/shop/domains", None, Some(&t))
@@ -219,7 +191,7 @@ async fn custom_domains_route_to_their_environment() -> anyhow::Result<()> {
         .await?;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
-        actions(&api, "shop").await?,
+        api.audit_actions("shop").await?,
         ["domain.remove", "domain.add", "app.create"]
     );
     Ok(())
@@ -229,7 +201,7 @@ async fn custom_domains_route_to_their_environment() -> anyhow::Result<()> {
 async fn an_environment_has_a_bounded_number_of_domains() -> anyhow::Result<()> {
     let api = api().await?;
     let t = api.token.clone();
-    create_app(&api, "many").await?;
+    api.create_app_as("many", &api.token).await?;
     let max = doppel_control::logic::domains::MAX_DOMAINS_PER_ENV;
     for i in 0..max {
         let (status, body) = api
@@ -275,7 +247,7 @@ async fn an_environment_has_a_bounded_number_of_domains() -> anyhow::Result<()> 
 async fn maintenance_mode_is_a_flag_of_the_route() -> anyhow::Result<()> {
     let api = api().await?;
     let t = api.token.clone();
-    create_app(&api, "calm").await?;
+    api.create_app_as("calm", &api.token).await?;
     let (_, app) = api.call("GET", "/apps/calm", None, Some(&t)).await?;
     assert_eq!(app["maintenance"], false);
 
@@ -335,7 +307,7 @@ async fn maintenance_mode_is_a_flag_of_the_route() -> anyhow::Result<()> {
         .await?;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(
-        actions(&api, "calm").await?,
+        api.audit_actions("calm").await?,
         ["maintenance.off", "maintenance.on", "app.create"]
     );
     Ok(())
@@ -345,7 +317,7 @@ async fn maintenance_mode_is_a_flag_of_the_route() -> anyhow::Result<()> {
 async fn stacks_are_listed_and_set_per_environment() -> anyhow::Result<()> {
     let api = api().await?;
     let t = api.token.clone();
-    create_app(&api, "stacky").await?;
+    api.create_app_as("stacky", &api.token).await?;
     let (status, stacks) = api.call("GET", "/stacks", None, Some(&t)).await?;
     assert_eq!(status, StatusCode::OK);
     let names: Vec<&str> = stacks
@@ -457,7 +429,7 @@ async fn stacks_are_listed_and_set_per_environment() -> anyhow::Result<()> {
     let (_, app) = api.call("GET", "/apps/stacky", None, Some(&t)).await?;
     assert_eq!(app["build_stack"]["name"], "debian-13");
     assert_eq!(app["maintenance"], false);
-    let log = actions(&api, "stacky").await?;
+    let log = api.audit_actions("stacky").await?;
     assert_eq!(log, ["stack.set", "stack.set", "app.create"]);
     Ok(())
 }
@@ -466,7 +438,7 @@ async fn stacks_are_listed_and_set_per_environment() -> anyhow::Result<()> {
 async fn renaming_is_refused_with_the_reason() -> anyhow::Result<()> {
     let api = api().await?;
     let t = api.token.clone();
-    create_app(&api, "named").await?;
+    api.create_app_as("named", &api.token).await?;
     let (status, body) = api
         .call(
             "PATCH",
@@ -517,7 +489,7 @@ async fn renaming_is_refused_with_the_reason() -> anyhow::Result<()> {
 async fn platform_lists() -> anyhow::Result<()> {
     let api = api().await?;
     let t = api.token.clone();
-    create_app(&api, "lists").await?;
+    api.create_app_as("lists", &api.token).await?;
     let (status, regions) = api.call("GET", "/regions", None, Some(&t)).await?;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(regions.as_array().map(Vec::len), Some(1));
