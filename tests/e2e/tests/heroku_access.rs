@@ -106,134 +106,113 @@ fn fails_saying(ran: Ran, says: &str) -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn heroku_cli_custom_domains_maintenance_and_stacks() -> Result<()> {
-    let server = Server::start()?;
-    server.create_app("site")?;
-    let repo = AppRepo::from_fixture("static")?;
-    let (ok, out) = repo.push(&server, "site-staging", "main")?;
+const SITE: &str = "site-staging";
+
+/// Pushes `repo` to `env` and waits until it serves `needle`; returns the push output.
+fn deploy(server: &Server, repo: &AppRepo, env: &str, needle: &str) -> Result<String> {
+    let (ok, out) = repo.push(server, env, "main")?;
     assert!(ok, "push failed:\n{out}");
-    assert!(
-        server.wait_serves("site-staging", "hello from static", 90)?,
-        "{}",
-        server.log()
-    );
-    let dynos = server.dyno_ids("site-staging")?;
-    assert_eq!(dynos.len(), 1, "{dynos:?}");
-    let token = server.token.clone();
-    let env_url = server.env_url("site-staging");
+    assert!(server.wait_serves(env, needle, 90)?, "{}", server.log());
+    Ok(out)
+}
 
-    for (cli, host) in [
-        (HerokuCli::V10, "www.ten.example.com"),
-        (HerokuCli::V11, "www.eleven.example.com"),
-    ] {
-        let ran = server
-            .heroku(cli, &["domains:add", host, "-a", "site-staging"])?
-            .ok()?;
-        assert!(
-            ran.text().contains("site-staging.localhost"),
-            "{cli:?}: the DNS target is the platform host name:\n{}",
-            ran.text()
-        );
-        let ran = server
-            .heroku(cli, &["domains", "-a", "site-staging"])?
-            .ok()?;
-        assert!(
-            ran.stdout.contains(host) && ran.stdout.contains("site-staging.localhost"),
-            "{cli:?}: {}",
-            ran.text()
-        );
-        let (status, body) = get_by_host(&server, host, Some(&token))?;
-        assert_eq!(status, 200, "{cli:?} {host}: {body}");
-        assert!(body.contains("hello from static"), "{body}");
-        // Staging stays private under its custom name.
-        let (status, _) = get_by_host(&server, host, None)?;
-        assert_eq!(
-            status, 401,
-            "{cli:?}: a custom domain skipped staging's auth"
-        );
-
-        server
-            .heroku(cli, &["maintenance:on", "-a", "site-staging"])?
-            .ok()?;
-        let ran = server
-            .heroku(cli, &["maintenance", "-a", "site-staging"])?
-            .ok()?;
-        assert!(has_line(&ran, "on"), "{cli:?}: {}", ran.text());
-        for (status, body) in [
-            server.get(&env_url, Some(&token))?,
-            get_by_host(&server, host, Some(&token))?,
-        ] {
-            assert_eq!(status, 503, "{cli:?}: {body}");
-            assert!(body.contains("H80"), "{cli:?}: {body}");
-        }
-        assert_eq!(
-            server.dyno_ids("site-staging")?,
-            dynos,
-            "{cli:?}: the dyno must keep running in maintenance"
-        );
-        server
-            .heroku(cli, &["maintenance:off", "-a", "site-staging"])?
-            .ok()?;
-        let ran = server
-            .heroku(cli, &["maintenance", "-a", "site-staging"])?
-            .ok()?;
-        assert!(has_line(&ran, "off"), "{cli:?}: {}", ran.text());
-        let (status, body) = server.get(&env_url, Some(&token))?;
-        assert_eq!(status, 200, "{cli:?}: {body}");
-
-        server
-            .heroku(cli, &["domains:remove", host, "-a", "site-staging"])?
-            .ok()?;
-        let (status, body) = get_by_host(&server, host, Some(&token))?;
-        assert_eq!(status, 404, "{cli:?}: {body}");
-        assert!(body.contains("No such app"), "{body}");
-
-        // Bad input is refused with the reason, and nothing changes.
-        let ran = server.heroku(
-            cli,
-            &["domains:add", "https://x.example.com", "-a", "site-staging"],
-        )?;
-        fails_saying(ran, "is a URL")?;
-        let ran = server.heroku(
-            cli,
-            &[
-                "domains:add",
-                "x.site-staging.localhost",
-                "-a",
-                "site-staging",
-            ],
-        )?;
-        fails_saying(ran, "platform's own domain")?;
-        let ran = server.heroku(
-            cli,
-            &[
-                "domains:remove",
-                "site-staging.localhost",
-                "-a",
-                "site-staging",
-            ],
-        )?;
-        fails_saying(ran, "cannot be removed")?;
-        let ran = server
-            .heroku(cli, &["domains", "-a", "site-staging"])?
-            .ok()?;
-        assert!(!ran.stdout.contains("example.com"), "{}", ran.text());
-
-        let ran = server.heroku(cli, &["stack", "-a", "site-staging"])?.ok()?;
-        assert!(
-            ran.stdout.contains("* debian-testing") && ran.stdout.contains("debian-12"),
-            "{cli:?}: {}",
-            ran.text()
-        );
-    }
-
-    // stack:set moves the next build; the running release keeps its stack until then.
+/// `domains:add`: the DNS target is shown, the list has it, curl reaches the app by it and
+/// staging stays private under it.
+fn custom_domain_reaches_the_app(server: &Server, cli: HerokuCli, host: &str) -> Result<()> {
     let ran = server
-        .heroku(
-            HerokuCli::V11,
-            &["stack:set", "heroku-24", "-a", "site-staging"],
-        )?
+        .heroku(cli, &["domains:add", host, "-a", SITE])?
+        .ok()?;
+    assert!(
+        ran.text().contains("site-staging.localhost"),
+        "{cli:?}: the DNS target is the platform host name:\n{}",
+        ran.text()
+    );
+    let ran = server.heroku(cli, &["domains", "-a", SITE])?.ok()?;
+    assert!(
+        ran.stdout.contains(host) && ran.stdout.contains("site-staging.localhost"),
+        "{cli:?}: {}",
+        ran.text()
+    );
+    let (status, body) = get_by_host(server, host, Some(&server.token))?;
+    assert_eq!(status, 200, "{cli:?} {host}: {body}");
+    assert!(body.contains("hello from static"), "{body}");
+    let (status, _) = get_by_host(server, host, None)?;
+    assert_eq!(
+        status, 401,
+        "{cli:?}: a custom domain skipped staging's auth"
+    );
+    Ok(())
+}
+
+/// `maintenance:on`: 503 with H80 by both names while the dyno keeps running; `:off` serves.
+fn maintenance_keeps_the_dyno(
+    server: &Server,
+    cli: HerokuCli,
+    host: &str,
+    dynos: &[String],
+) -> Result<()> {
+    let token = &server.token;
+    server.heroku(cli, &["maintenance:on", "-a", SITE])?.ok()?;
+    let ran = server.heroku(cli, &["maintenance", "-a", SITE])?.ok()?;
+    assert!(has_line(&ran, "on"), "{cli:?}: {}", ran.text());
+    for (status, body) in [
+        server.get(&server.env_url(SITE), Some(token))?,
+        get_by_host(server, host, Some(token))?,
+    ] {
+        assert_eq!(status, 503, "{cli:?}: {body}");
+        assert!(body.contains("H80"), "{cli:?}: {body}");
+    }
+    assert_eq!(
+        server.dyno_ids(SITE)?,
+        dynos,
+        "{cli:?}: the dyno must keep running in maintenance"
+    );
+    server.heroku(cli, &["maintenance:off", "-a", SITE])?.ok()?;
+    let ran = server.heroku(cli, &["maintenance", "-a", SITE])?.ok()?;
+    assert!(has_line(&ran, "off"), "{cli:?}: {}", ran.text());
+    let (status, body) = server.get(&server.env_url(SITE), Some(token))?;
+    assert_eq!(status, 200, "{cli:?}: {body}");
+    Ok(())
+}
+
+/// `domains:remove` stops routing the name; bad input is refused with the reason and
+/// changes nothing.
+fn removed_domain_and_bad_input(server: &Server, cli: HerokuCli, host: &str) -> Result<()> {
+    server
+        .heroku(cli, &["domains:remove", host, "-a", SITE])?
+        .ok()?;
+    let (status, body) = get_by_host(server, host, Some(&server.token))?;
+    assert_eq!(status, 404, "{cli:?}: {body}");
+    assert!(body.contains("No such app"), "{body}");
+    for (args, says) in [
+        (["domains:add", "https://x.example.com"], "is a URL"),
+        (
+            ["domains:add", "x.site-staging.localhost"],
+            "belong to doppel",
+        ),
+        (
+            ["domains:remove", "site-staging.localhost"],
+            "cannot be removed",
+        ),
+    ] {
+        let ran = server.heroku(cli, &[args[0], args[1], "-a", SITE])?;
+        fails_saying(ran, says)?;
+    }
+    let ran = server.heroku(cli, &["domains", "-a", SITE])?.ok()?;
+    assert!(!ran.stdout.contains("example.com"), "{}", ran.text());
+    let ran = server.heroku(cli, &["stack", "-a", SITE])?.ok()?;
+    assert!(
+        ran.stdout.contains("* debian-testing") && ran.stdout.contains("debian-12"),
+        "{cli:?}: {}",
+        ran.text()
+    );
+    Ok(())
+}
+
+/// `stack:set` moves the next build only; the next push builds on the new stack.
+fn stack_set_moves_the_next_build(server: &Server, repo: &AppRepo) -> Result<()> {
+    let ran = server
+        .heroku(HerokuCli::V11, &["stack:set", "heroku-24", "-a", SITE])?
         .ok()?;
     assert!(
         ran.text().contains("You will need to redeploy"),
@@ -241,7 +220,7 @@ fn heroku_cli_custom_domains_maintenance_and_stacks() -> Result<()> {
         ran.text()
     );
     let ran = server
-        .heroku(HerokuCli::V10, &["stack", "-a", "site-staging"])?
+        .heroku(HerokuCli::V10, &["stack", "-a", SITE])?
         .ok()?;
     assert!(
         ran.stdout.contains("* debian-testing")
@@ -249,53 +228,61 @@ fn heroku_cli_custom_domains_maintenance_and_stacks() -> Result<()> {
         "{}",
         ran.text()
     );
-    let ran = server.heroku(
-        HerokuCli::V10,
-        &["stack:set", "cedar-14", "-a", "site-staging"],
-    )?;
+    let ran = server.heroku(HerokuCli::V10, &["stack:set", "cedar-14", "-a", SITE])?;
     fails_saying(
         ran,
         "debian-12 (alias heroku-24), debian-13, debian-testing",
     )?;
-    // Production was not touched.
     let (_, production) = server.api("GET", "/apps/site", None)?;
-    assert_eq!(production["build_stack"]["name"], "debian-testing");
+    assert_eq!(
+        production["build_stack"]["name"], "debian-testing",
+        "production moved"
+    );
 
     std::fs::write(
         repo.path().join("index.html"),
         "<p>hello again from static</p>\n",
     )?;
     repo.commit_all("second")?;
-    let (ok, out) = repo.push(&server, "site-staging", "main")?;
-    assert!(ok, "push failed:\n{out}");
+    let out = deploy(server, repo, SITE, "hello again")?;
     assert!(
         out.to_ascii_lowercase()
             .contains("building on the debian-12 stack"),
         "{out}"
     );
-    assert!(
-        server.wait_serves("site-staging", "hello again", 90)?,
-        "{}",
-        server.log()
-    );
     let ran = server
-        .heroku(HerokuCli::V11, &["stack", "-a", "site-staging"])?
+        .heroku(HerokuCli::V11, &["stack", "-a", SITE])?
         .ok()?;
     assert!(ran.stdout.contains("* debian-12"), "{}", ran.text());
     let ran = server
-        .heroku(HerokuCli::V11, &["apps:info", "-a", "site-staging"])?
+        .heroku(HerokuCli::V11, &["apps:info", "-a", SITE])?
         .ok()?;
     assert!(ran.stdout.contains("debian-12"), "{}", ran.text());
     Ok(())
 }
 
 #[test]
-fn heroku_cli_access_accounts_and_tokens() -> Result<()> {
+fn heroku_cli_custom_domains_maintenance_and_stacks() -> Result<()> {
     let server = Server::start()?;
-    server.create_app("team")?;
-    server.create_app("other")?;
-    let member = create_user(&server, "member@example.com")?;
+    server.create_app("site")?;
+    let repo = AppRepo::from_fixture("static")?;
+    deploy(&server, &repo, SITE, "hello from static")?;
+    let dynos = server.dyno_ids(SITE)?;
+    assert_eq!(dynos.len(), 1, "{dynos:?}");
+    for (cli, host) in [
+        (HerokuCli::V10, "www.ten.example.com"),
+        (HerokuCli::V11, "www.eleven.example.com"),
+    ] {
+        custom_domain_reaches_the_app(&server, cli, host)?;
+        maintenance_keeps_the_dyno(&server, cli, host, &dynos)?;
+        removed_domain_and_bad_input(&server, cli, host)?;
+    }
+    stack_set_moves_the_next_build(&server, &repo)
+}
 
+/// The admin grants staging to the member with `access:add`; the lists, whoami, regions,
+/// labs and the refused rename work with both CLIs.
+fn grants_and_platform_lists(server: &Server) -> Result<()> {
     for cli in HerokuCli::ALL {
         server
             .heroku(
@@ -335,10 +322,14 @@ fn heroku_cli_access_accounts_and_tokens() -> Result<()> {
         let ran = server.heroku(cli, &["apps:rename", "renamed", "-a", "team"])?;
         fails_saying(ran, "cannot rename")?;
     }
+    Ok(())
+}
 
-    // The member sees only the environment granted; other apps are not found.
+/// The member sees only the environment granted; other apps are not found, through the CLI,
+/// git and staging's Basic auth.
+fn member_sees_only_their_app(server: &Server, member: &str) -> Result<()> {
     for cli in HerokuCli::ALL {
-        let ran = server.heroku_as(cli, Some(&member), &["apps"])?.ok()?;
+        let ran = server.heroku_as(cli, Some(member), &["apps"])?.ok()?;
         assert!(
             ran.stdout.contains("team-staging"),
             "{cli:?}: {}",
@@ -346,101 +337,93 @@ fn heroku_cli_access_accounts_and_tokens() -> Result<()> {
         );
         assert!(!ran.stdout.contains("other"), "{cli:?}: {}", ran.text());
         let ran = server
-            .heroku_as(cli, Some(&member), &["auth:whoami"])?
+            .heroku_as(cli, Some(member), &["auth:whoami"])?
             .ok()?;
         assert!(ran.stdout.contains("member@example.com"), "{}", ran.text());
-        let ran = server.heroku_as(cli, Some(&member), &["apps:info", "-a", "other"])?;
+        let ran = server.heroku_as(cli, Some(member), &["apps:info", "-a", "other"])?;
         fails_saying(ran, "Couldn't find that app")?;
-        let ran = server.heroku_as(
-            cli,
-            Some(&member),
-            &["access:add", "admin@localhost", "-a", "team-staging"],
+        let args = ["access:add", "admin@localhost", "-a", "team-staging"];
+        fails_saying(
+            server.heroku_as(cli, Some(member), &args)?,
+            "Only the owner",
         )?;
-        fails_saying(ran, "Only the owner")?;
     }
-    // Staging admits the member's token for its own app only (503: nothing released yet).
-    let (status, _) = server.get(&server.env_url("team-staging"), Some(&member))?;
+    // 503: admitted, nothing released yet.
+    let (status, _) = server.get(&server.env_url("team-staging"), Some(member))?;
     assert_eq!(status, 503);
-    let (status, _) = server.get(&server.env_url("other-staging"), Some(&member))?;
+    let (status, _) = server.get(&server.env_url("other-staging"), Some(member))?;
     assert_eq!(status, 401, "staging of another app admitted a member");
-    assert!(git_reads(&server, "team-staging", &member)?);
-    assert!(!git_reads(&server, "other-staging", &member)?);
+    assert!(git_reads(server, "team-staging", member)?);
+    assert!(!git_reads(server, "other-staging", member)?);
+    Ok(())
+}
 
-    // A new token works for the API, git and staging; revoked, it stops working everywhere.
-    let ran = server
-        .heroku(
-            HerokuCli::V11,
-            &["authorizations:create", "-d", "e2e deploy key", "--json"],
-        )?
-        .ok()?;
+/// A new token works for the API, git and staging; revoked, it stops working everywhere.
+fn tokens_are_revocable_everywhere(server: &Server) -> Result<()> {
+    let args = ["authorizations:create", "-d", "e2e deploy key", "--json"];
+    let ran = server.heroku(HerokuCli::V11, &args)?.ok()?;
     let auth: serde_json::Value = serde_json::from_str(ran.stdout.trim())
         .map_err(|e| anyhow::anyhow!("{e}: {}", ran.text()))?;
-    let token = auth["access_token"]["token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let id = auth["id"].as_str().unwrap_or_default().to_string();
+    let token = auth["access_token"]["token"].as_str().unwrap_or_default();
+    let id = auth["id"].as_str().unwrap_or_default();
     assert!(!token.is_empty() && !id.is_empty(), "{auth}");
-    let ran = server
-        .heroku(
-            HerokuCli::V10,
-            &["authorizations:create", "-d", "short one", "--short"],
-        )?
-        .ok()?;
+    let args = ["authorizations:create", "-d", "short one", "--short"];
+    let ran = server.heroku(HerokuCli::V10, &args)?.ok()?;
     assert!(ran.stdout.trim().starts_with("dpl_"), "{}", ran.text());
-    let (status, body) = api_as(&server, &token, "GET", "/account")?;
+
+    let (status, body) = api_as(server, token, "GET", "/account")?;
     assert_eq!(status, 200, "{body}");
-    assert!(git_reads(&server, "other-staging", &token)?);
-    let (status, _) = server.get(&server.env_url("other-staging"), Some(&token))?;
+    assert!(git_reads(server, "other-staging", token)?);
+    let (status, _) = server.get(&server.env_url("other-staging"), Some(token))?;
     assert_eq!(status, 503);
     let ran = server
-        .heroku(HerokuCli::V10, &["authorizations:revoke", &id])?
+        .heroku(HerokuCli::V10, &["authorizations:revoke", id])?
         .ok()?;
     assert!(ran.text().contains("e2e deploy key"), "{}", ran.text());
-    let (status, _) = api_as(&server, &token, "GET", "/account")?;
+    let (status, _) = api_as(server, token, "GET", "/account")?;
     assert_eq!(status, 401);
-    assert!(!git_reads(&server, "other-staging", &token)?);
-    let (status, _) = server.get(&server.env_url("other-staging"), Some(&token))?;
+    assert!(!git_reads(server, "other-staging", token)?);
+    let (status, _) = server.get(&server.env_url("other-staging"), Some(token))?;
     assert_eq!(status, 401);
-    let ran = server.heroku(
-        HerokuCli::V11,
-        &["authorizations:create", "--expires-in", "60"],
-    )?;
-    fails_saying(ran, "do not expire")?;
+    let args = ["authorizations:create", "--expires-in", "60"];
+    fails_saying(server.heroku(HerokuCli::V11, &args)?, "do not expire")
+}
 
-    // access:remove takes the environment away again.
-    server
-        .heroku(
-            HerokuCli::V10,
-            &["access:remove", "member@example.com", "-a", "team-staging"],
-        )?
-        .ok()?;
+/// `access:remove` takes the environment away again; `apps:destroy` removes both
+/// environments of an app, named by either.
+fn remove_access_and_destroy(server: &Server, member: &str) -> Result<()> {
+    let args = ["access:remove", "member@example.com", "-a", "team-staging"];
+    server.heroku(HerokuCli::V10, &args)?.ok()?;
     let ran = server
-        .heroku_as(HerokuCli::V11, Some(&member), &["apps"])?
+        .heroku_as(HerokuCli::V11, Some(member), &["apps"])?
         .ok()?;
     assert!(!ran.stdout.contains("team-staging"), "{}", ran.text());
-    let (status, _) = server.get(&server.env_url("team-staging"), Some(&member))?;
+    let (status, _) = server.get(&server.env_url("team-staging"), Some(member))?;
     assert_eq!(status, 401);
 
-    // apps:destroy removes both environments.
-    server
-        .heroku(
-            HerokuCli::V11,
-            &["apps:destroy", "-a", "other", "--confirm", "other"],
-        )?
-        .ok()?;
+    let args = ["apps:destroy", "-a", "other", "--confirm", "other"];
+    server.heroku(HerokuCli::V11, &args)?.ok()?;
     for env in ["other", "other-staging"] {
         let (status, _) = server.api("GET", &format!("/apps/{env}"), None)?;
         assert_eq!(status, 404, "{env}");
     }
-    let ran = server.heroku(
-        HerokuCli::V10,
-        &["apps:destroy", "team-staging", "--confirm", "team-staging"],
-    )?;
-    ran.ok()?;
+    let args = ["apps:destroy", "team-staging", "--confirm", "team-staging"];
+    server.heroku(HerokuCli::V10, &args)?.ok()?;
     let (_, apps) = server.api("GET", "/apps", None)?;
     assert_eq!(apps, serde_json::json!([]));
     Ok(())
+}
+
+#[test]
+fn heroku_cli_access_accounts_and_tokens() -> Result<()> {
+    let server = Server::start()?;
+    server.create_app("team")?;
+    server.create_app("other")?;
+    let member = create_user(&server, "member@example.com")?;
+    grants_and_platform_lists(&server)?;
+    member_sees_only_their_app(&server, &member)?;
+    tokens_are_revocable_everywhere(&server)?;
+    remove_access_and_destroy(&server, &member)
 }
 
 #[test]
