@@ -10,9 +10,12 @@ mod audit;
 mod auth;
 mod body;
 mod builds;
+mod collaborators;
+mod domains;
 mod error;
 mod parity;
 mod pipelines;
+mod platform;
 mod promotions;
 pub mod range;
 mod releases;
@@ -44,7 +47,10 @@ pub fn router(state: AppState) -> Router {
             get(account::show_authorization).delete(account::revoke_authorization),
         )
         .route("/apps", get(apps::list).post(apps::create))
-        .route("/apps/{app}", get(apps::show).delete(apps::destroy))
+        .route(
+            "/apps/{app}",
+            get(apps::show).patch(apps::update).delete(apps::destroy),
+        )
         .route("/apps/{app}/releases", get(releases::list))
         .route("/apps/{app}/releases/{release}", get(releases::show))
         .route("/apps/{app}/builds", get(builds::list))
@@ -100,7 +106,40 @@ pub fn router(state: AppState) -> Router {
             "/pipeline-promotions/{id}/promotion-targets",
             get(promotions::targets),
         )
-        .route("/filters/apps", post(pipelines::filter_apps))
+        .route("/filters/apps", post(apps::filter))
+        .route(
+            "/apps/{app}/domains",
+            get(domains::list).post(domains::create),
+        )
+        .route(
+            "/apps/{app}/domains/{domain}",
+            get(domains::show).delete(domains::destroy),
+        )
+        .route(
+            "/apps/{app}/collaborators",
+            get(collaborators::list).post(collaborators::create),
+        )
+        .route(
+            "/apps/{app}/collaborators/{collaborator}",
+            get(collaborators::show).delete(collaborators::destroy),
+        )
+        .route("/regions", get(platform::regions))
+        .route("/regions/{region}", get(platform::region))
+        .route("/stacks", get(platform::stacks))
+        .route("/stacks/{stack}", get(platform::stack))
+        .route(
+            "/apps/{app}/available-stacks",
+            get(platform::available_stacks),
+        )
+        .route("/account/features", get(platform::account_features))
+        .route(
+            "/account/features/{feature}",
+            get(platform::account_feature),
+        )
+        .route("/apps/{app}/features", get(platform::app_features))
+        .route("/apps/{app}/features/{feature}", get(platform::app_feature))
+        .route("/apps/{app}/addons", get(platform::app_addons))
+        .route("/apps/{app}/sni-endpoints", get(platform::sni_endpoints))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,

@@ -6,26 +6,34 @@ use doppel_api_types::account::{
 };
 use doppel_api_types::apps::{App, AppExtra, EnvironmentSummary};
 use doppel_api_types::builds::{Build, BuildExtra, Buildpack, SourceBlob};
+use doppel_api_types::collaborators::{Collaborator, CollaboratorExtra, CollaboratorUser};
+use doppel_api_types::domains::Domain;
+use doppel_api_types::platform::{ProviderRef, Region, Stack, StackExtra};
 use doppel_api_types::releases::{Artifact, Release, ReleaseExtra};
 use doppel_api_types::{NamedRef, UserRef};
 use doppel_control::logic::apps::EnvView;
+use doppel_control::logic::collaborators::CollaboratorView;
+use doppel_control::logic::domains::DomainView;
+use doppel_control::logic::platform;
+use doppel_control::logic::stacks::StackInfo;
 use doppel_control::urls::Urls;
+use doppel_control::workflows::stacks::stack_id;
 use doppel_store::{Environment, TokenInfo, User};
 use std::collections::HashMap;
 
-/// The stack every environment reports until stacks are per environment.
-pub const STACK_NAME: &str = "heroku-24";
-const STACK_ID: &str = "00000000-0000-4000-8000-000000000024";
-const REGION_ID: &str = "00000000-0000-4000-8000-000000000001";
+/// The stack a build row without one reports (builds made before builds recorded theirs
+/// all ran on the Debian 12 stack, once called heroku-24).
+pub const STACK_NAME: &str = "debian-12";
 const CEDAR_ID: &str = "00000000-0000-4000-8000-0000000000ce";
 
 /// The one region: this machine.
 pub fn region_ref() -> NamedRef {
-    NamedRef::new(REGION_ID, "local")
+    NamedRef::new(platform::REGION_ID, platform::REGION_NAME)
 }
 
-pub fn stack_ref() -> NamedRef {
-    NamedRef::new(STACK_ID, STACK_NAME)
+/// A stack by its canonical name, with its stable id.
+pub fn stack_ref(name: &str) -> NamedRef {
+    NamedRef::new(stack_id(name), name)
 }
 
 /// Always `cedar`: other generations switch the official CLI to code paths doppel lacks.
@@ -68,7 +76,7 @@ pub fn app(view: &EnvView, urls: &Urls) -> App {
         released_at: view.released_at.clone(),
         archived_at: None,
         acm: false,
-        maintenance: false,
+        maintenance: env.maintenance,
         internal_routing: false,
         repo_size: None,
         slug_size: None,
@@ -77,8 +85,8 @@ pub fn app(view: &EnvView, urls: &Urls) -> App {
         buildpack_provided_description: None,
         owner: view.owner.as_ref().map(user_ref),
         region: region_ref(),
-        stack: stack_ref(),
-        build_stack: stack_ref(),
+        stack: stack_ref(&view.stack),
+        build_stack: stack_ref(&env.build_stack),
         generation: cedar(),
         organization: None,
         team: None,
@@ -238,4 +246,101 @@ pub async fn users_named<'a>(
         }
     }
     Ok(users)
+}
+
+/// A domain of an environment as Heroku's domain object.
+pub fn domain(d: &DomainView, env: &Environment) -> Domain {
+    Domain {
+        id: d.id.clone(),
+        hostname: d.hostname.clone(),
+        kind: d.kind.as_str().to_string(),
+        cname: d.cname.clone(),
+        // Routed as soon as it is added (DNS is the user's part).
+        status: "succeeded".to_string(),
+        acm_status: None,
+        acm_status_reason: None,
+        sni_endpoint: None,
+        app: env_ref(env),
+        created_at: d.created_at.clone(),
+        updated_at: d.updated_at.clone(),
+    }
+}
+
+/// What a collaborator may do on the environments their access covers: everything.
+const PERMISSIONS: [(&str, &str); 4] = [
+    ("deploy", "Create builds and releases, run one-off dynos"),
+    (
+        "manage",
+        "Change config vars, domains, maintenance and the stack",
+    ),
+    ("operate", "Scale and restart dynos"),
+    ("view", "See the app, its releases, builds and logs"),
+];
+
+/// A collaborator of an environment as Heroku's collaborator object.
+pub fn collaborator(c: &CollaboratorView, env: &Environment) -> Collaborator {
+    let row = &c.collaborator;
+    let scope = match c.environments.as_slice() {
+        [one] => one.clone(),
+        _ => "both".to_string(),
+    };
+    Collaborator {
+        id: row.id.clone(),
+        app: env_ref(env),
+        permissions: PERMISSIONS
+            .iter()
+            .map(
+                |(name, description)| serde_json::json!({"name": name, "description": description}),
+            )
+            .collect(),
+        role: Some(if c.owner { "owner" } else { "collaborator" }.to_string()),
+        user: CollaboratorUser {
+            id: row.user_id.clone(),
+            email: row.email.clone(),
+            federated: false,
+        },
+        created_at: row.created_at.clone(),
+        updated_at: row.updated_at.clone(),
+        doppel: CollaboratorExtra {
+            scope,
+            environments: c.environments.clone(),
+        },
+    }
+}
+
+/// A stack as Heroku's stack object.
+pub fn stack(s: &StackInfo) -> Stack {
+    Stack {
+        id: s.id.clone(),
+        name: s.spec.name.to_string(),
+        state: "public".to_string(),
+        default: s.default,
+        created_at: None,
+        updated_at: None,
+        doppel: StackExtra {
+            aliases: s.spec.aliases.iter().map(|a| a.to_string()).collect(),
+            suite: s.spec.suite.to_string(),
+            summary: s.spec.summary.to_string(),
+            pythons: s.spec.pythons.iter().map(|p| p.to_string()).collect(),
+            built: s.built,
+        },
+    }
+}
+
+/// The one region as Heroku's region object.
+pub fn region(domain: &str) -> Region {
+    Region {
+        id: platform::REGION_ID.to_string(),
+        name: platform::REGION_NAME.to_string(),
+        description: format!("The machine doppel runs on ({domain})"),
+        country: String::new(),
+        locale: String::new(),
+        private_capable: false,
+        provider: ProviderRef {
+            name: "doppel".to_string(),
+            region: platform::REGION_NAME.to_string(),
+        },
+        created_at: None,
+        updated_at: None,
+    }
 }

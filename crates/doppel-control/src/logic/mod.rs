@@ -8,11 +8,16 @@ pub mod account;
 pub mod apps;
 pub mod audit;
 pub mod builds;
+pub mod collaborators;
+pub mod domains;
 mod error;
+pub mod maintenance;
 pub mod parity;
 pub mod pipelines;
+pub mod platform;
 pub mod promotions;
 pub mod releases;
+pub mod stacks;
 
 pub use error::LogicError;
 
