@@ -9,9 +9,13 @@ mod apps;
 mod auth;
 mod body;
 mod builds;
+mod config_vars;
+mod dyno_sizes;
 mod error;
+mod formation;
 pub mod range;
 mod releases;
+mod streams;
 mod views;
 
 pub use error::ApiError;
@@ -20,7 +24,8 @@ use axum::routing::get;
 use axum::Router;
 use doppel_control::state::AppState;
 
-/// The API routes, all behind token authentication.
+/// The API routes, all behind token authentication except the output streams (capability
+/// URLs, see [`streams`]).
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/account", get(account::show))
@@ -41,15 +46,39 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/apps", get(apps::list).post(apps::create))
         .route("/apps/{app}", get(apps::show).delete(apps::destroy))
-        .route("/apps/{app}/releases", get(releases::list))
+        .route(
+            "/apps/{app}/releases",
+            get(releases::list).post(releases::create),
+        )
         .route("/apps/{app}/releases/{release}", get(releases::show))
+        .route(
+            "/apps/{app}/releases/{release}/config-vars",
+            get(releases::config_vars),
+        )
         .route("/apps/{app}/builds", get(builds::list))
         .route("/apps/{app}/builds/{build}", get(builds::show))
+        .route(
+            "/apps/{app}/config-vars",
+            get(config_vars::show).patch(config_vars::update),
+        )
+        .route(
+            "/apps/{app}/formation",
+            get(formation::list).patch(formation::update_batch),
+        )
+        .route(
+            "/apps/{app}/formation/{process}",
+            get(formation::show).patch(formation::update_one),
+        )
+        .route("/apps/{app}/available-dyno-sizes", get(dyno_sizes::for_app))
+        .route("/dyno-sizes", get(dyno_sizes::list))
+        .route("/dyno-sizes/{size}", get(dyno_sizes::show))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
         ))
         .layer(axum::middleware::from_fn(auth::check_accept))
         .layer(axum::middleware::from_fn(auth::heroku_headers))
-        .with_state(state)
+        .with_state(state.clone())
+        // Capability URLs: the unguessable URL is the credential, as Heroku's streams.
+        .merge(streams::router(state))
 }

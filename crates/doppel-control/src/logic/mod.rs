@@ -8,7 +8,10 @@ pub mod account;
 pub mod apps;
 pub mod audit;
 pub mod builds;
+pub mod config_vars;
+pub mod dyno_sizes;
 mod error;
+pub mod formation;
 pub mod releases;
 
 pub use error::LogicError;
