@@ -22,14 +22,7 @@ fn keys(v: &Value) -> Vec<String> {
 async fn config_changes_are_releases_that_roll_out() -> anyhow::Result<()> {
     let w = world().await?;
     // No release yet: the change is only stored, for the first build's release.
-    let (status, body) = w
-        .call(
-            "PATCH",
-            "/apps/shop-staging/config-vars",
-            Some(json!({"A": "1"})),
-            None,
-        )
-        .await?;
+    let (status, body) = w.patch_config("shop-staging", json!({"A": "1"})).await?;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!({"A": "1"}));
     assert!(w.releases("shop-staging").await?.is_empty());
@@ -49,12 +42,7 @@ async fn config_changes_are_releases_that_roll_out() -> anyhow::Result<()> {
 
     // Two keys: one release, v2, Heroku's description; the response is the whole config.
     let (status, body) = w
-        .call(
-            "PATCH",
-            "/apps/shop-staging/config-vars",
-            Some(json!({"FOO": "bar", "BAZ": "secret-baz"})),
-            None,
-        )
+        .patch_config("shop-staging", json!({"FOO": "bar", "BAZ": "secret-baz"}))
         .await?;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!({"A": "1", "BAZ": "secret-baz", "FOO": "bar"}));
@@ -118,22 +106,10 @@ async fn config_changes_are_releases_that_roll_out() -> anyhow::Result<()> {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Removing: v3; removing what is absent or setting the same value makes no release.
-    let (_, body) = w
-        .call(
-            "PATCH",
-            "/apps/shop-staging/config-vars",
-            Some(json!({"FOO": null})),
-            None,
-        )
-        .await?;
+    let (_, body) = w.patch_config("shop-staging", json!({"FOO": null})).await?;
     assert_eq!(keys(&body), ["A", "BAZ"]);
     let (status, body) = w
-        .call(
-            "PATCH",
-            "/apps/shop-staging/config-vars",
-            Some(json!({"FOO": null, "A": "1"})),
-            None,
-        )
+        .patch_config("shop-staging", json!({"FOO": null, "A": "1"}))
         .await?;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(keys(&body), ["A", "BAZ"]);
@@ -180,13 +156,8 @@ async fn bad_config_input_changes_nothing() -> anyhow::Result<()> {
         types(&[("web", "python app.py")]),
     )
     .await?;
-    w.call(
-        "PATCH",
-        "/apps/shop-staging/config-vars",
-        Some(json!({"KEEP": "me"})),
-        None,
-    )
-    .await?;
+    w.patch_config("shop-staging", json!({"KEEP": "me"}))
+        .await?;
     let path = "/apps/shop-staging/config-vars";
     let (status, body) = w
         .request("PATCH", path, Some("{not json"), &[])
@@ -219,14 +190,7 @@ async fn bad_config_input_changes_nothing() -> anyhow::Result<()> {
     }
     assert_eq!(w.config("shop-staging").await?.len(), 1);
     assert_eq!(w.releases("shop-staging").await?.len(), 2);
-    let (status, body) = w
-        .call(
-            "PATCH",
-            "/apps/nope/config-vars",
-            Some(json!({"A": "1"})),
-            None,
-        )
-        .await?;
+    let (status, body) = w.patch_config("nope", json!({"A": "1"})).await?;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     // A member without access to the app is told it does not exist, and changes nothing.
     let (_, user) = w
@@ -262,14 +226,7 @@ async fn a_config_change_that_fails_to_roll_out_changes_nothing() -> anyhow::Res
     let serving = w.dynos("shop-staging");
     // The image is gone from the engine: the new dynos cannot start.
     w.remove_image("sha256:one");
-    let (status, body) = w
-        .call(
-            "PATCH",
-            "/apps/shop-staging/config-vars",
-            Some(json!({"NEW": "x"})),
-            None,
-        )
-        .await?;
+    let (status, body) = w.patch_config("shop-staging", json!({"NEW": "x"})).await?;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let message = body["message"].as_str().unwrap_or_default();
     assert!(
@@ -308,21 +265,11 @@ async fn a_config_change_that_fails_to_roll_out_changes_nothing() -> anyhow::Res
 async fn rollback_restores_an_earlier_image_and_its_config() -> anyhow::Result<()> {
     let w = world().await?;
     let web = types(&[("web", "python app.py")]);
-    w.call(
-        "PATCH",
-        "/apps/shop-staging/config-vars",
-        Some(json!({"GREETING": "one"})),
-        None,
-    )
-    .await?;
+    w.patch_config("shop-staging", json!({"GREETING": "one"}))
+        .await?;
     let v1 = w.deploy("shop-staging", "sha256:one", web.clone()).await?;
-    w.call(
-        "PATCH",
-        "/apps/shop-staging/config-vars",
-        Some(json!({"GREETING": "two", "EXTRA": "x"})),
-        None,
-    )
-    .await?;
+    w.patch_config("shop-staging", json!({"GREETING": "two", "EXTRA": "x"}))
+        .await?;
     let v3 = w
         .deploy("shop-staging", "sha256:three", web.clone())
         .await?;

@@ -63,13 +63,16 @@ fn assert_has(ran: &Ran, needles: &[&str], what: &str) {
     }
 }
 
+/// Runs the official CLI `cli` with `args` on app `env` (`-a env`).
+fn heroku_on(server: &Server, cli: HerokuCli, env: &str, args: &[&str]) -> Result<Ran> {
+    let mut all = args.to_vec();
+    all.extend(["-a", env]);
+    server.heroku(cli, &all)
+}
+
 /// Config, releases and rollback with the official CLI `cli` on `env` (released at v1).
 fn cli_config_releases_rollback(server: &Server, cli: HerokuCli, env: &str) -> Result<()> {
-    let heroku = |args: &[&str]| -> Result<Ran> {
-        let mut all = args.to_vec();
-        all.extend(["-a", env]);
-        server.heroku(cli, &all)
-    };
+    let heroku = |args: &[&str]| heroku_on(server, cli, env, args);
     let what = format!("{cli:?} {env}");
     let ran = heroku(&["config:set", "GREETING=hello there", "OTHER=1"])?.ok()?;
     assert_has(&ran, &["done, v2", "hello there"], &what);
@@ -124,11 +127,7 @@ fn cli_config_releases_rollback(server: &Server, cli: HerokuCli, env: &str) -> R
 
 /// Scaling and resizing with the official CLI `cli` on `env`, checked against Docker.
 fn cli_scale_and_resize(server: &Server, cli: HerokuCli, env: &str) -> Result<()> {
-    let heroku = |args: &[&str]| -> Result<Ran> {
-        let mut all = args.to_vec();
-        all.extend(["-a", env]);
-        server.heroku(cli, &all)
-    };
+    let heroku = |args: &[&str]| heroku_on(server, cli, env, args);
     let what = format!("{cli:?} {env}");
     let ran = heroku(&["ps:scale", "web=2"])?.ok()?;
     assert_has(&ran, &["web at 2:standard-1X"], &what);

@@ -160,6 +160,16 @@ impl World {
         self.api.call(method, path, body, Some(&t)).await
     }
 
+    /// `PATCH /apps/{env}/config-vars` with `changes` as the admin.
+    pub async fn patch_config(
+        &self,
+        env: &str,
+        changes: Value,
+    ) -> anyhow::Result<(StatusCode, Value)> {
+        let path = format!("/apps/{env}/config-vars");
+        self.call("PATCH", &path, Some(changes), None).await
+    }
+
     /// An environment's config as the store has it.
     pub async fn config(&self, env: &str) -> anyhow::Result<BTreeMap<String, String>> {
         let env = self.api.state.store().environment(env).await?;
