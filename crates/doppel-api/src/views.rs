@@ -7,13 +7,18 @@ use doppel_api_types::account::{
 use doppel_api_types::apps::{App, AppExtra, EnvironmentSummary};
 use doppel_api_types::builds::{Build, BuildExtra, Buildpack, SourceBlob};
 use doppel_api_types::collaborators::{Collaborator, CollaboratorExtra, CollaboratorUser};
+use doppel_api_types::common::IdRef;
 use doppel_api_types::domains::Domain;
+use doppel_api_types::formation::Formation;
+use doppel_api_types::platform::{DynoSize, DynoSizeExtra};
 use doppel_api_types::platform::{ProviderRef, Region, Stack, StackExtra};
 use doppel_api_types::releases::{Artifact, Release, ReleaseExtra};
 use doppel_api_types::{NamedRef, UserRef};
 use doppel_control::logic::apps::EnvView;
+use doppel_control::logic::builds::BuildView;
 use doppel_control::logic::collaborators::CollaboratorView;
 use doppel_control::logic::domains::DomainView;
+use doppel_control::logic::formation::Process;
 use doppel_control::logic::platform;
 use doppel_control::logic::stacks::StackInfo;
 use doppel_control::urls::Urls;
@@ -198,11 +203,12 @@ pub fn release(
 }
 
 /// A build as Heroku's build object.
-pub fn build(b: &doppel_store::Build, env: &Environment, users: &Users) -> Build {
+pub fn build(view: &BuildView, env: &Environment, users: &Users) -> Build {
+    let b = &view.build;
     Build {
         id: b.id.clone(),
         status: b.status.as_str().to_string(),
-        output_stream_url: None,
+        output_stream_url: Some(view.output_stream_url.clone()),
         source_blob: SourceBlob {
             url: None,
             version: Some(b.commit.clone()),
@@ -210,7 +216,7 @@ pub fn build(b: &doppel_store::Build, env: &Environment, users: &Users) -> Build
             version_description: None,
         },
         slug: None,
-        release: None,
+        release: view.release_id.clone().map(|id| IdRef { id }),
         buildpacks: b
             .buildpack
             .iter()
@@ -228,6 +234,51 @@ pub fn build(b: &doppel_store::Build, env: &Environment, users: &Users) -> Build
         doppel: BuildExtra {
             failure: b.failure.clone(),
             image_id: b.image_id.clone(),
+        },
+    }
+}
+
+/// A dyno size's reference `{id, name}`; an unknown name keeps its name.
+fn dyno_size_ref(name: &str) -> NamedRef {
+    match doppel_types::DynoSize::find(name) {
+        Some(size) => NamedRef::new(size.id, size.name),
+        None => NamedRef::new("", name),
+    }
+}
+
+/// A process type's formation as Heroku's formation object.
+pub fn formation(p: &Process, env: &Environment) -> Formation {
+    let e = &p.entry;
+    Formation {
+        id: e.id.clone(),
+        process_type: e.process_type.clone(),
+        command: p.command.clone(),
+        quantity: e.quantity,
+        size: e.size.clone(),
+        dyno_size: dyno_size_ref(&e.size),
+        app: env_ref(env),
+        created_at: e.created_at.clone(),
+        updated_at: e.updated_at.clone(),
+    }
+}
+
+/// A dyno size as Heroku's dyno-size object (memory in GB, one dyno unit per compute unit).
+pub fn dyno_size(size: &doppel_types::DynoSize) -> DynoSize {
+    DynoSize {
+        id: size.id.to_string(),
+        name: size.name.to_string(),
+        architecture: "amd64".to_string(),
+        compute: size.compute,
+        cost: None,
+        dedicated: size.name.starts_with("performance"),
+        precise_dyno_units: f64::from(size.compute),
+        memory: size.memory_mb as f64 / 1024.0,
+        private_space_only: false,
+        generation: cedar(),
+        doppel: DynoSizeExtra {
+            memory_mb: size.memory_mb,
+            cpus: size.cpus,
+            max_processes: size.max_processes,
         },
     }
 }

@@ -76,6 +76,7 @@ async fn converge_env(
             c.running
                 && c.labels.get(LABEL_RELEASE) == Some(&release.id)
                 && c.labels.get(LABEL_DYNO) == Some(&dyno.name())
+                && dynos::has_size(c, &dyno.size)
         });
         if let Some(c) = existing {
             if reattach(state, c, &network).await {

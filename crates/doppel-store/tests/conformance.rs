@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 use doppel_store::{
-    BuildOutcome, BuildStatus, NewPromotion, NewRelease, PromotionStatus, ReleaseStatus, Store,
-    StoreError, INTERRUPTED_REASON,
+    BuildOutcome, BuildStatus, FormationChange, NewPromotion, NewRelease, PromotionStatus,
+    QuantityChange, ReleaseStatus, Store, StoreError, INTERRUPTED_REASON,
 };
 use doppel_types::{token_digest, AppName, ImageKind, ProcessTypes, Stage};
 use sqlx::Row;
@@ -173,6 +173,8 @@ conformance!(
     interrupted_releases_fail,
     builds_finish_and_interrupted_builds_fail,
     formation_ensure_keeps_existing,
+    formation_changes_apply_all_or_none,
+    capabilities_outlive_a_reopen,
     delete_app_cascades,
     promotions_get_one_release_and_never_interleave,
     direct_pushes_to_production_are_off_until_allowed,
@@ -1099,6 +1101,129 @@ async fn formation_ensure_keeps_existing(db: Arc<Db>) {
             .unwrap_err(),
         StoreError::NotFound(_)
     ));
+}
+
+fn change(
+    process_type: &str,
+    quantity: Option<QuantityChange>,
+    size: Option<&str>,
+) -> FormationChange {
+    FormationChange {
+        process_type: process_type.to_string(),
+        quantity,
+        size: size.map(str::to_string),
+    }
+}
+
+async fn formation_changes_apply_all_or_none(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, production) = app_with_envs(&store, "scale").await;
+    let mut types = web_types();
+    types.insert("worker".into(), "python worker.py".into());
+    store.ensure_formation(&staging, &types).await.unwrap();
+    store.ensure_formation(&production, &types).await.unwrap();
+    let shape = |f: &[doppel_store::FormationEntry]| -> Vec<(String, i64, String)> {
+        f.iter()
+            .map(|e| (e.process_type.clone(), e.quantity, e.size.clone()))
+            .collect()
+    };
+
+    // Absolute, relative and size changes together; answered in the order named.
+    let changed = store
+        .change_formation(
+            &staging,
+            &[
+                change("worker", Some(QuantityChange::Add(2)), Some("standard-2X")),
+                change("web", Some(QuantityChange::Set(3)), None),
+                change("worker", Some(QuantityChange::Add(-1)), None),
+            ],
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        shape(&changed),
+        [
+            ("worker".to_string(), 1, "standard-2X".to_string()),
+            ("web".to_string(), 3, "standard-1X".to_string())
+        ]
+    );
+    let before = store.formation(&staging).await.unwrap();
+    // Production is a separate formation.
+    assert_eq!(store.formation(&production).await.unwrap()[0].quantity, 1);
+
+    // Below zero, over the limit, or an unknown type: nothing of the batch is applied.
+    for bad in [
+        vec![
+            change("web", Some(QuantityChange::Set(1)), None),
+            change("worker", Some(QuantityChange::Add(-2)), None),
+        ],
+        vec![
+            change("web", Some(QuantityChange::Set(0)), None),
+            change("worker", Some(QuantityChange::Set(11)), None),
+        ],
+        vec![
+            change("web", None, Some("performance-L")),
+            change("clock", Some(QuantityChange::Set(1)), None),
+        ],
+    ] {
+        let err = store
+            .change_formation(&staging, &bad, 10)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Invalid(_) | StoreError::NotFound(_)),
+            "{err:?}"
+        );
+        assert_eq!(
+            shape(&store.formation(&staging).await.unwrap()),
+            shape(&before)
+        );
+    }
+    let err = store
+        .change_formation(
+            &staging,
+            &[change("worker", Some(QuantityChange::Set(11)), None)],
+            10,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("10"), "the limit is named: {err}");
+    assert!(matches!(
+        store
+            .change_formation("no-such-env", &[change("web", None, None)], 10)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+
+    // Concurrent relative changes both count.
+    let plus_one = [change("web", Some(QuantityChange::Add(1)), None)];
+    let (a, b) = tokio::join!(
+        store.change_formation(&staging, &plus_one, 100),
+        store.change_formation(&staging, &plus_one, 100),
+    );
+    a.unwrap();
+    b.unwrap();
+    let web = store.formation(&staging).await.unwrap();
+    assert_eq!(
+        web.iter()
+            .find(|e| e.process_type == "web")
+            .unwrap()
+            .quantity,
+        5
+    );
+}
+
+async fn capabilities_outlive_a_reopen(db: Arc<Db>) {
+    let store = db.store().await;
+    let token = store.capability("build-output", "b-1");
+    assert!(store.check_capability("build-output", "b-1", &token));
+    assert!(!store.check_capability("build-output", "b-2", &token));
+    let reopened = db.store().await;
+    assert_eq!(reopened.capability("build-output", "b-1"), token);
+    let other_key = db.store_with_key([9; 32]).await;
+    assert!(!other_key.check_capability("build-output", "b-1", &token));
 }
 
 async fn delete_app_cascades(db: Arc<Db>) {
