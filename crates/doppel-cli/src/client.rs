@@ -122,6 +122,14 @@ impl Client {
         self.send(Method::PATCH, path, Some(body), None).await
     }
 
+    pub async fn put<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, CliError> {
+        self.send(Method::PUT, path, Some(body), None).await
+    }
+
     pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T, CliError> {
         self.send(Method::DELETE, path, None::<&()>, None).await
     }
@@ -135,15 +143,6 @@ impl Client {
         self.send(Method::DELETE, path, Some(body), None).await
     }
 
-    /// PUT with a JSON body.
-    pub async fn put<T: DeserializeOwned, B: Serialize + ?Sized>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<T, CliError> {
-        self.send(Method::PUT, path, Some(body), None).await
-    }
-
     /// Streams the body of `GET path` into the file `dest` (an hour allowed: backups can be
     /// large); returns its size and the `X-Doppel-Checksum` header, if any.
     pub async fn download(
@@ -152,7 +151,7 @@ impl Client {
         dest: &Path,
     ) -> Result<(u64, Option<String>), CliError> {
         use std::io::Write;
-        let resp = self
+        let mut resp = self
             .http
             .get(self.url(path)?)
             .timeout(Duration::from_secs(3600))
@@ -172,20 +171,73 @@ impl Client {
             .get("x-doppel-checksum")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let io = |source| CliError::Output(source);
-        let mut file = std::fs::File::create(dest).map_err(io)?;
+        let mut file = std::fs::File::create(dest).map_err(CliError::Output)?;
         let mut size = 0u64;
-        let mut resp = resp;
         while let Some(chunk) = resp
             .chunk()
             .await
             .map_err(|e| transport_error(&self.host, &e))?
         {
             size += chunk.len() as u64;
-            file.write_all(&chunk).map_err(io)?;
+            file.write_all(&chunk).map_err(CliError::Output)?;
         }
-        file.sync_all().map_err(io)?;
+        file.sync_all().map_err(CliError::Output)?;
         Ok((size, checksum))
+    }
+
+    /// POSTs `body` and reads the answer as a stream of text lines (doppel's promotion),
+    /// handing each complete line to `on_line` as it arrives. Returns the value of the
+    /// response header `header`. Waits as long as the server streams (up to two hours).
+    pub async fn post_lines<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+        header: &str,
+        mut on_line: impl FnMut(&str) -> Result<(), CliError>,
+    ) -> Result<Option<String>, CliError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| CliError::BadResponse {
+            host: self.host.clone(),
+            status: 0,
+            reason: format!("could not encode the request: {e}"),
+        })?;
+        let mut resp = self
+            .http
+            .post(self.url(path)?)
+            .header(CONTENT_TYPE, "application/json")
+            .body(bytes)
+            .timeout(Duration::from_secs(2 * 3600))
+            .send()
+            .await
+            .map_err(|e| transport_error(&self.host, &e))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let bytes = resp
+                .bytes()
+                .await
+                .map_err(|e| transport_error(&self.host, &e))?;
+            return Err(api_error(&self.host, status, &bytes));
+        }
+        let value = resp
+            .headers()
+            .get(header)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let mut pending: Vec<u8> = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| transport_error(&self.host, &e))?
+        {
+            pending.extend_from_slice(&chunk);
+            while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = pending.drain(..=end).collect();
+                on_line(String::from_utf8_lossy(&line[..end]).trim_end_matches('\r'))?;
+            }
+        }
+        if !pending.is_empty() {
+            on_line(&String::from_utf8_lossy(&pending))?;
+        }
+        Ok(value)
     }
 
     fn url(&self, path: &str) -> Result<Url, CliError> {

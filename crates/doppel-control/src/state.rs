@@ -24,6 +24,7 @@ struct Inner {
     env_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     git: OnceLock<Arc<doppel_git::GitService>>,
     addons: OnceLock<Arc<doppel_addons::Catalog>>,
+    outputs: Arc<crate::outputs::LiveOutputs>,
 }
 
 impl AppState {
@@ -49,6 +50,7 @@ impl AppState {
                 env_locks: Mutex::new(HashMap::new()),
                 git: OnceLock::new(),
                 addons: OnceLock::new(),
+                outputs: Arc::default(),
             }),
         }
     }
@@ -96,6 +98,11 @@ impl AppState {
 
     pub fn git(&self) -> Option<&Arc<doppel_git::GitService>> {
         self.inner.git.get()
+    }
+
+    /// The outputs of builds running now (their capability URLs stream them).
+    pub fn outputs(&self) -> &Arc<crate::outputs::LiveOutputs> {
+        &self.inner.outputs
     }
 
     /// The lock that serializes deploys and reconciliation of one environment.

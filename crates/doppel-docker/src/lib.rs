@@ -31,6 +31,6 @@ pub use service::{
     MAX_EXEC_STDERR,
 };
 pub use types::{
-    ContainerSpec, ContainerState, DockerfileBuild, DynoSpec, ImageInfo, Limits, TarSource,
-    LABEL_MANAGED,
+    ContainerConfig, ContainerSpec, ContainerState, DockerfileBuild, DynoSpec, ImageInfo, Limits,
+    TarSource, LABEL_MANAGED,
 };

@@ -4,10 +4,10 @@
 //!
 //! Order: data dir (taken with a lock, so a second server on it stops before changing
 //! anything) → master key → store (migrations) → admin user and token → platform CA →
-//! Docker and the stack images → interrupted builds marked failed → listeners → git →
-//! add-on manifests, interrupted add-on work resumed, backup schedules → old shared networks
-//! removed → first reconcile pass (networks, dynos and routes from the
-//! store) → serve.
+//! Docker and the stack images → interrupted builds and releases marked failed → listeners →
+//! git → interrupted promotions ended → add-on manifests, interrupted add-on work resumed,
+//! backup schedules → old shared networks removed → first reconcile pass (networks, dynos,
+//! add-on servers and routes from the store) → serve.
 
 use anyhow::Context;
 use doppel_control::push::PushDeployer;
@@ -69,6 +69,9 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         git.ensure_repo(&format!("{}.git", env.name)).await?;
     }
 
+    // Promotions cut off by the restart end now (their releases were just marked failed,
+    // unless they had succeeded).
+    doppel_control::logic::promotions::recover(&state).await;
     // Add-on providers: the built-in manifests and the admin's `<data-dir>/addons/*.toml`.
     let addon_dir = config.data_dir.join("addons");
     state.set_addon_catalog(

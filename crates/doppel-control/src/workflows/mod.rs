@@ -10,6 +10,7 @@ pub mod addon_provision;
 pub mod deploy;
 pub mod dynos;
 pub mod progress;
+pub mod promote;
 pub mod release;
 pub mod rollout;
 pub mod stacks;
