@@ -15,6 +15,7 @@ pub mod apps;
 pub mod builds;
 pub mod collaborators;
 pub mod common;
+pub mod config_vars;
 pub mod domains;
 pub mod dynos;
 pub mod error;
