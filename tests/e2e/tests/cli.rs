@@ -120,6 +120,11 @@ impl<'a> User<'a> {
     /// git in `dir` as this user: their HOME (so the credential helper finds their login),
     /// no CA from the environment (git:remote configured it).
     fn git(&self, dir: &Path, args: &[&str]) -> Result<Out> {
+        self.git_env(dir, args, &[])
+    }
+
+    /// [`User::git`] with extra environment variables.
+    fn git_env(&self, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Out> {
         let out = Command::new("git")
             .args([
                 "-c",
@@ -135,6 +140,7 @@ impl<'a> User<'a> {
             .env_remove("DOPPEL_HOST")
             .env_remove("DOPPEL_API_KEY")
             .env_remove("DOPPEL_CA_CERT")
+            .envs(env.iter().copied())
             .output()?;
         Ok(Out {
             ok: out.status.success(),
@@ -326,6 +332,35 @@ fn login_netrc_git_remote_push_releases_and_errors() -> Result<()> {
         "{}",
         out.stderr
     );
+
+    // With no ~/.netrc entry left for curl to find, a push authenticates only through the
+    // credential helper: with DOPPEL_API_KEY it works, without it git is refused.
+    std::fs::write(repo.path().join("README"), "second commit\n")?;
+    user.git(repo.path(), &["add", "README"])?;
+    user.git(repo.path(), &["commit", "-qm", "second"])?;
+    let refused = user.git(repo.path(), &["push", "staging", "main"])?;
+    assert!(
+        !refused.ok,
+        "a push without any token must fail:\n{}",
+        refused.text()
+    );
+    assert!(
+        refused.stderr.contains("doppel login --host"),
+        "the helper says why: {}",
+        refused.stderr
+    );
+    let pushed = user.git_env(
+        repo.path(),
+        &["push", "staging", "main"],
+        &[("DOPPEL_API_KEY", &server.token)],
+    )?;
+    assert!(
+        pushed.ok,
+        "push through the helper failed:\n{}\n{}",
+        pushed.text(),
+        server.log()
+    );
+    assert!(pushed.stderr.contains("Released v2"), "{}", pushed.stderr);
     assert!(
         !server.log().contains(&server.token),
         "the token leaked into the log"
