@@ -6,17 +6,21 @@
 
 mod account;
 mod apps;
+mod audit;
 mod auth;
 mod body;
 mod builds;
 mod error;
+mod parity;
+mod pipelines;
+mod promotions;
 pub mod range;
 mod releases;
 mod views;
 
 pub use error::ApiError;
 
-use axum::routing::get;
+use axum::routing::{delete, get, post};
 use axum::Router;
 use doppel_control::state::AppState;
 
@@ -45,6 +49,58 @@ pub fn router(state: AppState) -> Router {
         .route("/apps/{app}/releases/{release}", get(releases::show))
         .route("/apps/{app}/builds", get(builds::list))
         .route("/apps/{app}/builds/{build}", get(builds::show))
+        .route("/apps/{app}/audit", get(audit::for_environment))
+        .route(
+            "/apps/{app}/pipeline-couplings",
+            get(pipelines::show_coupling),
+        )
+        .route(
+            "/pipelines",
+            get(pipelines::list).post(pipelines::refuse_pipeline_change),
+        )
+        .route(
+            "/pipelines/{pipeline}",
+            get(pipelines::show)
+                .patch(pipelines::refuse_pipeline_change)
+                .delete(pipelines::refuse_pipeline_change),
+        )
+        .route(
+            "/pipelines/{pipeline}/pipeline-couplings",
+            get(pipelines::list_couplings),
+        )
+        .route(
+            "/pipelines/{pipeline}/latest-releases",
+            get(pipelines::latest_releases),
+        )
+        .route(
+            "/pipelines/{pipeline}/direct-pushes",
+            get(pipelines::direct_pushes).put(pipelines::set_direct_pushes),
+        )
+        .route("/pipelines/{pipeline}/parity", get(parity::show))
+        .route("/pipelines/{pipeline}/parity/marks", post(parity::mark))
+        .route(
+            "/pipelines/{pipeline}/parity/marks/{aspect}/{item}",
+            delete(parity::unmark),
+        )
+        .route("/pipelines/{pipeline}/promote", post(promotions::promote))
+        .route("/pipelines/{pipeline}/audit", get(audit::for_pipeline))
+        .route(
+            "/pipeline-couplings",
+            get(pipelines::all_couplings).post(pipelines::refuse_coupling_change),
+        )
+        .route(
+            "/pipeline-couplings/{id}",
+            get(pipelines::show_coupling)
+                .patch(pipelines::refuse_coupling_change)
+                .delete(pipelines::refuse_coupling_change),
+        )
+        .route("/pipeline-promotions", post(promotions::create))
+        .route("/pipeline-promotions/{id}", get(promotions::show))
+        .route(
+            "/pipeline-promotions/{id}/promotion-targets",
+            get(promotions::targets),
+        )
+        .route("/filters/apps", post(pipelines::filter_apps))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,

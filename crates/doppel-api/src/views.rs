@@ -184,6 +184,7 @@ pub fn release(
             image_id: r.image_id.clone(),
             process_types: r.process_types.clone(),
             build_id: r.build_id.clone(),
+            promoted_from: r.source_release_id.clone(),
         },
     }
 }

@@ -233,6 +233,20 @@ pub fn render_info(app: &App) -> String {
     format!("=== {}\n{}", env.name, key_values(&rows))
 }
 
+/// Checks an environment name (or id) before it goes into a URL path.
+pub(crate) fn env_segment(name: &str) -> Result<&str, CliError> {
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(name)
+    } else {
+        EnvName::parse(name)?;
+        Ok(name)
+    }
+}
+
 pub(crate) async fn list(ctx: &mut Context, args: JsonArgs) -> Result<(), CliError> {
     let client = ctx.client()?;
     let apps: Vec<App> = client.get("/apps").await?;
@@ -464,6 +478,15 @@ myapp
             text.contains("Git URL:     https://localhost:8443/myapp-staging.git\n"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn env_segment_rejects_path_tricks() {
+        assert!(env_segment("myapp-staging").is_ok());
+        assert!(env_segment("01234567-89ab-cdef-0123-456789abcdef").is_ok());
+        assert!(env_segment("../account").is_err());
+        assert!(env_segment("My App").is_err());
+        assert!(env_segment("").is_err());
     }
 
     #[test]

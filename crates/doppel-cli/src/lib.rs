@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod apps;
+pub mod audit;
 pub mod auth;
 pub mod client;
 pub mod completions;
@@ -20,7 +21,9 @@ pub mod error;
 pub mod git;
 pub mod maintenance;
 pub mod netrc;
+pub mod parity;
 pub mod progress;
+pub mod promote;
 pub mod ps;
 pub mod releases;
 pub mod table;
@@ -129,6 +132,24 @@ pub enum Command {
     /// Print a shell completion script: doppel completions bash > /etc/bash_completion.d/doppel
     #[command(name = "completions")]
     Completions(completions::CompletionsArgs),
+    /// Make production run the exact image staging runs, with production's own config
+    #[command(name = "promote")]
+    Promote(promote::PromoteArgs),
+    /// Show or set whether production also takes git pushes (admins)
+    #[command(name = "direct-pushes")]
+    DirectPushes(promote::DirectPushesArgs),
+    /// Compare staging and production side by side: drift, expected and intended differences
+    #[command(name = "parity")]
+    Parity(parity::ParityArgs),
+    /// Mark a difference between staging and production as intended (admins)
+    #[command(name = "parity:mark")]
+    ParityMark(parity::MarkArgs),
+    /// Take back the mark of an intended difference (admins)
+    #[command(name = "parity:unmark")]
+    ParityUnmark(parity::UnmarkArgs),
+    /// Show every change to an app's environments, newest first
+    #[command(name = "audit")]
+    Audit(audit::AuditArgs),
 }
 
 /// Runs `cmd` against the real environment, saved files and terminal.
@@ -171,6 +192,12 @@ pub async fn run_in(ctx: &mut Context, cmd: Command) -> Result<(), CliError> {
         C::GitRemote(args) => git::remote(ctx, args).await,
         C::GitCredentials(args) => git::credentials(ctx, args),
         C::Completions(args) => completions::print(ctx, args),
+        C::Promote(args) => promote::promote(ctx, args).await,
+        C::DirectPushes(args) => promote::direct_pushes(ctx, args).await,
+        C::Parity(args) => parity::show(ctx, args).await,
+        C::ParityMark(args) => parity::mark(ctx, args).await,
+        C::ParityUnmark(args) => parity::unmark(ctx, args).await,
+        C::Audit(args) => audit::show(ctx, args).await,
     }
 }
 
@@ -235,6 +262,41 @@ mod tests {
         ] {
             parse(&[name])?;
         }
+        let cli = Cli::try_parse_from([
+            "doppel",
+            "promote",
+            "-p",
+            "shop",
+            "--release",
+            "v3",
+            "--force",
+            "--reason",
+            "hotfix",
+        ])?;
+        assert!(matches!(cli.cmd, Command::Promote(a)
+            if a.target.pipeline.as_deref() == Some("shop") && a.force && a.release.as_deref() == Some("v3")));
+        assert!(Cli::try_parse_from(["doppel", "promote", "-p", "shop", "--force"]).is_err());
+        let cli = Cli::try_parse_from(["doppel", "parity", "-a", "shop-staging", "--json"])?;
+        assert!(matches!(cli.cmd, Command::Parity(a) if a.json && a.target.app.is_some()));
+        let cli = Cli::try_parse_from([
+            "doppel",
+            "parity:mark",
+            "-p",
+            "shop",
+            "config/QA",
+            "--reason",
+            "QA only",
+        ])?;
+        assert!(matches!(cli.cmd, Command::ParityMark(a) if a.id == "config/QA"));
+        assert!(Cli::try_parse_from(["doppel", "parity:mark", "-p", "shop", "config/QA"]).is_err());
+        let cli = Cli::try_parse_from([
+            "doppel", "audit", "-p", "shop", "-a", "shop", "--user", "a@b", "--json",
+        ])?;
+        assert!(matches!(cli.cmd, Command::Audit(a) if a.json && a.user.as_deref() == Some("a@b")));
+        assert!(
+            Cli::try_parse_from(["doppel", "direct-pushes", "-p", "s", "--allow", "--forbid"])
+                .is_err()
+        );
         parse(&["completions", "bash"])?;
         parse(&["git:remote", "-p", "myapp"])?;
         Ok(())

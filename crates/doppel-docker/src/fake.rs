@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use tokio::sync::mpsc;
 
 use crate::{
-    ContainerRuntime, ContainerSpec, ContainerState, DockerError, DockerfileBuild, DynoSpec,
-    ImageInfo, LineStream, NetworkInfo, NetworkSpec, TarSource,
+    ContainerConfig, ContainerRuntime, ContainerSpec, ContainerState, DockerError, DockerfileBuild,
+    DynoSpec, ImageInfo, LineStream, NetworkInfo, NetworkSpec, TarSource,
 };
 
 /// What the fake does when asked.
@@ -430,6 +430,21 @@ impl ContainerRuntime for FakeRuntime {
     ) -> Result<Option<ContainerState>, DockerError> {
         let st = self.state();
         Ok(st.containers.get(id).map(|c| state_of(id, c, &st)))
+    }
+
+    async fn container_config(&self, id: &str) -> Result<Option<ContainerConfig>, DockerError> {
+        let st = self.state();
+        Ok(st.containers.get(id).map(|c| ContainerConfig {
+            // A name the fake knows stands for its image's id, as the engine resolves it.
+            image_id: st
+                .images
+                .get(&c.spec.image)
+                .map(|i| i.id.clone())
+                .unwrap_or_else(|| c.spec.image.clone()),
+            env: c.spec.env.clone(),
+            image_env: BTreeMap::new(),
+            labels: c.spec.labels.clone(),
+        }))
     }
 
     async fn stop_and_remove(&self, id: &str, _grace: Duration) -> Result<(), DockerError> {

@@ -1,5 +1,6 @@
 //! doppel-store: doppel's control-plane state (users and tokens, apps and their two
-//! environments, builds, releases, config vars, formations) over SQLite or PostgreSQL.
+//! environments, builds, releases, config vars, formations, promotions and parity marks)
+//! over SQLite or PostgreSQL.
 //!
 //! The only crate that names sqlx. One code path on sqlx's Any driver with portable SQL
 //! (`$N` placeholders, TEXT uuid ids, RFC 3339 UTC TEXT timestamps, JSON as TEXT); the schema
@@ -14,6 +15,8 @@ mod config;
 mod crypto;
 mod error;
 mod formation;
+mod parity_marks;
+mod promotions;
 mod releases;
 mod users;
 mod util;
@@ -25,6 +28,8 @@ pub use collaborators::Collaborator;
 pub use config::valid_config_key;
 pub use error::{DatabaseError, Result, StoreError};
 pub use formation::{FormationEntry, DEFAULT_SIZE};
+pub use parity_marks::ParityMark;
+pub use promotions::{NewPromotion, Promotion, PromotionStatus};
 pub use releases::{NewRelease, Release, ReleaseStatus};
 pub use users::{TokenInfo, User, TOKEN_PREFIX};
 

@@ -5,7 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 use doppel_store::{
-    BuildOutcome, BuildStatus, NewRelease, ReleaseStatus, Store, StoreError, INTERRUPTED_REASON,
+    BuildOutcome, BuildStatus, NewPromotion, NewRelease, PromotionStatus, ReleaseStatus, Store,
+    StoreError, INTERRUPTED_REASON,
 };
 use doppel_types::{token_digest, AppName, ImageKind, ProcessTypes, Stage};
 use sqlx::Row;
@@ -173,6 +174,9 @@ conformance!(
     builds_finish_and_interrupted_builds_fail,
     formation_ensure_keeps_existing,
     delete_app_cascades,
+    promotions_get_one_release_and_never_interleave,
+    direct_pushes_to_production_are_off_until_allowed,
+    parity_marks_need_a_reason_and_replace_each_other,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -1092,6 +1096,29 @@ async fn delete_app_cascades(db: Arc<Db>) {
         store.create_release(&r).await.unwrap();
         store.ensure_formation(env, &web_types()).await.unwrap();
     }
+    let source = store.current_release(&staging).await.unwrap().unwrap();
+    let promotion = store
+        .create_promotion(&NewPromotion {
+            app_id: app.id.clone(),
+            source_env_id: staging.clone(),
+            target_env_id: production.clone(),
+            source_release_id: source.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    store
+        .create_promoted_release(
+            &new_release(&production, ReleaseStatus::Pending),
+            &promotion.id,
+            &source.id,
+        )
+        .await
+        .unwrap();
+    store
+        .set_parity_mark(&app.id, "config", "A", "because", None)
+        .await
+        .unwrap();
     store.delete_app(&app.id).await.unwrap();
     assert!(store.app("gone").await.unwrap().is_none());
     assert!(store.environment(&staging).await.unwrap().is_none());
@@ -1120,6 +1147,16 @@ async fn delete_app_cascades(db: Arc<Db>) {
         .unwrap();
         assert_eq!(n, 0, "{table}");
     }
+    for table in ["promotions", "parity_marks"] {
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM {table} WHERE app_id = $1"
+        )))
+        .bind(&app.id)
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+        assert_eq!(n, 0, "{table}");
+    }
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM release_config_vars")
         .fetch_one(&mut raw)
         .await
@@ -1134,6 +1171,168 @@ async fn delete_app_cascades(db: Arc<Db>) {
         store.delete_app("no-such-app").await.unwrap_err(),
         StoreError::NotFound(_)
     ));
+}
+
+async fn promotions_get_one_release_and_never_interleave(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, staging, production) = app_with_envs(&store, "promo").await;
+    let user = store.user("admin@example.com").await.unwrap().unwrap();
+    let source = store
+        .create_release(&new_release(&staging, ReleaseStatus::Succeeded))
+        .await
+        .unwrap();
+    let new = NewPromotion {
+        app_id: app.id.clone(),
+        source_env_id: staging.clone(),
+        target_env_id: production.clone(),
+        source_release_id: source.id.clone(),
+        forced: true,
+        reason: Some("hotfix".into()),
+        user_id: Some(user.id.clone()),
+    };
+    let first = store.create_promotion(&new).await.unwrap();
+    assert_eq!(first.status, PromotionStatus::Pending);
+    assert!(first.forced && first.reason.as_deref() == Some("hotfix"));
+    assert_ne!(first.id, first.target_id);
+    assert_eq!(
+        store.promotion(&first.target_id).await.unwrap().unwrap(),
+        first,
+        "found by its target's id too"
+    );
+    // A second promotion to the same environment waits its turn.
+    let err = store.create_promotion(&new).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.list_promotions(&app.id).await.unwrap().len(), 1);
+
+    let made = store
+        .create_promoted_release(
+            &new_release(&production, ReleaseStatus::Pending),
+            &first.id,
+            &source.id,
+        )
+        .await
+        .unwrap();
+    assert_eq!(made.source_release_id.as_deref(), Some(source.id.as_str()));
+    assert_eq!(store.release(&made.id).await.unwrap().unwrap(), made);
+    let linked = store.promotion(&first.id).await.unwrap().unwrap();
+    assert_eq!(linked.target_release_id.as_deref(), Some(made.id.as_str()));
+    // Running the step twice makes no second release.
+    let err = store
+        .create_promoted_release(
+            &new_release(&production, ReleaseStatus::Pending),
+            &first.id,
+            &source.id,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.list_releases(&production).await.unwrap().len(), 1);
+    assert_eq!(store.pending_promotions().await.unwrap().len(), 1);
+
+    let err = store
+        .finish_promotion(&first.id, PromotionStatus::Pending, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    let done = store
+        .finish_promotion(&first.id, PromotionStatus::Succeeded, None)
+        .await
+        .unwrap();
+    assert_eq!(done.status, PromotionStatus::Succeeded);
+    let err = store
+        .finish_promotion(&first.id, PromotionStatus::Failed, Some("late"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert!(store.pending_promotions().await.unwrap().is_empty());
+    // Once it ended, the next promotion may start; a finished one cannot get a release.
+    let second = store.create_promotion(&new).await.unwrap();
+    let failed = store
+        .finish_promotion(&second.id, PromotionStatus::Failed, Some("no"))
+        .await
+        .unwrap();
+    assert_eq!(failed.error_message.as_deref(), Some("no"));
+    let err = store
+        .create_promoted_release(
+            &new_release(&production, ReleaseStatus::Pending),
+            &second.id,
+            &source.id,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.list_promotions(&app.id).await.unwrap().len(), 2);
+    // Plain releases record no source.
+    let plain = store
+        .create_release(&new_release(&staging, ReleaseStatus::Succeeded))
+        .await
+        .unwrap();
+    assert!(plain.source_release_id.is_none());
+    let err = store
+        .finish_promotion("no-such-promotion", PromotionStatus::Failed, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+}
+
+async fn direct_pushes_to_production_are_off_until_allowed(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, _, _) = app_with_envs(&store, "pushy").await;
+    assert!(!store.direct_pushes_allowed(&app.id).await.unwrap());
+    store.set_direct_pushes(&app.id, true).await.unwrap();
+    assert!(store.direct_pushes_allowed(&app.id).await.unwrap());
+    store.set_direct_pushes(&app.id, false).await.unwrap();
+    assert!(!store.direct_pushes_allowed(&app.id).await.unwrap());
+    for err in [
+        store.set_direct_pushes("nope", true).await.unwrap_err(),
+        store.direct_pushes_allowed("nope").await.unwrap_err(),
+    ] {
+        assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    }
+}
+
+async fn parity_marks_need_a_reason_and_replace_each_other(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, _, _) = app_with_envs(&store, "marks").await;
+    let user = store.user("admin@example.com").await.unwrap().unwrap();
+    for (aspect, item, reason) in [("config", "A", " "), ("", "A", "r"), ("config", "", "r")] {
+        let err = store
+            .set_parity_mark(&app.id, aspect, item, reason, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    }
+    assert!(store.parity_marks(&app.id).await.unwrap().is_empty());
+    store
+        .set_parity_mark(&app.id, "config", "A", "first", Some(&user.id))
+        .await
+        .unwrap();
+    let mark = store
+        .set_parity_mark(&app.id, "config", "A", " second ", Some(&user.id))
+        .await
+        .unwrap();
+    store
+        .set_parity_mark(&app.id, "addons", "redis", "cache only in staging", None)
+        .await
+        .unwrap();
+    let marks = store.parity_marks(&app.id).await.unwrap();
+    assert_eq!(marks.len(), 2);
+    assert_eq!(marks[1], mark);
+    assert_eq!(mark.reason, "second");
+    store
+        .delete_parity_mark(&app.id, "config", "A")
+        .await
+        .unwrap();
+    let err = store
+        .delete_parity_mark(&app.id, "config", "A")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    let err = store
+        .set_parity_mark("no-such-app", "config", "A", "r", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -278,6 +278,7 @@ pub fn release_obj(
             image_id: format!("sha256:{version:064}"),
             process_types: [("web".to_string(), "./server".to_string())].into(),
             build_id: None,
+            promoted_from: None,
         },
     }
 }

@@ -9,6 +9,9 @@ pub mod apps;
 pub mod audit;
 pub mod builds;
 mod error;
+pub mod parity;
+pub mod pipelines;
+pub mod promotions;
 pub mod releases;
 
 pub use error::LogicError;
