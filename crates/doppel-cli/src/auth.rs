@@ -24,6 +24,9 @@ pub struct LoginArgs {
     /// A PEM file of a CA to trust besides the system's, usually the server's <data-dir>/ca.pem
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// Print the account as the API's JSON instead of the summary
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl fmt::Debug for LoginArgs {
@@ -32,6 +35,7 @@ impl fmt::Debug for LoginArgs {
             .field("host", &self.host)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("ca_cert", &self.ca_cert)
+            .field("json", &self.json)
             .finish()
     }
 }
@@ -101,7 +105,11 @@ pub(crate) async fn login(ctx: &mut Context, args: LoginArgs) -> Result<(), CliE
     if let Some(legacy) = &ctx.paths.legacy {
         config::remove_file(legacy)?;
     }
-    ctx.print(&format!("Logged in as {}\n", account.email))?;
+    if args.json {
+        ctx.print_json(&account)?;
+    } else {
+        ctx.print(&format!("Logged in as {}\n", account.email))?;
+    }
     if ctx.env.get(config::ENV_HOST).is_some() || ctx.env.get(config::ENV_API_KEY).is_some() {
         ctx.note("Note: DOPPEL_HOST / DOPPEL_API_KEY are set and take precedence over the saved login.\n")?;
     }

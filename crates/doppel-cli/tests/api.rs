@@ -182,6 +182,7 @@ fn login(host: &str, token: Option<&str>) -> Command {
         host: Some(host.to_string()),
         token: token.map(str::to_string),
         ca_cert: None,
+        json: false,
     })
 }
 
@@ -294,8 +295,16 @@ async fn old_credentials_file_is_read_then_migrated_by_login() -> TestResult {
     run_in(&mut ctx, Command::Whoami(JsonArgs { json: false })).await?;
     assert_eq!(out.stdout(), format!("{EMAIL}\n"));
 
-    let (mut ctx, _out) = fresh();
-    run_in(&mut ctx, login(&mock.host, Some(TOKEN))).await?;
+    let (mut ctx, out) = fresh();
+    let with_json = Command::Login(LoginArgs {
+        host: Some(mock.host.clone()),
+        token: Some(TOKEN.into()),
+        ca_cert: None,
+        json: true,
+    });
+    run_in(&mut ctx, with_json).await?;
+    let account: doppel_api_types::account::Account = serde_json::from_str(&out.stdout())?;
+    assert_eq!(account.email, EMAIL);
     assert!(!legacy.exists(), "login replaces the old file");
     assert!(std::fs::read_to_string(home.path().join(".netrc"))?.contains(TOKEN));
     let (mut ctx, out) = fresh();

@@ -673,6 +673,7 @@ async fn git_credentials_answers_with_the_token_for_the_requested_host() -> Test
             host: Some(mock.host.clone()),
             token: Some(TOKEN.into()),
             ca_cert: None,
+            json: false,
         }),
     )
     .await?;
