@@ -71,19 +71,9 @@ pub fn render_access(env: &EnvName, list: &[Collaborator]) -> String {
 
 pub(crate) async fn list(ctx: &mut Context, args: AccessArgs) -> Result<(), CliError> {
     let (client, target) = target::client_and_target(ctx, &args.target)?;
-    let mut shown: Vec<(EnvName, Vec<Collaborator>)> = Vec::new();
-    for env in target.envs() {
-        let list: Vec<Collaborator> = client.get(&format!("/apps/{env}/collaborators")).await?;
-        shown.push((env, list));
-    }
-    if args.json {
-        return ctx.print_json_per_env(&shown);
-    }
-    let blocks: Vec<String> = shown
-        .iter()
-        .map(|(env, list)| render_access(env, list))
-        .collect();
-    ctx.print(&blocks.join("\n"))
+    let shown: Vec<(EnvName, Vec<Collaborator>)> =
+        target.get_each(&client, "/collaborators").await?;
+    ctx.print_per_env(&shown, args.json, |env, list| render_access(env, list))
 }
 
 pub(crate) async fn add(ctx: &mut Context, args: MemberArgs) -> Result<(), CliError> {

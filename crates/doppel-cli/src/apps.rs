@@ -289,16 +289,8 @@ pub(crate) async fn info(ctx: &mut Context, args: InfoArgs) -> Result<(), CliErr
         targeting.app = Some(env.clone());
     }
     let (client, target) = target::client_and_target(ctx, &targeting)?;
-    let mut shown: Vec<(EnvName, App)> = Vec::new();
-    for env in target.envs() {
-        let app: App = client.get(&format!("/apps/{env}")).await?;
-        shown.push((env, app));
-    }
-    if args.json {
-        return ctx.print_json_per_env(&shown);
-    }
-    let text: Vec<String> = shown.iter().map(|(_, a)| render_info(a)).collect();
-    ctx.print(&text.join("\n"))
+    let shown: Vec<(EnvName, App)> = target.get_each(&client, "").await?;
+    ctx.print_per_env(&shown, args.json, |_, app| render_info(app))
 }
 
 /// The app `apps:destroy` names, checked against `--confirm`.

@@ -210,15 +210,7 @@ impl Client {
             .map_err(|e| transport_error(&self.host, &e))?
         {
             pending.extend_from_slice(&chunk);
-            if pending.len() > MAX_LINE && !pending.contains(&b'\n') {
-                // A line without end is passed on in pieces rather than held.
-                pending.push(b'\n');
-            }
-            while let Some(n) = pending.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = pending.drain(..=n).collect();
-                let text = String::from_utf8_lossy(&line[..n])
-                    .trim_end_matches('\r')
-                    .to_string();
+            for text in take_lines(&mut pending) {
                 if lines.send(text).await.is_err() {
                     return Ok(true);
                 }
@@ -277,9 +269,8 @@ impl Client {
             .map_err(|e| transport_error(&self.host, &e))?
         {
             pending.extend_from_slice(&chunk);
-            while let Some(end) = pending.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = pending.drain(..=end).collect();
-                on_line(String::from_utf8_lossy(&line[..end]).trim_end_matches('\r'))?;
+            for line in take_lines(&mut pending) {
+                on_line(&line)?;
             }
         }
         if !pending.is_empty() {
@@ -346,6 +337,24 @@ impl Client {
             reason: format!("the body is not the expected JSON ({e})"),
         })
     }
+}
+
+/// Takes the complete lines off the front of `pending` (without `\n` or `\r\n`). A run
+/// longer than [`MAX_LINE`] without a newline is passed on as a line rather than held.
+fn take_lines(pending: &mut Vec<u8>) -> Vec<String> {
+    if pending.len() > MAX_LINE && !pending.contains(&b'\n') {
+        pending.push(b'\n');
+    }
+    let mut lines = Vec::new();
+    while let Some(n) = pending.iter().position(|b| *b == b'\n') {
+        let line: Vec<u8> = pending.drain(..=n).collect();
+        lines.push(
+            String::from_utf8_lossy(&line[..n])
+                .trim_end_matches('\r')
+                .to_string(),
+        );
+    }
+    lines
 }
 
 /// Checks the host URL: https anywhere, plain http only on loopback (the token would
@@ -571,6 +580,16 @@ mod tests {
         assert!(err.to_string().contains("oops"));
         let err = api_error("http://x", StatusCode::NOT_FOUND, b"");
         assert!(err.to_string().contains("Not Found"));
+    }
+
+    #[test]
+    fn lines_are_split_and_bounded() {
+        let mut pending = b"one\r\ntwo\npart".to_vec();
+        assert_eq!(take_lines(&mut pending), ["one", "two"]);
+        assert_eq!(pending, b"part");
+        let mut long = vec![b'x'; MAX_LINE + 1];
+        assert_eq!(take_lines(&mut long).len(), 1);
+        assert!(long.is_empty());
     }
 
     #[test]

@@ -123,19 +123,10 @@ pub fn and_list(items: &[&str]) -> String {
 
 pub(crate) async fn show(ctx: &mut Context, args: ConfigArgs) -> Result<(), CliError> {
     let (client, target) = target::client_and_target(ctx, &args.target)?;
-    let mut shown: Vec<(EnvName, ConfigVars)> = Vec::new();
-    for env in target.envs() {
-        let vars: ConfigVars = client.get(&format!("/apps/{env}/config-vars")).await?;
-        shown.push((env, vars));
-    }
-    if args.json {
-        return ctx.print_json_per_env(&shown);
-    }
-    let blocks: Vec<String> = shown
-        .iter()
-        .map(|(env, vars)| render_config(env, vars, args.shell))
-        .collect();
-    ctx.print(&blocks.join(if args.shell { "" } else { "\n" }))
+    let shown: Vec<(EnvName, ConfigVars)> = target.get_each(&client, "/config-vars").await?;
+    ctx.print_per_env(&shown, args.json, |env, vars| {
+        render_config(env, vars, args.shell)
+    })
 }
 
 pub(crate) async fn get(ctx: &mut Context, args: GetArgs) -> Result<(), CliError> {

@@ -138,6 +138,21 @@ impl Context {
         self.print_json(&map)
     }
 
+    /// What a reading command shows for one or both environments: `--json`, or each
+    /// environment's block rendered by `render`, a blank line between.
+    pub(crate) fn print_per_env<T: Serialize>(
+        &mut self,
+        items: &[(doppel_types::EnvName, T)],
+        json: bool,
+        render: impl Fn(&doppel_types::EnvName, &T) -> String,
+    ) -> Result<(), CliError> {
+        if json {
+            return self.print_json_per_env(items);
+        }
+        let blocks: Vec<String> = items.iter().map(|(env, v)| render(env, v)).collect();
+        self.print(&blocks.join("\n"))
+    }
+
     /// Prints a value as `--json` does: the API's JSON, pretty-printed.
     pub(crate) fn print_json<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CliError> {
         let text = serde_json::to_string_pretty(value)

@@ -93,19 +93,8 @@ pub fn render_domains(env: &EnvName, domains: &[Domain]) -> String {
 
 pub(crate) async fn list(ctx: &mut Context, args: DomainsArgs) -> Result<(), CliError> {
     let (client, target) = target::client_and_target(ctx, &args.target)?;
-    let mut shown: Vec<(EnvName, Vec<Domain>)> = Vec::new();
-    for env in target.envs() {
-        let domains: Vec<Domain> = client.get(&format!("/apps/{env}/domains")).await?;
-        shown.push((env, domains));
-    }
-    if args.json {
-        return ctx.print_json_per_env(&shown);
-    }
-    let blocks: Vec<String> = shown
-        .iter()
-        .map(|(env, list)| render_domains(env, list))
-        .collect();
-    ctx.print(&blocks.join("\n"))
+    let shown: Vec<(EnvName, Vec<Domain>)> = target.get_each(&client, "/domains").await?;
+    ctx.print_per_env(&shown, args.json, |env, list| render_domains(env, list))
 }
 
 pub(crate) async fn add(ctx: &mut Context, args: DomainArgs) -> Result<(), CliError> {

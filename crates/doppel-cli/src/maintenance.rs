@@ -27,11 +27,7 @@ fn on_off(on: bool) -> &'static str {
 
 pub(crate) async fn show(ctx: &mut Context, args: MaintenanceArgs) -> Result<(), CliError> {
     let (client, target) = target::client_and_target(ctx, &args.target)?;
-    let mut shown: Vec<(EnvName, App)> = Vec::new();
-    for env in target.envs() {
-        let app: App = client.get(&format!("/apps/{env}")).await?;
-        shown.push((env, app));
-    }
+    let shown: Vec<(EnvName, App)> = target.get_each(&client, "").await?;
     if args.json {
         return ctx.print_json_per_env(&shown);
     }

@@ -81,6 +81,22 @@ impl Target {
     }
 }
 
+impl Target {
+    /// GETs `/apps/{env}{suffix}` of each environment, staging first.
+    pub async fn get_each<T: serde::de::DeserializeOwned>(
+        &self,
+        client: &crate::client::Client,
+        suffix: &str,
+    ) -> Result<Vec<(EnvName, T)>, CliError> {
+        let mut items = Vec::new();
+        for env in self.envs() {
+            let value: T = client.get(&format!("/apps/{env}{suffix}")).await?;
+            items.push((env, value));
+        }
+        Ok(items)
+    }
+}
+
 /// The API client and the target of a command, from one reading of the settings.
 pub fn client_and_target(
     ctx: &Context,
