@@ -369,7 +369,7 @@ fn login_netrc_git_remote_push_releases_and_errors() -> Result<()> {
 }
 
 #[test]
-fn config_releases_rollback_and_ps() -> Result<()> {
+fn config_releases_and_rollback() -> Result<()> {
     let server = Server::start()?;
     let user = User::login(&server, &server.token)?;
     let repo = create_and_push(&user, "cfgapp")?;
@@ -455,13 +455,23 @@ fn config_releases_rollback_and_ps() -> Result<()> {
     );
     assert!(served(&server, "cfgapp-staging")?.contains("greeting=none"));
 
+    drop(repo);
+    Ok(())
+}
+
+#[test]
+fn ps_scale_and_restart() -> Result<()> {
+    let server = Server::start()?;
+    let user = User::login(&server, &server.token)?;
+    let repo = create_and_push(&user, "psapp")?;
+
     // ps, ps:scale (waits for the dynos), ps:restart.
-    let ps = user.ok(&["ps", "-a", "cfgapp-staging"])?.stdout;
+    let ps = user.ok(&["ps", "-a", "psapp-staging"])?.stdout;
     assert!(
         ps.starts_with("=== web (") && ps.contains("web.1: up"),
         "{ps}"
     );
-    let out = user.ok(&["ps:scale", "web=2", "-a", "cfgapp-staging"])?;
+    let out = user.ok(&["ps:scale", "web=2", "-a", "psapp-staging"])?;
     assert!(
         out.stderr.contains("done, now running web at 2:"),
         "{}",
@@ -469,11 +479,11 @@ fn config_releases_rollback_and_ps() -> Result<()> {
     );
     assert!(
         out.stderr
-            .contains("Waiting for web dynos of cfgapp-staging... done, 2 up"),
+            .contains("Waiting for web dynos of psapp-staging... done, 2 up"),
         "{}",
         out.stderr
     );
-    let dynos: Vec<api::dynos::Dyno> = user.json(&["ps", "-a", "cfgapp-staging"])?;
+    let dynos: Vec<api::dynos::Dyno> = user.json(&["ps", "-a", "psapp-staging"])?;
     assert_eq!(
         dynos
             .iter()
@@ -481,21 +491,21 @@ fn config_releases_rollback_and_ps() -> Result<()> {
             .count(),
         2
     );
-    assert_eq!(server.dyno_ids("cfgapp-staging")?.len(), 2);
-    let before = server.dyno_ids("cfgapp-staging")?;
-    let out = user.ok(&["ps:restart", "web", "-a", "cfgapp-staging"])?;
+    assert_eq!(server.dyno_ids("psapp-staging")?.len(), 2);
+    let before = server.dyno_ids("psapp-staging")?;
+    let out = user.ok(&["ps:restart", "web", "-a", "psapp-staging"])?;
     assert!(
         out.stderr
-            .contains("Restarting web dynos of cfgapp-staging... done"),
+            .contains("Restarting web dynos of psapp-staging... done"),
         "{}",
         out.stderr
     );
-    let after = server.dyno_ids("cfgapp-staging")?;
+    let after = server.dyno_ids("psapp-staging")?;
     assert!(
         after.iter().all(|id| !before.contains(id)),
         "restart replaces the containers: {before:?} {after:?}"
     );
-    let out = user.ok(&["ps:scale", "web=1", "-a", "cfgapp-staging"])?;
+    let out = user.ok(&["ps:scale", "web=1", "-a", "psapp-staging"])?;
     assert!(out.stderr.contains("done, 1 up"), "{}", out.stderr);
     drop(repo);
     Ok(())
