@@ -180,17 +180,3 @@ pub const PROMOTION_ID_HEADER: &str = "doppel-promotion-id";
 pub struct DirectPushes {
     pub allowed: bool,
 }
-
-/// `POST /filters/apps` (the CLI finds a pipeline's apps with it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct AppFilter {
-    #[serde(rename = "in", default)]
-    pub within: Option<AppFilterIn>,
-}
-
-/// The ids an app filter keeps.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct AppFilterIn {
-    #[serde(default)]
-    pub id: Vec<String>,
-}

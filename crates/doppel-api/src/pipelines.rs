@@ -11,13 +11,12 @@ use super::views;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::{Extension, Json};
-use doppel_api_types::apps::App as AppObject;
 use doppel_api_types::pipelines::{
-    AppFilter, DirectPushes, Pipeline, PipelineCoupling, PipelineExtra, PipelineOwner,
+    DirectPushes, Pipeline, PipelineCoupling, PipelineExtra, PipelineOwner,
 };
 use doppel_api_types::releases::Release;
 use doppel_api_types::NamedRef;
-use doppel_control::logic::{apps, pipelines, Actor, LogicError};
+use doppel_control::logic::{pipelines, Actor, LogicError};
 use doppel_control::state::AppState;
 use doppel_store::{App, Environment};
 use doppel_types::Stage;
@@ -215,33 +214,4 @@ pub async fn set_direct_pushes(
     let (_, allowed) =
         pipelines::set_direct_pushes(&state, &actor, &pipeline, body.allowed).await?;
     Ok(Json(DirectPushes { allowed }))
-}
-
-const APP_FIELDS: &[Field<AppObject>] = &[
-    ("id", |a| SortKey::Text(a.id.clone())),
-    ("name", |a| SortKey::Text(a.name.clone())),
-];
-
-/// `POST /filters/apps {"in": {"id": [...]}}`: the environments with those ids the caller
-/// may see (the CLI lists a pipeline's apps with it).
-pub async fn filter_apps(
-    State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
-    headers: HeaderMap,
-    Body(body): Body<AppFilter>,
-) -> Result<Page<AppObject>, ApiError> {
-    let ids = body.within.map(|w| w.id).unwrap_or_default();
-    let mut items = Vec::new();
-    for id in ids {
-        match apps::show(&state, &actor, &id).await {
-            Ok(view) => items.push(views::app(&view, state.urls())),
-            Err(LogicError::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(paginate(
-        items,
-        &RangeSpec::from_headers(&headers),
-        APP_FIELDS,
-    ))
 }

@@ -11,12 +11,14 @@
 //! - [`reconcile`]: the loop that converges networks, dynos and the route table from the store.
 //! - [`routes`]: the route table the router serves from (its only writer).
 //! - [`networks`]: the network model (one network per environment, one for builds).
+//! - [`outputs`]: live output of running builds, bounded, for their stream URLs.
 //! - [`datadir`], [`secrets`]: the data directory, its lock, keys and the instance id.
 
 pub mod config;
 pub mod datadir;
 pub mod logic;
 pub mod networks;
+pub mod outputs;
 pub mod push;
 pub mod reconcile;
 pub mod routes;

@@ -34,6 +34,10 @@ pub struct FakeScript {
     pub build_error: Option<String>,
     /// Size of images made by import, build and commit.
     pub image_size: u64,
+    /// The address containers report on their networks (`10.0.0.2` when unset). A test that
+    /// listens on `<dyno_ip>:5000` (any `127.x.y.z` is loopback) makes web dynos pass the
+    /// rollout's health check.
+    pub dyno_ip: Option<String>,
 }
 
 /// One container the fake made.
@@ -169,7 +173,10 @@ fn state_of(id: &str, c: &FakeContainer, st: &FakeState) -> ContainerState {
         .networks
         .iter()
         .filter(|(_, n)| n.containers.contains(id))
-        .map(|(net, _)| (net.clone(), "10.0.0.2".to_string()))
+        .map(|(net, _)| {
+            let ip = st.script.dyno_ip.as_deref().unwrap_or("10.0.0.2");
+            (net.clone(), ip.to_string())
+        })
         .collect();
     ContainerState {
         id: id.to_string(),

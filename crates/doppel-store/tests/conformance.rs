@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 use doppel_store::{
-    BuildOutcome, BuildStatus, NewPromotion, NewRelease, PromotionStatus, ReleaseStatus, Store,
-    StoreError, INTERRUPTED_REASON,
+    BuildOutcome, BuildStatus, FormationChange, NewPromotion, NewRelease, PromotionStatus,
+    QuantityChange, ReleaseStatus, Store, StoreError, INTERRUPTED_REASON,
 };
 use doppel_types::{token_digest, AppName, ImageKind, ProcessTypes, Stage};
 use sqlx::Row;
@@ -173,10 +173,16 @@ conformance!(
     interrupted_releases_fail,
     builds_finish_and_interrupted_builds_fail,
     formation_ensure_keeps_existing,
+    formation_changes_apply_all_or_none,
+    capabilities_outlive_a_reopen,
     delete_app_cascades,
     promotions_get_one_release_and_never_interleave,
     direct_pushes_to_production_are_off_until_allowed,
     parity_marks_need_a_reason_and_replace_each_other,
+    environment_settings_round_trip,
+    existing_environments_build_on_debian_12,
+    domains_are_unique_and_bounded,
+    access_narrows_to_one_environment,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -199,7 +205,7 @@ async fn app_with_envs(store: &Store, name: &str) -> (doppel_store::App, String,
         ),
     };
     let app = store
-        .create_app(&AppName::parse(name).unwrap(), &user.id)
+        .create_app(&AppName::parse(name).unwrap(), &user.id, "debian-testing")
         .await
         .unwrap();
     let staging = app.environments[0].id.clone();
@@ -312,7 +318,11 @@ async fn duplicate_app_name_is_taken(db: Arc<Db>) {
     let store = db.store().await;
     let (app, _, _) = app_with_envs(&store, "dup").await;
     let err = store
-        .create_app(&AppName::parse("dup").unwrap(), &app.owner_id)
+        .create_app(
+            &AppName::parse("dup").unwrap(),
+            &app.owner_id,
+            "debian-testing",
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NameTaken(_)), "{err:?}");
@@ -343,13 +353,21 @@ async fn environment_name_collisions_are_taken(db: Arc<Db>) {
         .unwrap();
     // App "foo" collides with the environment named "foo".
     let err = store
-        .create_app(&AppName::parse("foo").unwrap(), &app.owner_id)
+        .create_app(
+            &AppName::parse("foo").unwrap(),
+            &app.owner_id,
+            "debian-testing",
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("Name is already taken"), "{err}");
     // App "bar" would create "bar-staging", which exists.
     let err = store
-        .create_app(&AppName::parse("bar").unwrap(), &app.owner_id)
+        .create_app(
+            &AppName::parse("bar").unwrap(),
+            &app.owner_id,
+            "debian-testing",
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NameTaken(_)), "{err:?}");
@@ -359,7 +377,11 @@ async fn environment_name_collisions_are_taken(db: Arc<Db>) {
     // A free name still works, and an unknown owner is NotFound.
     app_with_envs(&store, "free").await;
     let err = store
-        .create_app(&AppName::parse("orphan").unwrap(), "no-such-user")
+        .create_app(
+            &AppName::parse("orphan").unwrap(),
+            "no-such-user",
+            "debian-testing",
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
@@ -1081,6 +1103,129 @@ async fn formation_ensure_keeps_existing(db: Arc<Db>) {
     ));
 }
 
+fn change(
+    process_type: &str,
+    quantity: Option<QuantityChange>,
+    size: Option<&str>,
+) -> FormationChange {
+    FormationChange {
+        process_type: process_type.to_string(),
+        quantity,
+        size: size.map(str::to_string),
+    }
+}
+
+async fn formation_changes_apply_all_or_none(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, production) = app_with_envs(&store, "scale").await;
+    let mut types = web_types();
+    types.insert("worker".into(), "python worker.py".into());
+    store.ensure_formation(&staging, &types).await.unwrap();
+    store.ensure_formation(&production, &types).await.unwrap();
+    let shape = |f: &[doppel_store::FormationEntry]| -> Vec<(String, i64, String)> {
+        f.iter()
+            .map(|e| (e.process_type.clone(), e.quantity, e.size.clone()))
+            .collect()
+    };
+
+    // Absolute, relative and size changes together; answered in the order named.
+    let changed = store
+        .change_formation(
+            &staging,
+            &[
+                change("worker", Some(QuantityChange::Add(2)), Some("standard-2X")),
+                change("web", Some(QuantityChange::Set(3)), None),
+                change("worker", Some(QuantityChange::Add(-1)), None),
+            ],
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        shape(&changed),
+        [
+            ("worker".to_string(), 1, "standard-2X".to_string()),
+            ("web".to_string(), 3, "standard-1X".to_string())
+        ]
+    );
+    let before = store.formation(&staging).await.unwrap();
+    // Production is a separate formation.
+    assert_eq!(store.formation(&production).await.unwrap()[0].quantity, 1);
+
+    // Below zero, over the limit, or an unknown type: nothing of the batch is applied.
+    for bad in [
+        vec![
+            change("web", Some(QuantityChange::Set(1)), None),
+            change("worker", Some(QuantityChange::Add(-2)), None),
+        ],
+        vec![
+            change("web", Some(QuantityChange::Set(0)), None),
+            change("worker", Some(QuantityChange::Set(11)), None),
+        ],
+        vec![
+            change("web", None, Some("performance-L")),
+            change("clock", Some(QuantityChange::Set(1)), None),
+        ],
+    ] {
+        let err = store
+            .change_formation(&staging, &bad, 10)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Invalid(_) | StoreError::NotFound(_)),
+            "{err:?}"
+        );
+        assert_eq!(
+            shape(&store.formation(&staging).await.unwrap()),
+            shape(&before)
+        );
+    }
+    let err = store
+        .change_formation(
+            &staging,
+            &[change("worker", Some(QuantityChange::Set(11)), None)],
+            10,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("10"), "the limit is named: {err}");
+    assert!(matches!(
+        store
+            .change_formation("no-such-env", &[change("web", None, None)], 10)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+
+    // Concurrent relative changes both count.
+    let plus_one = [change("web", Some(QuantityChange::Add(1)), None)];
+    let (a, b) = tokio::join!(
+        store.change_formation(&staging, &plus_one, 100),
+        store.change_formation(&staging, &plus_one, 100),
+    );
+    a.unwrap();
+    b.unwrap();
+    let web = store.formation(&staging).await.unwrap();
+    assert_eq!(
+        web.iter()
+            .find(|e| e.process_type == "web")
+            .unwrap()
+            .quantity,
+        5
+    );
+}
+
+async fn capabilities_outlive_a_reopen(db: Arc<Db>) {
+    let store = db.store().await;
+    let token = store.capability("build-output", "b-1");
+    assert!(store.check_capability("build-output", "b-1", &token));
+    assert!(!store.check_capability("build-output", "b-2", &token));
+    let reopened = db.store().await;
+    assert_eq!(reopened.capability("build-output", "b-1"), token);
+    let other_key = db.store_with_key([9; 32]).await;
+    assert!(!other_key.check_capability("build-output", "b-1", &token));
+}
+
 async fn delete_app_cascades(db: Arc<Db>) {
     let store = db.store().await;
     let (app, staging, production) = app_with_envs(&store, "gone").await;
@@ -1095,6 +1240,8 @@ async fn delete_app_cascades(db: Arc<Db>) {
         r.build_id = Some(b.id);
         store.create_release(&r).await.unwrap();
         store.ensure_formation(env, &web_types()).await.unwrap();
+        let host = format!("{env}.example.com");
+        store.add_domain(env, &host, 10).await.unwrap();
     }
     let source = store.current_release(&staging).await.unwrap().unwrap();
     let promotion = store
@@ -1131,6 +1278,7 @@ async fn delete_app_cascades(db: Arc<Db>) {
         "releases",
         "config_vars",
         "formations",
+        "domains",
     ] {
         let col = if table == "environments" {
             "id"
@@ -1164,6 +1312,7 @@ async fn delete_app_cascades(db: Arc<Db>) {
     assert_eq!(n, 1, "only the kept app's snapshot remains");
     // The other app is untouched.
     assert_eq!(store.list_releases(&keep_staging).await.unwrap().len(), 1);
+    assert_eq!(store.all_domains().await.unwrap().len(), 1);
     assert_eq!(store.config_vars(&keep_staging).await.unwrap().len(), 1);
     // The name is free again.
     app_with_envs(&store, "gone").await;
@@ -1333,6 +1482,166 @@ async fn parity_marks_need_a_reason_and_replace_each_other(db: Arc<Db>) {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+}
+
+async fn environment_settings_round_trip(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, staging, production) = app_with_envs(&store, "settings").await;
+    for env in &app.environments {
+        assert_eq!(env.build_stack, "debian-testing", "{}", env.name);
+        assert!(!env.maintenance);
+    }
+    let env = store.set_build_stack(&staging, "debian-12").await.unwrap();
+    assert_eq!(env.build_stack, "debian-12");
+    let env = store.set_maintenance(&production, true).await.unwrap();
+    assert!(env.maintenance);
+    // Each setting is the one environment's.
+    let staging_now = store.environment(&staging).await.unwrap().unwrap();
+    assert!(!staging_now.maintenance);
+    let production_now = store.environment("settings").await.unwrap().unwrap();
+    assert_eq!(production_now.build_stack, "debian-testing");
+    assert!(production_now.maintenance);
+    let listed = store.list_environments().await.unwrap();
+    assert_eq!(listed[0].build_stack, "debian-12");
+    assert!(listed[1].maintenance);
+    let app = store.app("settings").await.unwrap().unwrap();
+    assert_eq!(app.environments[0].build_stack, "debian-12");
+    let env = store.set_maintenance(&production, false).await.unwrap();
+    assert!(!env.maintenance);
+    assert!(matches!(
+        store
+            .set_build_stack("nope", "debian-12")
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+    assert!(matches!(
+        store.set_maintenance("nope", true).await.unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+    assert!(matches!(
+        store.set_build_stack(&staging, " ").await.unwrap_err(),
+        StoreError::Invalid(_)
+    ));
+}
+
+/// What the migration gives environments made before stacks were per environment.
+async fn existing_environments_build_on_debian_12(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, _, _) = app_with_envs(&store, "fresh").await;
+    let mut raw = db.raw().await;
+    sqlx::query(
+        "INSERT INTO environments (id, app_id, name, stage, private, created_at, updated_at) \
+         VALUES ('old-env', $1, 'old-env-name', 'review', 0, 'x', 'x')",
+    )
+    .bind(&app.id)
+    .execute(&mut raw)
+    .await
+    .unwrap();
+    let row = sqlx::query("SELECT build_stack, maintenance FROM environments WHERE id = 'old-env'")
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(row.get::<String, _>("build_stack"), "debian-12");
+    assert_eq!(row.get::<i64, _>("maintenance"), 0);
+}
+
+async fn domains_are_unique_and_bounded(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, production) = app_with_envs(&store, "dom").await;
+    let (_, other, _) = app_with_envs(&store, "other").await;
+    let a = store
+        .add_domain(&production, "www.example.com", 2)
+        .await
+        .unwrap();
+    assert_eq!(a.env_id, production);
+    assert_eq!(a.hostname, "www.example.com");
+    // One host name, one environment: not the twin, not another app.
+    for env in [&production, &staging, &other] {
+        assert!(matches!(
+            store
+                .add_domain(env, "www.example.com", 2)
+                .await
+                .unwrap_err(),
+            StoreError::NameTaken(_)
+        ));
+    }
+    store
+        .add_domain(&production, "api.example.com", 2)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .add_domain(&production, "three.example.com", 2)
+            .await
+            .unwrap_err(),
+        StoreError::Invalid(_)
+    ));
+    store
+        .add_domain(&staging, "staging.example.com", 2)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .add_domain("no-such-env", "x.example.com", 2)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+    let names: Vec<String> = store
+        .domains(&production)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.hostname)
+        .collect();
+    assert_eq!(names, ["api.example.com", "www.example.com"]);
+    assert_eq!(store.all_domains().await.unwrap().len(), 3);
+    assert_eq!(
+        store.domain("www.example.com").await.unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(store.domain(&a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(store.domain("nope.example.com").await.unwrap(), None);
+    // Removing needs the right environment.
+    assert!(!store.remove_domain(&staging, &a.id).await.unwrap());
+    assert!(store.remove_domain(&production, &a.id).await.unwrap());
+    assert!(!store.remove_domain(&production, &a.id).await.unwrap());
+    // The name is free again, for anyone.
+    store
+        .add_domain(&other, "www.example.com", 2)
+        .await
+        .unwrap();
+}
+
+async fn access_narrows_to_one_environment(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, staging, production) = app_with_envs(&store, "narrow").await;
+    let member = store
+        .create_user("narrow@example.com", false)
+        .await
+        .unwrap();
+    assert!(!store
+        .restrict_access(&app.id, &member.id, &staging)
+        .await
+        .unwrap());
+    store.grant_access(&app.id, &member.id, None).await.unwrap();
+    assert!(store
+        .restrict_access(&app.id, &member.id, &staging)
+        .await
+        .unwrap());
+    let rows = store.access_of(&member.id).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].covers(&staging) && !rows[0].covers(&production));
+    // The owner's row is untouched.
+    let owner = store
+        .collaborators(&app.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.user_id == app.owner_id)
+        .unwrap();
+    assert!(owner.env_id.is_none());
 }
 
 // ---------------------------------------------------------------------------------------

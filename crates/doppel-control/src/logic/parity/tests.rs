@@ -20,6 +20,8 @@ fn env(stage: Stage) -> Environment {
         name: name.into(),
         stage,
         private: stage.private_by_default(),
+        build_stack: "debian-testing".into(),
+        maintenance: false,
         created_at: String::new(),
         updated_at: String::new(),
     }
