@@ -185,6 +185,7 @@ mod tests {
             updated_at: String::new(),
             doppel: CollaboratorExtra {
                 scope: scope.into(),
+                environments: Vec::new(),
             },
         };
         let text = render_access(

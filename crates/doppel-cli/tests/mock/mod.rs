@@ -370,6 +370,12 @@ fn collaborator_obj(env: &str, email: &str, scope: &str) -> Collaborator {
         updated_at: WHEN.into(),
         doppel: CollaboratorExtra {
             scope: scope.into(),
+            environments: if scope == "both" {
+                let (app, _) = stage_of(env);
+                vec![format!("{app}-staging"), app.to_string()]
+            } else {
+                vec![scope.to_string()]
+            },
         },
     }
 }
