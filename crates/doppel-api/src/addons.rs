@@ -235,12 +235,12 @@ pub async fn destroy(
     Ok(Json(shown))
 }
 
-/// `POST /actions/addons/resolve {addon, app?}`: the add-on a name means.
+/// `POST /actions/addons/resolve {addon, app?}`: the add-on a name means, as a one-item list.
 pub async fn resolve(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     Body(body): Body<AddonResolve>,
-) -> Result<Json<Addon>, ApiError> {
+) -> Result<Json<Vec<Addon>>, ApiError> {
     let addon = body
         .addon
         .ok_or_else(|| ApiError::invalid("addon is required"))?;
@@ -254,7 +254,8 @@ pub async fn resolve(
             return Err(LogicError::not_found("add-on", addon).into());
         }
     }
-    Ok(Json(v::addon(&found, &[])))
+    // The schema's answer is a list (the Heroku CLI maps over it).
+    Ok(Json(vec![v::addon(&found, &[])]))
 }
 
 fn attachments_page(

@@ -120,7 +120,7 @@ async fn the_heroku_cli_shape_creates_and_the_catalogue_lists() -> anyhow::Resul
         )
         .await?;
     assert_eq!(
-        (status, resolved["id"].as_str()),
+        (status, resolved[0]["id"].as_str()),
         (StatusCode::OK, Some(id.as_str()))
     );
     let (status, _) = api
