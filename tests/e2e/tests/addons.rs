@@ -490,6 +490,14 @@ fn heroku_cli_addons_create_heroku_postgresql_sets_database_url() -> Result<()> 
         config_var(&server, "hkpg", "DATABASE_URL").is_err(),
         "-a provisions one environment only"
     );
+    // Parity reports the add-on production lacks, and how to add it.
+    let parity = server.cli(&["parity", "-p", "hkpg"])?;
+    let parity = text(&parity);
+    assert!(
+        parity.contains("hkpg has no postgres add-on")
+            && parity.contains("doppel addons:create postgres:essential-0 --as DATABASE -a hkpg"),
+        "{parity}"
+    );
     let listed = server
         .heroku(HerokuCli::V11, &["addons", "-a", "hkpg-staging"])?
         .ok()?
