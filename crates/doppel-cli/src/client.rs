@@ -166,7 +166,9 @@ impl Client {
     }
 
     /// Streams the body of `GET path` into the file `dest` (an hour allowed: backups can be
-    /// large); returns its size and the `X-Doppel-Checksum` header, if any.
+    /// large). A `X-Doppel-Checksum` header (`blake3:<hex>`) is checked against what arrived:
+    /// on a mismatch the file is removed and the download fails. Returns the size and the
+    /// checksum.
     pub async fn download(
         &self,
         path: &str,
@@ -196,15 +198,28 @@ impl Client {
             .map(str::to_string);
         let mut file = std::fs::File::create(dest).map_err(CliError::Output)?;
         let mut size = 0u64;
+        let mut hasher = blake3::Hasher::new();
         while let Some(chunk) = resp
             .chunk()
             .await
             .map_err(|e| transport_error(&self.host, &e))?
         {
             size += chunk.len() as u64;
+            hasher.update(&chunk);
             file.write_all(&chunk).map_err(CliError::Output)?;
         }
         file.sync_all().map_err(CliError::Output)?;
+        let got = format!("blake3:{}", hasher.finalize().to_hex());
+        if let Some(want) = checksum.as_deref().filter(|w| !w.is_empty() && *w != got) {
+            let _ = std::fs::remove_file(dest);
+            return Err(CliError::BadResponse {
+                host: self.host.clone(),
+                status: status.as_u16(),
+                reason: format!(
+                    "the download's checksum is {got}, the server recorded {want}; the file was removed"
+                ),
+            });
+        }
         Ok((size, checksum))
     }
 

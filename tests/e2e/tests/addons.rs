@@ -341,6 +341,22 @@ fn backups_and_rotation(server: &Server) -> Result<()> {
         listed.contains("b001") && listed.contains("verified"),
         "{listed}"
     );
+    // The download arrives whole (the CLI checks it against the recorded checksum).
+    let dump = server.data_dir.join("b001.dump");
+    let dump_arg = dump.to_string_lossy().to_string();
+    let out = cli_ok(
+        server,
+        &[
+            "pg:backups:download",
+            "b001",
+            "-a",
+            "notes",
+            "-o",
+            &dump_arg,
+        ],
+    )?;
+    assert!(out.contains("blake3:"), "{out}");
+    assert!(std::fs::metadata(&dump)?.len() > 0, "an empty download");
     let mask = server.data_dir.join("mask.sql");
     std::fs::write(&mask, "UPDATE notes SET v = 'masked-' || v;\n")?;
     let mask_arg = mask.to_string_lossy().to_string();
