@@ -98,6 +98,7 @@ pub fn spec(
             ImageKind::Dockerfile => DOCKERFILE_CAPS.iter().map(|c| c.to_string()).collect(),
             ImageKind::Buildpack => Vec::new(),
         },
+        ..Default::default()
     })
 }
 
