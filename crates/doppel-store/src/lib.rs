@@ -1,5 +1,6 @@
 //! doppel-store: doppel's control-plane state (users and tokens, apps and their two
-//! environments, builds, releases, config vars, formations) over SQLite or PostgreSQL.
+//! environments, builds, releases, config vars, formations, rollouts, log drains) over SQLite
+//! or PostgreSQL.
 //!
 //! The only crate that names sqlx. One code path on sqlx's Any driver with portable SQL
 //! (`$N` placeholders, TEXT uuid ids, RFC 3339 UTC TEXT timestamps, JSON as TEXT); the schema
@@ -12,9 +13,11 @@ mod builds;
 mod collaborators;
 mod config;
 mod crypto;
+mod drains;
 mod error;
 mod formation;
 mod releases;
+mod rollouts;
 mod users;
 mod util;
 
@@ -23,9 +26,11 @@ pub use audit::{AuditEvent, AuditFilter, NewAuditEvent};
 pub use builds::{Build, BuildOutcome, BuildStatus, INTERRUPTED_REASON};
 pub use collaborators::Collaborator;
 pub use config::valid_config_key;
+pub use drains::LogDrain;
 pub use error::{DatabaseError, Result, StoreError};
 pub use formation::{FormationEntry, DEFAULT_SIZE};
 pub use releases::{NewRelease, Release, ReleaseStatus};
+pub use rollouts::{Rollout, RolloutKind, RolloutPhase, MAX_ROLLOUT_OUTPUT};
 pub use users::{TokenInfo, User, TOKEN_PREFIX};
 
 use crate::crypto::Cipher;
