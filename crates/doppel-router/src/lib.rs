@@ -34,6 +34,7 @@ mod dispatch;
 mod error;
 mod headers;
 mod log;
+mod observe;
 mod pages;
 mod proxy;
 mod redirect;
@@ -43,6 +44,7 @@ mod table;
 
 pub use ca::PlatformCa;
 pub use error::RouterError;
+pub use observe::Observer;
 pub use server::{serve, serve_with_options, RouterConfig, RouterOptions};
 pub use table::{Route, RouteTable, SharedRouteTable};
 
