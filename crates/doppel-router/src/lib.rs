@@ -45,7 +45,7 @@ mod table;
 pub use ca::PlatformCa;
 pub use error::RouterError;
 pub use observe::Observer;
-pub use server::{serve, serve_with_options, RouterConfig, RouterOptions};
+pub use server::{serve, serve_with_options, tls_acceptor, RouterConfig, RouterOptions};
 pub use table::{Route, RouteTable, SharedRouteTable};
 
 /// Installs rustls' `ring` provider as the process-wide default crypto provider.

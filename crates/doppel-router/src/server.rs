@@ -163,7 +163,10 @@ pub async fn serve_with_options(
     Ok(())
 }
 
-fn tls_acceptor(
+/// A TLS acceptor with the platform CA's certificates (per SNI name, with `listener_ip` as a
+/// name too), as the router's HTTPS listener uses; other TLS listeners (one-off dynos'
+/// rendezvous) use it as well.
+pub fn tls_acceptor(
     ca: Arc<PlatformCa>,
     domain: &str,
     listener_ip: std::net::IpAddr,

@@ -8,7 +8,9 @@ pub mod account;
 pub mod apps;
 pub mod audit;
 pub mod builds;
+pub mod dynos;
 mod error;
+pub mod logs;
 pub mod releases;
 
 pub use error::LogicError;

@@ -6,5 +6,7 @@ pub mod deploy;
 pub mod dynos;
 pub mod progress;
 pub mod release;
+pub mod release_phase;
+pub mod restart;
 pub mod rollout;
 pub mod stacks;
