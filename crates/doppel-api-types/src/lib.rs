@@ -19,6 +19,7 @@ pub mod domains;
 pub mod dynos;
 pub mod error;
 pub mod formation;
+pub mod logs;
 pub mod platform;
 pub mod releases;
 

@@ -9,14 +9,17 @@ mod apps;
 mod auth;
 mod body;
 mod builds;
+mod dynos;
 mod error;
+mod log_drains;
+mod log_sessions;
 pub mod range;
 mod releases;
 mod views;
 
 pub use error::ApiError;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use doppel_control::state::AppState;
 
@@ -45,11 +48,41 @@ pub fn router(state: AppState) -> Router {
         .route("/apps/{app}/releases/{release}", get(releases::show))
         .route("/apps/{app}/builds", get(builds::list))
         .route("/apps/{app}/builds/{build}", get(builds::show))
+        .route(
+            "/apps/{app}/dynos",
+            get(dynos::list)
+                .post(dynos::create)
+                .delete(dynos::restart_all),
+        )
+        .route(
+            "/apps/{app}/dynos/{dyno}",
+            get(dynos::show).delete(dynos::restart),
+        )
+        .route("/apps/{app}/dynos/{dyno}/actions/stop", post(dynos::stop))
+        .route(
+            "/apps/{app}/formations/{process}",
+            axum::routing::delete(dynos::restart_type),
+        )
+        .route(
+            "/apps/{app}/formations/{process}/actions/stop",
+            post(dynos::stop_type),
+        )
+        .route("/apps/{app}/log-sessions", post(log_sessions::create))
+        .route(
+            "/apps/{app}/log-drains",
+            get(log_drains::list).post(log_drains::create),
+        )
+        .route(
+            "/apps/{app}/log-drains/{drain}",
+            get(log_drains::show).delete(log_drains::destroy),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
         ))
         .layer(axum::middleware::from_fn(auth::check_accept))
         .layer(axum::middleware::from_fn(auth::heroku_headers))
-        .with_state(state)
+        .with_state(state.clone())
+        // Log sessions' URLs are capabilities: the unguessable URL is the credential.
+        .merge(log_sessions::router(state))
 }

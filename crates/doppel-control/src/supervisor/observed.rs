@@ -94,6 +94,6 @@ impl Observed {
     pub fn has_size(&self, size: &str) -> bool {
         self.size
             .as_deref()
-            .is_none_or(|s| s == crate::workflows::dynos::size_name(size))
+            .is_none_or(|s| s.eq_ignore_ascii_case(size))
     }
 }
