@@ -79,9 +79,21 @@ pub enum CliError {
 
     #[error("Could not write output: {0}")]
     Output(#[source] std::io::Error),
+
+    /// The command `doppel run` ran in a dyno exited with this code; doppel exits with it.
+    #[error("the command exited with status {code}")]
+    Exited { code: u8 },
 }
 
 impl CliError {
+    /// The exit code the process should end with, when it is not the usual 1.
+    pub fn exit_code(&self) -> Option<u8> {
+        match self {
+            CliError::Exited { code } => Some(*code),
+            _ => None,
+        }
+    }
+
     /// The server's error id for API errors (`invalid_params`, `not_found`, …).
     pub fn api_id(&self) -> Option<&str> {
         match self {

@@ -8,7 +8,11 @@ pub mod client;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod logs;
+pub mod ps;
 pub mod releases;
+pub mod run;
+mod tty;
 
 pub use client::Client;
 pub use config::{Config, Credentials, Env};
@@ -45,6 +49,24 @@ pub enum Command {
     /// List an environment's releases
     #[command(name = "releases")]
     Releases(releases::ReleasesArgs),
+    /// Run a command in a one-off dyno, attached (with a terminal when there is one)
+    #[command(name = "run")]
+    Run(run::RunArgs),
+    /// Run a command in a one-off dyno in the background; its output goes to the logs
+    #[command(name = "run:detached")]
+    RunDetached(run::RunDetachedArgs),
+    /// Show an environment's log: app output, router, builds, release phase, platform events
+    #[command(name = "logs")]
+    Logs(logs::LogsArgs),
+    /// List an environment's dynos with their state, age, size and release
+    #[command(name = "ps")]
+    Ps(ps::PsArgs),
+    /// Restart dynos (all, a process type or one dyno); web dynos one at a time
+    #[command(name = "ps:restart")]
+    PsRestart(ps::PsTargetArgs),
+    /// Stop a dyno or a process type (the formation starts them again)
+    #[command(name = "ps:stop")]
+    PsStop(ps::PsTargetArgs),
 }
 
 /// Runs `cmd` against the real environment, credentials file and terminal.
@@ -64,6 +86,12 @@ pub async fn run_in(ctx: &mut Context, cmd: Command) -> Result<(), CliError> {
         Command::AppsInfo(args) => apps::info(ctx, args).await,
         Command::AppsDestroy(args) => apps::destroy(ctx, args).await,
         Command::Releases(args) => releases::list(ctx, args).await,
+        Command::Run(args) => run::run(ctx, args).await,
+        Command::RunDetached(args) => run::run_detached(ctx, args).await,
+        Command::Logs(args) => logs::logs(ctx, args).await,
+        Command::Ps(args) => ps::ps(ctx, args).await,
+        Command::PsRestart(args) => ps::restart(ctx, args).await,
+        Command::PsStop(args) => ps::stop(ctx, args).await,
     }
 }
 

@@ -178,6 +178,13 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // `doppel run` ends with the exit code of the command it ran.
+            if let Some(code) = e
+                .downcast_ref::<doppel_cli::CliError>()
+                .and_then(doppel_cli::CliError::exit_code)
+            {
+                return ExitCode::from(code);
+            }
             eprintln!("doppel: {e:#}");
             ExitCode::FAILURE
         }
