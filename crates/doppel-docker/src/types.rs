@@ -90,6 +90,8 @@ pub struct DynoSpec {
     pub tty: bool,
     /// Keep standard input open for [`crate::ContainerRuntime::attach`] (one-off dynos).
     pub stdin: bool,
+    /// The terminal's size (rows, columns) from the start, with `tty`.
+    pub console: Option<(u16, u16)>,
 }
 
 /// A container as the reconciler sees it.

@@ -69,11 +69,26 @@ impl Server {
     /// Runs the official Heroku CLI against this server with `token` (the admin's when
     /// `None`), trusting the platform CA, in a throwaway HOME.
     pub fn heroku_as(&self, cli: HerokuCli, token: Option<&str>, args: &[&str]) -> Result<Ran> {
+        let out = self
+            .heroku_command(cli, token, args)?
+            .output()
+            .context("running the Heroku CLI")?;
+        Ok(Ran::from(out))
+    }
+
+    /// The command [`Server::heroku_as`] runs, to spawn it (e.g. `logs --tail`, stopped by
+    /// the test).
+    pub fn heroku_command(
+        &self,
+        cli: HerokuCli,
+        token: Option<&str>,
+        args: &[&str],
+    ) -> Result<Command> {
         let home = self.data_dir.join(format!("heroku-home-{cli:?}"));
         std::fs::create_dir_all(&home)?;
         let host = format!("https://localhost:{}", self.https_port);
-        let out = Command::new(cli.program()?)
-            .args(args)
+        let mut cmd = Command::new(cli.program()?);
+        cmd.args(args)
             .env("HOME", &home)
             .env("HEROKU_HOST", &host)
             .env("HEROKU_PARTICLEBOARD_URL", &host)
@@ -87,10 +102,8 @@ impl Server {
             .env("FORCE_COLOR", "0")
             .env_remove("SSL_CERT_FILE")
             .env_remove("SSL_CERT_DIR")
-            .env("COLUMNS", "200")
-            .output()
-            .context("running the Heroku CLI")?;
-        Ok(Ran::from(out))
+            .env("COLUMNS", "200");
+        Ok(cmd)
     }
 
     /// [`Server::heroku_as`] with the admin's token.

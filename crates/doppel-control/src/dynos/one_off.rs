@@ -146,10 +146,13 @@ pub async fn create(
     spec.labels
         .insert(LABEL_EXPIRES.into(), expires.to_string());
     spec.labels.insert(LABEL_COMMAND.into(), command.clone());
+    let rows = req.env.get("LINES").and_then(|v| v.parse().ok());
+    let cols = req.env.get("COLUMNS").and_then(|v| v.parse().ok());
     if req.attach {
         spec.labels.insert(LABEL_ATTACH.into(), "1".into());
         spec.tty = req.tty;
         spec.stdin = true;
+        spec.console = rows.zip(cols);
     }
     let rt = state.runtime();
     let container = rt
@@ -169,8 +172,8 @@ pub async fn create(
             env_id: env.id.clone(),
             dyno: name.clone(),
             tty: req.tty,
-            rows: req.env.get("LINES").and_then(|v| v.parse().ok()),
-            cols: req.env.get("COLUMNS").and_then(|v| v.parse().ok()),
+            rows,
+            cols,
         });
         Some(format!(
             "rendezvous://{}:{}/{secret}",

@@ -66,12 +66,15 @@ pub async fn run(
     Ok((access, started))
 }
 
-/// What `which` names among the environment's dynos, parsed from an API path segment: a
-/// dyno name (`web.1`), a process type (`web`), or everything.
-fn which_of(target: Option<&str>, is_type: bool) -> Which {
+/// What `target` names among the environment's dynos: a dyno name (`web.1`) or id, a process
+/// type (`web`; also where a dyno is expected, as Heroku takes it), or everything.
+fn which_of(dynos: &[DynoView], target: Option<&str>, is_type: bool) -> Which {
     match target {
         None => Which::All,
         Some(t) if is_type => Which::Type(t.to_string()),
+        Some(t) if !dynos.iter().any(|d| d.name == t || d.id == t) && !t.contains('.') => {
+            Which::Type(t.to_string())
+        }
         Some(t) => Which::Dyno(t.to_string()),
     }
 }
@@ -86,7 +89,7 @@ pub async fn restart(
     is_type: bool,
 ) -> Result<(), LogicError> {
     let (access, dynos) = list(state, actor, env).await?;
-    let which = which_of(target, is_type);
+    let which = which_of(&dynos, target, is_type);
     check_target(&dynos, &which)?;
     let (task_state, env_row, task_which) = (state.clone(), access.env.clone(), which.clone());
     tokio::spawn(async move {
@@ -123,7 +126,7 @@ pub async fn stop(
     is_type: bool,
 ) -> Result<(), LogicError> {
     let (access, dynos) = list(state, actor, env).await?;
-    let which = which_of(target, is_type);
+    let which = which_of(&dynos, target, is_type);
     check_target(&dynos, &which)?;
     let containers = crate::workflows::dynos::list_all(state)
         .await

@@ -101,7 +101,9 @@ async fn pass(state: &AppState) -> anyhow::Result<Option<OffsetDateTime>> {
     for env in &envs {
         let lock = state.env_lock(&env.id);
         let Ok(_guard) = lock.try_lock() else {
-            // A rollout owns this environment right now.
+            // A rollout owns this environment right now: look again soon after it.
+            let soon = OffsetDateTime::now_utc() + time::Duration::seconds(1);
+            next = Some(next.map_or(soon, |n: OffsetDateTime| n.min(soon)));
             continue;
         };
         let mine: Vec<Observed> = containers

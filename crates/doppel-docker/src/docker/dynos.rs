@@ -50,6 +50,10 @@ pub(crate) async fn create_dyno(
             maximum_retry_count: None,
         }),
         init: Some(true),
+        console_size: spec
+            .console
+            .filter(|_| spec.tty)
+            .map(|(rows, cols)| vec![usize::from(rows), usize::from(cols)]),
         ..hardened(&spec.limits, &spec.cap_add, ncpu)
     };
     let body = ContainerCreateBody {
@@ -91,20 +95,29 @@ pub(crate) async fn stop(docker: &Docker, id: &str, grace: Duration) -> Result<(
     }
 }
 
+/// Sizes a container's terminal; right after a start the engine may not have it ready, so a
+/// failure is retried a few times (as the Docker CLI does).
 pub(crate) async fn resize_tty(
     docker: &Docker,
     id: &str,
     rows: u16,
     cols: u16,
 ) -> Result<(), DockerError> {
-    let options = ResizeContainerTTYOptions {
-        h: i32::from(rows),
-        w: i32::from(cols),
-    };
-    docker
-        .resize_container_tty(id, options)
-        .await
-        .map_err(|e| engine("resize terminal of", id, e))
+    let mut attempt = 0u64;
+    loop {
+        let options = ResizeContainerTTYOptions {
+            h: i32::from(rows),
+            w: i32::from(cols),
+        };
+        match docker.resize_container_tty(id, options).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt >= 10 => return Err(engine("resize terminal of", id, e)),
+            Err(_) => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(10 * attempt)).await;
+            }
+        }
+    }
 }
 
 /// Network id → IP, from an engine's per-network endpoint map (keyed by network name).

@@ -59,11 +59,12 @@ fn event(msg: EventMessage) -> ContainerEvent {
     }
 }
 
-/// Attaches to a container's stdin, stdout and stderr (with what it printed so far).
+/// Attaches to a container's stdin, stdout and stderr (before it starts: nothing is missed,
+/// and the log is not replayed, which would repeat what the stream carries).
 pub(crate) async fn attach(docker: &Docker, id: &str) -> Result<AttachIo, DockerError> {
     let options = AttachContainerOptions {
         stream: true,
-        logs: true,
+        logs: false,
         stdin: true,
         stdout: true,
         stderr: true,
