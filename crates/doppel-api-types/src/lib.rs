@@ -12,6 +12,7 @@
 
 pub mod account;
 pub mod apps;
+pub mod audit;
 pub mod builds;
 pub mod collaborators;
 pub mod common;
@@ -20,6 +21,8 @@ pub mod dynos;
 pub mod error;
 pub mod formation;
 pub mod logs;
+pub mod parity;
+pub mod pipelines;
 pub mod platform;
 pub mod releases;
 

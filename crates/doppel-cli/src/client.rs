@@ -122,8 +122,71 @@ impl Client {
         self.send(Method::PATCH, path, Some(body), None).await
     }
 
+    pub async fn put<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, CliError> {
+        self.send(Method::PUT, path, Some(body), None).await
+    }
+
     pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T, CliError> {
         self.send(Method::DELETE, path, None::<&()>, None).await
+    }
+
+    /// POSTs `body` and reads the answer as a stream of text lines (doppel's promotion),
+    /// handing each complete line to `on_line` as it arrives. Returns the value of the
+    /// response header `header`. Waits as long as the server streams (up to two hours).
+    pub async fn post_lines<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+        header: &str,
+        mut on_line: impl FnMut(&str) -> Result<(), CliError>,
+    ) -> Result<Option<String>, CliError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| CliError::BadResponse {
+            host: self.host.clone(),
+            status: 0,
+            reason: format!("could not encode the request: {e}"),
+        })?;
+        let mut resp = self
+            .http
+            .post(self.url(path)?)
+            .header(CONTENT_TYPE, "application/json")
+            .body(bytes)
+            .timeout(Duration::from_secs(2 * 3600))
+            .send()
+            .await
+            .map_err(|e| transport_error(&self.host, &e))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let bytes = resp
+                .bytes()
+                .await
+                .map_err(|e| transport_error(&self.host, &e))?;
+            return Err(api_error(&self.host, status, &bytes));
+        }
+        let value = resp
+            .headers()
+            .get(header)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let mut pending: Vec<u8> = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| transport_error(&self.host, &e))?
+        {
+            pending.extend_from_slice(&chunk);
+            while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = pending.drain(..=end).collect();
+                on_line(String::from_utf8_lossy(&line[..end]).trim_end_matches('\r'))?;
+            }
+        }
+        if !pending.is_empty() {
+            on_line(&String::from_utf8_lossy(&pending))?;
+        }
+        Ok(value)
     }
 
     /// Streams the body of `url` (a capability URL the server handed out, e.g. a log

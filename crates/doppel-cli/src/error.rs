@@ -68,6 +68,11 @@ pub enum CliError {
     )]
     NoApp,
 
+    #[error(
+        "No app specified. Name the app with -p, e.g. `-p myapp` (or either environment with -a)."
+    )]
+    NoPipeline,
+
     #[error(transparent)]
     InvalidName(#[from] doppel_types::NameError),
 

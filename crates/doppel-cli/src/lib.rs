@@ -3,12 +3,15 @@
 //! subcommands and calls [`run`].
 
 pub mod apps;
+pub mod audit;
 pub mod auth;
 pub mod client;
 pub mod config;
 pub mod context;
 pub mod error;
 pub mod logs;
+pub mod parity;
+pub mod promote;
 pub mod ps;
 pub mod releases;
 pub mod run;
@@ -49,6 +52,24 @@ pub enum Command {
     /// List an environment's releases
     #[command(name = "releases")]
     Releases(releases::ReleasesArgs),
+    /// Make production run the exact image staging runs, with production's own config
+    #[command(name = "promote")]
+    Promote(promote::PromoteArgs),
+    /// Show or set whether production also takes git pushes (admins)
+    #[command(name = "direct-pushes")]
+    DirectPushes(promote::DirectPushesArgs),
+    /// Compare staging and production side by side: drift, expected and intended differences
+    #[command(name = "parity")]
+    Parity(parity::ParityArgs),
+    /// Mark a difference between staging and production as intended (admins)
+    #[command(name = "parity:mark")]
+    ParityMark(parity::MarkArgs),
+    /// Take back the mark of an intended difference (admins)
+    #[command(name = "parity:unmark")]
+    ParityUnmark(parity::UnmarkArgs),
+    /// Show every change to an app's environments, newest first
+    #[command(name = "audit")]
+    Audit(audit::AuditArgs),
     /// Run a command in a one-off dyno, attached (with a terminal when there is one)
     #[command(name = "run")]
     Run(run::RunArgs),
@@ -86,6 +107,12 @@ pub async fn run_in(ctx: &mut Context, cmd: Command) -> Result<(), CliError> {
         Command::AppsInfo(args) => apps::info(ctx, args).await,
         Command::AppsDestroy(args) => apps::destroy(ctx, args).await,
         Command::Releases(args) => releases::list(ctx, args).await,
+        Command::Promote(args) => promote::promote(ctx, args).await,
+        Command::DirectPushes(args) => promote::direct_pushes(ctx, args).await,
+        Command::Parity(args) => parity::show(ctx, args).await,
+        Command::ParityMark(args) => parity::mark(ctx, args).await,
+        Command::ParityUnmark(args) => parity::unmark(ctx, args).await,
+        Command::Audit(args) => audit::show(ctx, args).await,
         Command::Run(args) => run::run(ctx, args).await,
         Command::RunDetached(args) => run::run_detached(ctx, args).await,
         Command::Logs(args) => logs::logs(ctx, args).await,
@@ -129,6 +156,41 @@ mod tests {
             "sekrit",
         ])?;
         assert!(!format!("{cli:?}").contains("sekrit"));
+        let cli = Cli::try_parse_from([
+            "doppel",
+            "promote",
+            "-p",
+            "shop",
+            "--release",
+            "v3",
+            "--force",
+            "--reason",
+            "hotfix",
+        ])?;
+        assert!(matches!(cli.cmd, Command::Promote(a)
+            if a.target.pipeline.as_deref() == Some("shop") && a.force && a.release.as_deref() == Some("v3")));
+        assert!(Cli::try_parse_from(["doppel", "promote", "-p", "shop", "--force"]).is_err());
+        let cli = Cli::try_parse_from(["doppel", "parity", "-a", "shop-staging", "--json"])?;
+        assert!(matches!(cli.cmd, Command::Parity(a) if a.json && a.target.app.is_some()));
+        let cli = Cli::try_parse_from([
+            "doppel",
+            "parity:mark",
+            "-p",
+            "shop",
+            "config/QA",
+            "--reason",
+            "QA only",
+        ])?;
+        assert!(matches!(cli.cmd, Command::ParityMark(a) if a.id == "config/QA"));
+        assert!(Cli::try_parse_from(["doppel", "parity:mark", "-p", "shop", "config/QA"]).is_err());
+        let cli = Cli::try_parse_from([
+            "doppel", "audit", "-p", "shop", "-a", "shop", "--user", "a@b", "--json",
+        ])?;
+        assert!(matches!(cli.cmd, Command::Audit(a) if a.json && a.user.as_deref() == Some("a@b")));
+        assert!(
+            Cli::try_parse_from(["doppel", "direct-pushes", "-p", "s", "--allow", "--forbid"])
+                .is_err()
+        );
         for name in ["logout", "auth:whoami", "auth:token", "apps"] {
             Cli::try_parse_from(["doppel", name])?;
         }

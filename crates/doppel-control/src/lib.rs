@@ -14,6 +14,7 @@
 //! - [`dynos`]: dynos as users see them (`ps`), one-off dynos and attaching to them.
 //! - [`routes`]: the route table the router serves from (its only writer).
 //! - [`networks`]: the network model (one network per environment, one for builds).
+//! - [`outputs`]: live output of running builds, bounded, for their stream URLs.
 //! - [`datadir`], [`secrets`]: the data directory, its lock, keys and the instance id.
 
 pub mod config;
@@ -22,6 +23,7 @@ pub mod dynos;
 pub mod logic;
 pub mod logs;
 pub mod networks;
+pub mod outputs;
 pub mod push;
 pub mod reconcile;
 pub mod routes;

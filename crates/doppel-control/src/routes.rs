@@ -1,6 +1,7 @@
 //! The route table: built from the store (environments, their current releases, who may
-//! see private ones) and the web dynos that are up (passed their health check, not being
-//! stopped), and published whole to the router. The only writer of the table.
+//! see private ones, maintenance mode, custom domains) and the web dynos that are up (passed
+//! their health check, not being stopped), and published whole to the router. The only
+//! writer of the table.
 //!
 //! An environment's backends are its current release's web dynos that are up; while none is
 //! (a restart of doppel between a release's commit and its new dynos booting), the web
@@ -33,6 +34,7 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
         .iter()
         .filter_map(Observed::read)
         .collect();
+    let domains = state.store().all_domains().await?;
     let mut routes = HashMap::new();
     let mut names = HashMap::new();
     for env in &envs {
@@ -53,15 +55,18 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
         } else {
             None
         };
-        routes.insert(
-            state.urls().env_host(&env.name),
-            Route {
-                env: env.name.clone(),
-                backends,
-                released: current.is_some(),
-                private,
-            },
-        );
+        let route = Route {
+            env: env.name.clone(),
+            backends,
+            released: current.as_ref().is_some_and(|r| r.has_image()),
+            private,
+            maintenance: env.maintenance,
+        };
+        // Custom domains reach the environment exactly as its own host name does.
+        for domain in domains.iter().filter(|d| d.env_id == env.id) {
+            routes.insert(domain.hostname.clone(), route.clone());
+        }
+        routes.insert(state.urls().env_host(&env.name), route);
     }
     state.logs().set_names(names);
     Ok(RouteTable { routes })

@@ -30,6 +30,7 @@ struct Inner {
     drain_tls: OnceLock<Arc<rustls::ClientConfig>>,
     supervisor: crate::supervisor::Supervisor,
     attach: crate::dynos::attach::Sessions,
+    outputs: Arc<crate::outputs::LiveOutputs>,
 }
 
 impl AppState {
@@ -63,6 +64,7 @@ impl AppState {
                 drain_tls: OnceLock::new(),
                 supervisor: Default::default(),
                 attach: Default::default(),
+                outputs: Arc::default(),
             }),
         }
     }
@@ -148,6 +150,11 @@ impl AppState {
     /// One-off dynos waiting for their client to attach.
     pub fn attach_sessions(&self) -> &crate::dynos::attach::Sessions {
         &self.inner.attach
+    }
+
+    /// The outputs of builds running now (their capability URLs stream them).
+    pub fn outputs(&self) -> &Arc<crate::outputs::LiveOutputs> {
+        &self.inner.outputs
     }
 
     /// The lock that serializes deploys and reconciliation of one environment.

@@ -14,9 +14,9 @@ use async_trait::async_trait;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::{
-    AttachIo, ContainerAction, ContainerEvent, ContainerRuntime, ContainerSpec, ContainerState,
-    DockerError, DockerfileBuild, DynoSpec, EventStream, HealthCheck, ImageInfo, LineStream,
-    LogStream, NetworkInfo, NetworkSpec, TarSource,
+    AttachIo, ContainerAction, ContainerConfig, ContainerEvent, ContainerRuntime, ContainerSpec,
+    ContainerState, DockerError, DockerfileBuild, DynoSpec, EventStream, HealthCheck, ImageInfo,
+    LineStream, LogStream, NetworkInfo, NetworkSpec, TarSource,
 };
 
 /// What the fake does when asked.
@@ -44,6 +44,10 @@ pub struct FakeScript {
     pub failing_images: BTreeSet<String>,
     /// Lines every new dyno prints as it starts.
     pub dyno_output: Vec<String>,
+    /// The address containers report on their networks (`10.0.0.2` when unset). A test that
+    /// listens on `<dyno_ip>:5000` (any `127.x.y.z` is loopback) makes web dynos pass the
+    /// rollout's health check.
+    pub dyno_ip: Option<String>,
 }
 
 /// One container the fake made.
@@ -253,7 +257,11 @@ fn state_of(id: &str, c: &FakeContainer, st: &FakeState) -> ContainerState {
         .networks
         .iter()
         .filter(|(_, n)| n.containers.contains(id))
-        .map(|(net, _)| (net.clone(), c.ip.clone()))
+        .map(|(net, _)| {
+            // A scripted address stands for every container's (tests listening on it).
+            let ip = st.script.dyno_ip.clone().unwrap_or_else(|| c.ip.clone());
+            (net.clone(), ip)
+        })
         .collect();
     ContainerState {
         id: id.to_string(),
@@ -564,6 +572,21 @@ impl ContainerRuntime for FakeRuntime {
     ) -> Result<Option<ContainerState>, DockerError> {
         let st = self.state();
         Ok(st.containers.get(id).map(|c| state_of(id, c, &st)))
+    }
+
+    async fn container_config(&self, id: &str) -> Result<Option<ContainerConfig>, DockerError> {
+        let st = self.state();
+        Ok(st.containers.get(id).map(|c| ContainerConfig {
+            // A name the fake knows stands for its image's id, as the engine resolves it.
+            image_id: st
+                .images
+                .get(&c.spec.image)
+                .map(|i| i.id.clone())
+                .unwrap_or_else(|| c.spec.image.clone()),
+            env: c.spec.env.clone(),
+            image_env: BTreeMap::new(),
+            labels: c.spec.labels.clone(),
+        }))
     }
 
     async fn stop_and_remove(&self, id: &str, grace: Duration) -> Result<(), DockerError> {

@@ -21,6 +21,6 @@ pub use lines::{LineSplitter, MAX_LINE_BYTES};
 pub use network::{NetworkInfo, NetworkSpec, SubnetPool};
 pub use runtime::{AttachIo, ByteStream, ContainerRuntime, EventStream, LineStream, LogStream};
 pub use types::{
-    ContainerAction, ContainerEvent, ContainerSpec, ContainerState, DockerfileBuild, DynoSpec,
-    HealthCheck, ImageInfo, Limits, LogLine, TarSource, LABEL_MANAGED,
+    ContainerAction, ContainerConfig, ContainerEvent, ContainerSpec, ContainerState,
+    DockerfileBuild, DynoSpec, HealthCheck, ImageInfo, Limits, LogLine, TarSource, LABEL_MANAGED,
 };

@@ -96,6 +96,23 @@ pub(crate) fn no_web_dyno(env: &str) -> Response<Body> {
     )
 }
 
+/// 503 while the environment is in maintenance mode (H80); its dynos are not contacted.
+pub(crate) fn maintenance(env: &str) -> Response<Body> {
+    let env = escape(env);
+    let mut resp = page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Offline for maintenance",
+        &format!(
+            "<p>The environment <code>{env}</code> is offline for maintenance and will be back \
+shortly.</p>\n<p>Router code H80 (maintenance mode). If you are the application owner, \
+<code>heroku maintenance:off -a {env}</code> brings it back.</p>"
+        ),
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    resp
+}
+
 /// 503 when no dyno accepted the connection or the connection failed (H19/H21/H13-like).
 pub(crate) fn application_error() -> Response<Body> {
     page(

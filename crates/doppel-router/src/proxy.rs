@@ -130,6 +130,10 @@ impl Proxy {
             // The credential is the user's API token: it is for the router, not for the app.
             req.headers_mut().remove(header::AUTHORIZATION);
         }
+        if route.maintenance {
+            log.error = Some(("H80", "Maintenance mode"));
+            return Outcome::Page(pages::maintenance(&route.env));
+        }
         if req.method() == http::Method::CONNECT {
             log.error = Some(("H26", "Request Error"));
             return Outcome::Page(pages::bad_request(StatusCode::METHOD_NOT_ALLOWED));

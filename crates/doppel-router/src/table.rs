@@ -26,6 +26,9 @@ pub struct Route {
     /// `Some(digests)` = private (staging): HTTP Basic auth is required, and the password's
     /// `doppel_types::token_digest` must be in the set (any username).
     pub private: Option<Arc<HashSet<String>>>,
+    /// Maintenance mode: every request is answered 503 with the maintenance page (H80)
+    /// without contacting the dynos, which keep running.
+    pub maintenance: bool,
 }
 
 /// The shared handle both the control plane (writer) and the router (reader) hold.

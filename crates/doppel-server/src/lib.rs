@@ -5,9 +5,10 @@
 //! Order: data dir (taken with a lock, so a second server on it stops before changing
 //! anything) → master key → store (migrations) → admin user and token → platform CA →
 //! Docker and the stack images → interrupted builds, releases and rollouts marked failed →
-//! listeners (HTTPS, HTTP, one-off dynos' rendezvous) → git → old shared networks removed →
-//! first supervisor pass (networks, dynos and routes from the store), then the supervisor in
-//! the background → log drains → serve (the router reporting to the control plane).
+//! listeners (HTTPS, HTTP, one-off dynos' rendezvous) → git → interrupted promotions ended →
+//! old shared networks removed → first supervisor pass (networks, dynos and routes from the
+//! store), then the supervisor in the background → log drains → serve (the router reporting
+//! to the control plane).
 
 use anyhow::Context;
 use doppel_control::push::PushDeployer;
@@ -75,6 +76,9 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         git.ensure_repo(&format!("{}.git", env.name)).await?;
     }
 
+    // Promotions cut off by the restart end now (their releases were just marked failed,
+    // unless they had succeeded).
+    doppel_control::logic::promotions::recover(&state).await;
     doppel_control::networks::remove_legacy(&state).await;
     doppel_control::reconcile::sweep_build_leftovers(&state).await;
     doppel_control::supervisor::run_once(&state).await;

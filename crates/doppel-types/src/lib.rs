@@ -5,6 +5,7 @@
 //! labels) are converted at the edges.
 
 pub mod dyno;
+pub mod hostname;
 pub mod names;
 pub mod observe;
 pub mod procfile;
@@ -13,6 +14,7 @@ pub mod stage;
 pub mod token;
 
 pub use dyno::{dyno_command, ImageKind, DYNO_LAUNCHER, WEB_PORT};
+pub use hostname::{Hostname, HostnameError};
 pub use names::{AppName, EnvName, NameError};
 pub use observe::RouterObserver;
 pub use procfile::{

@@ -218,6 +218,7 @@ mod tests {
             description: String::new(),
             status: doppel_store::ReleaseStatus::Succeeded,
             user_id: None,
+            source_release_id: None,
             created_at: String::new(),
             updated_at: String::new(),
         };

@@ -130,6 +130,15 @@ pub fn spec(
     })
 }
 
+/// Whether container `c` runs with dyno size `size` (names in any case). Dynos started before
+/// sizes were labelled carry no label and ran the default size, the only one there was.
+pub fn has_size(c: &ContainerState, size: &str) -> bool {
+    c.labels
+        .get(LABEL_SIZE)
+        .map_or(DEFAULT_DYNO_SIZE, String::as_str)
+        .eq_ignore_ascii_case(size)
+}
+
 /// The dynos a formation asks for, e.g. web=2 → web.1, web.2. The `release` type is the
 /// release phase's command, never a formation dyno.
 pub fn wanted(formation: &[doppel_store::FormationEntry]) -> Vec<WantedDyno> {

@@ -18,9 +18,9 @@ use bollard::Docker;
 use tokio::sync::mpsc;
 
 use crate::{
-    AttachIo, ContainerRuntime, ContainerSpec, ContainerState, DockerError, DockerfileBuild,
-    DynoSpec, EventStream, HealthCheck, ImageInfo, LineStream, LogStream, NetworkInfo, NetworkSpec,
-    TarSource,
+    AttachIo, ContainerConfig, ContainerRuntime, ContainerSpec, ContainerState, DockerError,
+    DockerfileBuild, DynoSpec, EventStream, HealthCheck, ImageInfo, LineStream, LogStream,
+    NetworkInfo, NetworkSpec, TarSource,
 };
 
 /// Time allowed for long engine calls (builds, imports, commits, uploads) to answer.
@@ -189,6 +189,10 @@ impl ContainerRuntime for DockerRuntime {
         network: Option<&str>,
     ) -> Result<Option<ContainerState>, DockerError> {
         dynos::inspect(&self.docker, id, network).await
+    }
+
+    async fn container_config(&self, id: &str) -> Result<Option<ContainerConfig>, DockerError> {
+        dynos::config(&self.docker, id).await
     }
 
     async fn stop_and_remove(&self, id: &str, grace: Duration) -> Result<(), DockerError> {

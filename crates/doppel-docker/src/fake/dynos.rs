@@ -74,7 +74,13 @@ pub(super) fn probe(
 ) -> Result<(), String> {
     st.probes.push(addr);
     let ip = addr.ip().to_string();
-    let found = st.containers.values().find(|c| c.ip == ip && c.running);
+    // With a scripted address every container has it: any healthy running one answers.
+    let shared = st.script.dyno_ip.as_deref() == Some(ip.as_str());
+    let found = st
+        .containers
+        .values()
+        .filter(|c| (shared || c.ip == ip) && c.running)
+        .max_by_key(|c| c.healthy);
     match found {
         Some(c) if c.healthy => Ok(()),
         Some(_) => Err(match check {

@@ -162,6 +162,7 @@ pub fn public(env: &str, backends: Vec<SocketAddr>) -> Route {
         released: !backends.is_empty(),
         backends,
         private: None,
+        maintenance: false,
     }
 }
 
@@ -176,6 +177,7 @@ pub fn private(env: &str, backends: Vec<SocketAddr>, tokens: &[&str]) -> Route {
         released: !backends.is_empty(),
         backends,
         private: Some(Arc::new(digests)),
+        maintenance: false,
     }
 }
 

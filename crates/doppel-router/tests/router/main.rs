@@ -3,6 +3,7 @@
 
 mod ca;
 mod harness;
+mod maintenance;
 mod observe;
 mod proxy;
 mod tls;
