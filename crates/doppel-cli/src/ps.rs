@@ -5,7 +5,7 @@
 use crate::client::ROLLOUT_TIMEOUT;
 use crate::context::Context;
 use crate::error::CliError;
-use crate::progress::wait_for_dynos;
+use crate::progress::{wait_for_dynos, wait_until_replaced};
 use crate::target::{self, TargetArgs};
 use doppel_api_types::dynos::Dyno;
 use doppel_api_types::formation::{Formation, FormationBatch, FormationUpdate, Quantity, SizeRef};
@@ -348,6 +348,16 @@ pub(crate) async fn restart(ctx: &mut Context, args: RestartArgs) -> Result<(), 
     let (client, target) = target::client_and_target(ctx, &args.target)?;
     for env in target.envs() {
         let (path, what, kind) = restart_plan(&env, args.which.as_deref())?;
+        let before: Vec<Dyno> = client.get(&format!("/apps/{env}/dynos")).await?;
+        let chosen: Vec<String> = before
+            .into_iter()
+            .filter(|d| match args.which.as_deref() {
+                None => d.process_type != "run",
+                Some(name) if name.contains('.') => d.name == name,
+                Some(kind) => d.process_type == kind,
+            })
+            .map(|d| d.id)
+            .collect();
         ctx.note(&format!("Restarting {what} of {env}... "))?;
         let slow = client.with_timeout(ROLLOUT_TIMEOUT);
         if let Err(e) = slow.delete_ignoring_body(&path).await {
@@ -358,6 +368,7 @@ pub(crate) async fn restart(ctx: &mut Context, args: RestartArgs) -> Result<(), 
         if args.no_wait {
             continue;
         }
+        wait_until_replaced(ctx, &client, &env, &chosen).await?;
         let formation: Vec<Formation> = client.get(&format!("/apps/{env}/formation")).await?;
         let expected: BTreeMap<String, i64> = formation
             .into_iter()

@@ -315,7 +315,7 @@ async fn ps_scale_and_restart_wait_for_dynos() -> TestResult {
         .await?;
     assert_eq!(
         err,
-        "Restarting web dynos of myapp-staging... done\nWaiting for web dynos of myapp-staging... done, 2 up\nRestarting web dynos of myapp... done\nWaiting for web dynos of myapp... done, 1 up\n"
+        "Restarting web dynos of myapp-staging... done\nReplacing 2 dynos of myapp-staging... done\nWaiting for web dynos of myapp-staging... done, 2 up\nRestarting web dynos of myapp... done\nReplacing 1 dynos of myapp... done\nWaiting for web dynos of myapp... done, 1 up\n"
     );
     assert_eq!(f.mock.state().envs["myapp"].restarts, ["web"]);
 
