@@ -4,9 +4,10 @@
 //! wants any more. Volumes are never removed here: only destroying an add-on removes its
 //! data. The pass takes no input, so startup and the steady state share one path.
 //!
-//! Interface for the process supervisor: call [`converge`] on every pass (it is also called
-//! from `reconcile::run_once` until then); [`desired`] lists what should run, with the
-//! container labels that identify it (`doppel.role=addon`, `doppel.addon-id`).
+//! The process supervisor calls [`converge`] at the end of every pass
+//! (`supervisor::run_once`), and wakes on an add-on container's `die` or `destroy` event;
+//! [`desired`] lists what should run, with the container labels that identify it
+//! (`doppel.role=addon`, `doppel.addon-id`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;

@@ -25,12 +25,12 @@ pub use fake_services::{FakeExec, FakeExecHandler, FakeExecReply, FakeVolume};
 pub use hostlock::HostLock;
 pub use lines::{LineSplitter, MAX_LINE_BYTES};
 pub use network::{NetworkInfo, NetworkSpec, SubnetPool};
-pub use runtime::{ContainerRuntime, LineStream};
+pub use runtime::{AttachIo, ByteStream, ContainerRuntime, EventStream, LineStream, LogStream};
 pub use service::{
     ExecInput, ExecOutput, ExecResult, ExecSpec, ServiceSpec, VolumeInfo, VolumeMount,
     MAX_EXEC_STDERR,
 };
 pub use types::{
-    ContainerConfig, ContainerSpec, ContainerState, DockerfileBuild, DynoSpec, ImageInfo, Limits,
-    TarSource, LABEL_MANAGED,
+    ContainerAction, ContainerConfig, ContainerEvent, ContainerSpec, ContainerState,
+    DockerfileBuild, DynoSpec, HealthCheck, ImageInfo, Limits, LogLine, TarSource, LABEL_MANAGED,
 };
