@@ -210,16 +210,24 @@ async fn attaching_makes_a_release_with_the_url_and_detaching_removes_it() -> an
     assert_eq!(last.status, ReleaseStatus::Succeeded);
     let snapshot = api.state.store().release_config(&last.id).await?;
     assert!(snapshot.contains_key("DATABASE_URL"));
-    // The new worker dyno got the URL.
-    let dyno_env = api
-        .fake
-        .state()
-        .containers
-        .values()
-        .filter_map(|c| c.dyno.clone())
-        .find(|d| d.labels.get("doppel.release") == Some(&last.id))
-        .map(|d| d.env)
-        .unwrap_or_default();
+    // The new worker dyno got the URL (the supervisor boots it in a pass of its own).
+    let mut dyno_env = None;
+    for _ in 0..200 {
+        dyno_env = api
+            .fake
+            .state()
+            .containers
+            .values()
+            .filter_map(|c| c.dyno.clone())
+            .find(|d| d.labels.get("doppel.release") == Some(&last.id))
+            .map(|d| d.env);
+        if dyno_env.is_some() {
+            break;
+        }
+        doppel_control::supervisor::run_once(&api.state).await;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let dyno_env = dyno_env.ok_or_else(|| anyhow::anyhow!("no dyno of the new release"))?;
     assert_eq!(dyno_env.get("DATABASE_URL"), snapshot.get("DATABASE_URL"));
 
     // A second name for the same add-on, then detached again.
