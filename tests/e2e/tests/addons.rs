@@ -491,6 +491,18 @@ fn rotation(server: &Server) -> Result<()> {
     assert!(out.contains("password authentication failed"), "{out}");
     let (ok, out) = docker(&["exec", &dyno, "psql", &new, "-X", "-c", "SELECT 1"])?;
     assert!(ok, "the new password does not work: {out}");
+    // Neither password is in the server's log.
+    let log = server.log();
+    for url in [&old, &new] {
+        let password = url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.split_once('@'))
+            .and_then(|(userinfo, _)| userinfo.split_once(':'))
+            .map(|(_, p)| p)
+            .context("no password in the URL")?;
+        assert!(password.len() >= 16, "a short password");
+        assert!(!log.contains(password), "a password is in the server log");
+    }
     Ok(())
 }
 
