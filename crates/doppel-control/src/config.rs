@@ -37,6 +37,9 @@ pub struct ServerConfig {
     /// Where builds may download Python runtimes a stack does not carry
     /// (python-build-standalone's layout); without it only the stacks' Pythons are used.
     pub python_mirror: Option<String>,
+    /// Start `doppel router` when none serves the data directory (false: a separate service
+    /// runs it).
+    pub spawn_router: bool,
 }
 
 impl ServerConfig {
@@ -58,6 +61,7 @@ impl ServerConfig {
             bind_addr: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
             stacks: doppel_builder::StackCatalog::default(),
             python_mirror: None,
+            spawn_router: true,
         }
     }
 

@@ -10,6 +10,7 @@
 //! - [`workflows`]: durable multi-step work (building a push, rolling out a release).
 //! - [`reconcile`]: the loop that converges networks, dynos and the route table from the store.
 //! - [`routes`]: the route table the router serves from (its only writer).
+//! - [`router_link`]: sends that table to the router process, brings its log lines back.
 //! - [`networks`]: the network model (one network per environment, one for builds).
 //! - [`datadir`], [`secrets`]: the data directory, its lock, keys and the instance id.
 
@@ -19,6 +20,7 @@ pub mod logic;
 pub mod networks;
 pub mod push;
 pub mod reconcile;
+pub mod router_link;
 pub mod routes;
 pub mod secrets;
 pub mod state;

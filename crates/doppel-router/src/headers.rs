@@ -65,19 +65,38 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
 }
 
 /// The client's request id if it is 20–200 chars of `[A-Za-z0-9+/=-]`, else a new UUID.
-pub(crate) fn request_id(headers: &HeaderMap) -> String {
-    headers
-        .get(&X_REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| valid_request_id(v))
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+pub(crate) fn request_id(headers: &HeaderMap) -> HeaderValue {
+    if let Some(v) = headers.get(&X_REQUEST_ID) {
+        if valid_request_id(v.as_bytes()) {
+            return v.clone();
+        }
+    }
+    new_request_id()
 }
 
-fn valid_request_id(v: &str) -> bool {
+fn new_request_id() -> HeaderValue {
+    let bytes: [u8; 16] = rand::random();
+    let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let text = id.hyphenated().encode_lower(&mut buf);
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+}
+
+fn valid_request_id(v: &[u8]) -> bool {
     (20..=200).contains(&v.len())
-        && v.bytes()
+        && v.iter()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-'))
+}
+
+/// Heroku's limit on one request header line (name, colon, value).
+pub(crate) const MAX_HEADER_LINE: usize = 8192;
+
+/// The first header whose line is longer than [`MAX_HEADER_LINE`], if any.
+pub(crate) fn oversized_header(headers: &HeaderMap) -> Option<&HeaderName> {
+    headers
+        .iter()
+        .find(|(n, v)| n.as_str().len() + 2 + v.len() > MAX_HEADER_LINE)
+        .map(|(n, _)| n)
 }
 
 /// What the router knows about the request it forwards.
@@ -86,52 +105,62 @@ pub(crate) struct Forwarded<'a> {
     pub tls: bool,
     pub port: u16,
     pub host: &'a str,
-    pub request_id: &'a str,
-    pub start_ms: u128,
+    pub request_id: &'a HeaderValue,
+    pub start_ms: u64,
 }
 
 /// Adds `X-Forwarded-*`, `X-Request-Id`, `X-Request-Start` and `Via`; returns the
 /// `X-Forwarded-For` value sent (for the log line).
 pub(crate) fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) -> String {
-    let incoming: Vec<&str> = headers
+    let client = f.client_ip.to_string();
+    let mut incoming = headers
         .get_all(&X_FORWARDED_FOR)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .collect();
-    let client = f.client_ip.to_string();
-    let xff = if incoming.is_empty() {
+        .peekable();
+    let xff = if incoming.peek().is_none() {
         client
     } else {
-        format!("{}, {client}", incoming.join(", "))
+        let mut joined = String::with_capacity(64);
+        for v in incoming {
+            joined.push_str(v);
+            joined.push_str(", ");
+        }
+        joined.push_str(&client);
+        joined
     };
     set(headers, X_FORWARDED_FOR, &xff);
-    set(
-        headers,
+    headers.insert(
         X_FORWARDED_PROTO,
-        if f.tls { "https" } else { "http" },
+        HeaderValue::from_static(if f.tls { "https" } else { "http" }),
     );
-    set(headers, X_FORWARDED_PORT, &f.port.to_string());
+    headers.insert(X_FORWARDED_PORT, HeaderValue::from(f.port));
     set(headers, X_FORWARDED_HOST, f.host);
-    set(headers, X_REQUEST_ID, f.request_id);
-    set(headers, X_REQUEST_START, &f.start_ms.to_string());
+    headers.insert(X_REQUEST_ID, f.request_id.clone());
+    headers.insert(X_REQUEST_START, HeaderValue::from(f.start_ms));
     append_via(headers);
     xff
 }
 
 /// Appends `1.1 doppel` to `Via`.
 pub(crate) fn append_via(headers: &mut HeaderMap) {
-    let existing: Vec<&str> = headers
+    let mut existing = headers
         .get_all(header::VIA)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .collect();
-    let via = if existing.is_empty() {
-        VIA_VALUE.to_owned()
-    } else {
-        format!("{}, {VIA_VALUE}", existing.join(", "))
-    };
+        .peekable();
+    if existing.peek().is_none() {
+        headers.insert(header::VIA, HeaderValue::from_static(VIA_VALUE));
+        return;
+    }
+    let mut via = String::with_capacity(32);
+    for v in existing {
+        via.push_str(v);
+        via.push_str(", ");
+    }
+    via.push_str(VIA_VALUE);
     set(headers, header::VIA, &via);
 }
 
@@ -156,6 +185,7 @@ mod tests {
         assert_eq!(request_id(&h), "abcdefghij0123456789");
         h.insert(&X_REQUEST_ID, HeaderValue::from_static("short"));
         assert_ne!(request_id(&h), "short");
+        assert_ne!(request_id(&h), request_id(&h), "a new id each time");
         h.insert(
             &X_REQUEST_ID,
             HeaderValue::from_static("abcdefghij0123456789 spaces"),

@@ -1,65 +1,154 @@
-//! The per-request router log line, in Heroku's router format.
+//! The per-request router log line, in Heroku's router format, and where it goes: a
+//! [`LogSink`] the router calls once per proxied request. In the router process the sink feeds
+//! the control socket's log stream (`GET /v1/logs`), which the control plane reads and puts
+//! into each environment's log stream (its own `LogSink` implementation).
 
 use std::fmt::Write;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use http::{HeaderValue, Method};
+use serde::{Deserialize, Serialize};
+
+/// One router log line for one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouterLine {
+    /// The environment's name (`myapp-staging`).
+    pub env: String,
+    /// When the request arrived, Unix milliseconds.
+    pub at_ms: u64,
+    /// `at=info method=GET path="/" host=… status=200 …` (no timestamp, no `heroku[router]:`).
+    pub line: String,
+}
+
+/// Receives the router's log lines. Called on the request path: it must not block.
+pub trait LogSink: Send + Sync + 'static {
+    /// Whether any line would be kept now; when false the router does not format them.
+    fn enabled(&self) -> bool {
+        true
+    }
+    /// One line; dropping it (a full buffer, no reader) is allowed, blocking is not.
+    fn router_line(&self, line: RouterLine);
+}
+
+/// A sink that writes lines to the process's own log (`tracing`, target `doppel_router::router`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TracingSink;
+
+impl LogSink for TracingSink {
+    fn enabled(&self) -> bool {
+        tracing::enabled!(target: "doppel_router::router", tracing::Level::INFO)
+    }
+
+    fn router_line(&self, line: RouterLine) {
+        tracing::info!(target: "doppel_router::router", env = %line.env, "{}", line.line);
+    }
+}
+
+/// A sink that keeps nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoSink;
+
+impl LogSink for NoSink {
+    fn enabled(&self) -> bool {
+        false
+    }
+
+    fn router_line(&self, _line: RouterLine) {}
+}
 
 /// Fields of one router log line; emitted once per proxied request.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct RouterLog {
-    pub method: String,
+    pub env: Arc<str>,
+    pub at: SystemTime,
+    pub method: Method,
     pub path: String,
     pub host: String,
-    pub request_id: String,
+    pub request_id: HeaderValue,
     pub fwd: String,
-    pub dyno: Option<String>,
-    pub connect_ms: Option<u128>,
-    pub service_ms: Option<u128>,
+    pub dyno: Option<Arc<str>>,
+    pub connect_ms: Option<u64>,
+    pub service_ms: Option<u64>,
     pub status: u16,
     pub bytes: u64,
     /// `http1.1` or `http2.0` (client side).
     pub protocol: &'static str,
     pub tls: bool,
+    pub tls_version: &'static str,
     /// Heroku error code and description (`H12`, `Request timeout`).
     pub error: Option<(&'static str, &'static str)>,
+    /// `at=info` codes (H80 maintenance, H81 blank app) are not errors.
+    pub info_code: bool,
 }
 
 /// Replaces characters that would break a quoted log value.
-fn quoted(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
+fn quoted(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains(['\\', '"', '\n', '\r']) {
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace(['\n', '\r'], " ")
+            .into()
+    } else {
+        s.into()
+    }
 }
 
 impl RouterLog {
     /// The line, e.g. `at=info method=GET path="/" host=… status=200 bytes=13 protocol=http1.1 tls=true`.
     pub(crate) fn line(&self) -> String {
-        let mut l = String::with_capacity(256);
+        let mut l = String::with_capacity(320);
         match self.error {
+            Some((code, desc)) if self.info_code => {
+                let _ = write!(l, "at=info code={code} desc=\"{desc}\" ");
+            }
             Some((code, desc)) => {
                 let _ = write!(l, "at=error code={code} desc=\"{desc}\" ");
             }
             None => l.push_str("at=info "),
         }
-        let ms = |v: Option<u128>| v.map(|v| format!("{v}ms")).unwrap_or_default();
         let _ = write!(
             l,
-            "method={} path=\"{}\" host={} request_id={} fwd=\"{}\" dyno={} connect={} service={} status={} bytes={} protocol={} tls={}",
+            "method={} path=\"{}\" host={} request_id={} fwd=\"{}\" dyno={} connect=",
             self.method,
             quoted(&self.path),
             self.host,
-            self.request_id,
+            self.request_id.to_str().unwrap_or(""),
             quoted(&self.fwd),
             self.dyno.as_deref().unwrap_or(""),
-            ms(self.connect_ms),
-            ms(self.service_ms),
-            self.status,
-            self.bytes,
-            self.protocol,
-            self.tls,
         );
+        if let Some(ms) = self.connect_ms {
+            let _ = write!(l, "{ms}ms");
+        }
+        l.push_str(" service=");
+        if let Some(ms) = self.service_ms {
+            let _ = write!(l, "{ms}ms");
+        }
+        let _ = write!(
+            l,
+            " status={} bytes={} protocol={} tls={}",
+            self.status, self.bytes, self.protocol, self.tls
+        );
+        if self.tls {
+            let _ = write!(l, " tls_version={}", self.tls_version);
+        }
         l
     }
 
-    /// Emits the line at info level (target `doppel_router::router`).
-    pub(crate) fn emit(&self) {
-        tracing::info!(target: "doppel_router::router", "{}", self.line());
+    /// Hands the line to `sink` (formatting it only if the sink keeps lines).
+    pub(crate) fn emit(&self, sink: &dyn LogSink) {
+        if !sink.enabled() {
+            return;
+        }
+        let at_ms = self
+            .at
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0));
+        sink.router_line(RouterLine {
+            env: self.env.to_string(),
+            at_ms,
+            line: self.line(),
+        });
     }
 }
 
@@ -67,34 +156,53 @@ impl RouterLog {
 mod tests {
     use super::*;
 
-    #[test]
-    fn heroku_format() {
-        let log = RouterLog {
-            method: "GET".into(),
+    fn log() -> RouterLog {
+        RouterLog {
+            env: Arc::from("myapp"),
+            at: SystemTime::now(),
+            method: Method::GET,
             path: "/a?b=\"c\"".into(),
             host: "myapp.localhost".into(),
-            request_id: "rid".into(),
+            request_id: HeaderValue::from_static("rid"),
             fwd: "127.0.0.1".into(),
-            dyno: Some("127.0.0.1:5000".into()),
+            dyno: Some(Arc::from("web.1")),
             connect_ms: Some(1),
             service_ms: Some(18),
             status: 200,
             bytes: 13,
             protocol: "http1.1",
             tls: true,
+            tls_version: "tls1.3",
             error: None,
-        };
+            info_code: false,
+        }
+    }
+
+    #[test]
+    fn heroku_format() {
         assert_eq!(
-            log.line(),
+            log().line(),
             "at=info method=GET path=\"/a?b=\\\"c\\\"\" host=myapp.localhost request_id=rid fwd=\"127.0.0.1\" \
-dyno=127.0.0.1:5000 connect=1ms service=18ms status=200 bytes=13 protocol=http1.1 tls=true"
+dyno=web.1 connect=1ms service=18ms status=200 bytes=13 protocol=http1.1 tls=true tls_version=tls1.3"
         );
         let err = RouterLog {
             error: Some(("H12", "Request timeout")),
-            ..log
+            connect_ms: None,
+            service_ms: None,
+            dyno: None,
+            ..log()
         };
         assert!(err
             .line()
             .starts_with("at=error code=H12 desc=\"Request timeout\" method=GET"));
+        assert!(err.line().contains(" dyno= connect= service= status="));
+        let maint = RouterLog {
+            error: Some(("H80", "Maintenance mode")),
+            info_code: true,
+            ..log()
+        };
+        assert!(maint
+            .line()
+            .starts_with("at=info code=H80 desc=\"Maintenance mode\""));
     }
 }

@@ -1,22 +1,30 @@
 //! doppel-server: `doppel server`, the startup order that wires the store, Docker, the
-//! stack, git, the control plane, the API and the router together, and shutdown on
-//! SIGINT/SIGTERM.
+//! stack, git, the control plane and the API together, finds or starts the router process,
+//! and shuts down on SIGINT/SIGTERM (the router keeps serving apps).
 //!
 //! Order: data dir (taken with a lock, so a second server on it stops before changing
 //! anything) → master key → store (migrations) → admin user and token → platform CA →
-//! Docker and the stack images → interrupted builds marked failed → listeners → git →
+//! Docker and the stack images → interrupted builds marked failed → the platform's socket →
+//! the router (found, upgraded or started) and the link that sends it the route table → git →
 //! old shared networks removed → first reconcile pass (networks, dynos and routes from the
-//! store) → serve.
+//! store) → serve the API and git on the platform socket.
+
+mod router_process;
 
 use anyhow::Context;
+use axum::extract::{ConnectInfo, Request};
+use axum::middleware::Next;
+use axum::response::Response;
 use doppel_control::push::PushDeployer;
 use doppel_control::secrets;
 use doppel_control::state::AppState;
 use doppel_control::ServerConfig;
 use doppel_docker::{ContainerRuntime, DockerRuntime};
-use doppel_router::{PlatformCa, RouteTable, RouterConfig};
+use doppel_router::{ControlClient, LogSink, PlatformCa, RouteTable, TracingSink};
 use doppel_store::Store;
 use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::sync::Arc;
 
 /// Runs the platform until SIGINT or SIGTERM.
@@ -34,7 +42,8 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening the database ({})", redact(&db_url)))?;
     let new_token = ensure_admin(&store, &config).await?;
-    let ca = PlatformCa::load_or_create(&config.data_dir, &config.domain)
+    // The router issues certificates with it; made here so it exists before the router starts.
+    PlatformCa::load_or_create(&config.data_dir, &config.domain)
         .context("loading the platform CA")?;
 
     let runtime: Arc<dyn ContainerRuntime> = Arc::new(
@@ -48,9 +57,12 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     store.fail_interrupted_builds().await?;
     store.fail_interrupted_releases().await?;
 
-    let https = bind(&config, config.https_port).await?;
-    let http = bind(&config, config.http_port).await?;
-    let routes = Arc::new(arc_swap::ArcSwap::from_pointee(RouteTable::default()));
+    let platform_listener = bind_platform_socket(&config.data_dir)?;
+    let router = ControlClient::for_data_dir(&config.data_dir);
+    router_process::ensure(&config, &router).await?;
+    let routes = RouteTable::default().into_shared();
+    let sink: Arc<dyn LogSink> = Arc::new(TracingSink);
+    doppel_control::router_link::spawn(router.clone(), routes.clone(), Some(sink));
     let instance_id = secrets::load_or_create_instance_id(&config.data_dir)?;
     let state = AppState::new(store, runtime, routes.clone(), config.clone(), instance_id);
 
@@ -73,20 +85,51 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     doppel_control::reconcile::run_once(&state).await;
     tokio::spawn(doppel_control::reconcile::run_forever(state.clone()));
 
-    let platform = doppel_api::router(state.clone()).merge(git.router());
+    let platform = doppel_api::router(state.clone())
+        .merge(git.router())
+        .layer(axum::middleware::from_fn(client_address));
+    // The first table (with the platform's address) reaches the router before we say "ready".
+    doppel_control::router_link::publish_now(&router, &routes).await;
     announce(&config, new_token.is_some());
-    let router_cfg = RouterConfig {
-        domain: config.domain.clone(),
-        https,
-        http: Some(http),
-        https_port: config.https_port,
-        ca: Arc::new(ca),
-    };
-    doppel_router::serve(router_cfg, platform, routes, shutdown_signal())
+    axum::serve(platform_listener, platform)
+        .with_graceful_shutdown(shutdown_signal())
         .await
-        .context("serving")?;
-    tracing::info!("doppel stopped");
+        .context("serving the API and git")?;
+    tracing::info!(
+        "doppel stopped; the router keeps serving apps (`doppel router --stop` stops it)"
+    );
     Ok(())
+}
+
+/// Listens on `<data-dir>/platform.sock` (0600): only the router (same user) reaches the API.
+fn bind_platform_socket(data_dir: &Path) -> anyhow::Result<tokio::net::UnixListener> {
+    let path = doppel_control::routes::platform_socket(data_dir);
+    // A socket file left by an earlier run: the data-dir lock says no other server uses it.
+    let _ = std::fs::remove_file(&path);
+    let listener = tokio::net::UnixListener::bind(&path)
+        .with_context(|| format!("listening on {}", path.display()))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("restricting {}", path.display()))?;
+    Ok(listener)
+}
+
+/// The client's address, from the `X-Forwarded-For` the router appended (the platform socket
+/// is reachable by the router only, so its last entry is the router's own view of the client).
+async fn client_address(mut request: Request, next: Next) -> Response {
+    let ip = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next_back()
+        .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok());
+    if let Some(ip) = ip {
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::new(ip, 0)));
+    }
+    next.run(request).await
 }
 
 /// Creates the admin user and token on first start and writes the token to `admin-token`.
@@ -118,13 +161,6 @@ async fn ensure_default_stack(
     let _ = printer.await;
     result.with_context(|| {
         format!("making the images of the default stack {name} (see `doppel stack build`)")
-    })
-}
-
-async fn bind(config: &ServerConfig, port: u16) -> anyhow::Result<tokio::net::TcpListener> {
-    let addr = SocketAddr::new(config.bind_addr, port);
-    tokio::net::TcpListener::bind(addr).await.with_context(|| {
-        format!("listening on {addr}: is another server using the port? Choose another with --http-port/--https-port")
     })
 }
 

@@ -2,6 +2,7 @@
 //! stack images, and every other subcommand is the client CLI.
 
 mod config_file;
+mod router;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
@@ -24,8 +25,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the platform: API, git, router, builds and dynos.
+    /// Run the platform: API, git, builds and dynos (and the router, unless one runs).
     Server(ServerArgs),
+    /// Run the router (the TLS edge in front of apps and the API), or talk to the running one.
+    Router(router::RouterArgs),
     /// Manage the stack images builds and dynos run on.
     #[command(subcommand)]
     Stack(StackCommand),
@@ -146,6 +149,10 @@ struct ServerArgs {
     /// download a Python their stack lacks from it. Without it only the stacks' Pythons are used.
     #[arg(long, env = "DOPPEL_PYTHON_MIRROR")]
     python_mirror: Option<String>,
+    /// `spawn`: start `doppel router` when none serves this data directory (it keeps serving
+    /// when the server stops); `external`: one is started separately (doppel-router.service).
+    #[arg(long, env = "DOPPEL_ROUTER", default_value = "spawn", value_parser = ["spawn", "external"])]
+    router: String,
     #[command(flatten)]
     stack: StackArgs,
 }
@@ -211,6 +218,15 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             };
             stack_list(args.stack.catalog()?).await
         }
+        Command::Router(_) => {
+            let invocation =
+                Invocation::<router::RouterArgs>::parse("router", &subcommand_argv(&["router"]))?
+                    .file_keys_of::<ServerArgs>("server");
+            let Some(args) = settings(&invocation, "router")? else {
+                return Ok(());
+            };
+            router::run(args).await
+        }
         Command::Client(cmd) => doppel_cli::run(cmd).await.map_err(anyhow::Error::from),
         Command::GitHook { .. } => Ok(()),
     }
@@ -222,6 +238,7 @@ fn parse_cli() -> Cli {
     use clap::{CommandFactory, FromArgMatches};
     let matches = Cli::command()
         .mut_subcommand("server", config_file::env_in_help_only)
+        .mut_subcommand("router", config_file::env_in_help_only)
         .mut_subcommand("stack", |stack| {
             stack
                 .mut_subcommand("build", config_file::env_in_help_only)
@@ -289,6 +306,7 @@ fn server_config(args: ServerArgs) -> anyhow::Result<doppel_control::ServerConfi
     cfg.python_mirror = args
         .python_mirror
         .map(|url| url.trim_end_matches('/').to_string());
+    cfg.spawn_router = args.router == "spawn";
     Ok(cfg)
 }
 

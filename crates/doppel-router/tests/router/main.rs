@@ -3,6 +3,7 @@
 
 mod ca;
 mod harness;
+mod heroku;
 mod proxy;
 mod tls;
 mod upgrade;
