@@ -16,6 +16,7 @@ use tokio::time::Sleep;
 
 use crate::balance::{now_ms, InflightGuard};
 use crate::log::{LogSink, RouterLog};
+use crate::upstream::Lease;
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -202,6 +203,8 @@ pub(crate) struct LoggedBody {
     idle_limit: Duration,
     idle_timer: Option<Pin<Box<Sleep>>>,
     _inflight: Option<InflightGuard>,
+    /// The upstream connection, pooled again once the body was read to its end.
+    lease: Option<Lease>,
 }
 
 impl LoggedBody {
@@ -212,6 +215,7 @@ impl LoggedBody {
         exchange: Arc<Exchange>,
         idle_limit: Duration,
         inflight: Option<InflightGuard>,
+        lease: Option<Lease>,
     ) -> Self {
         Self {
             inner,
@@ -221,6 +225,14 @@ impl LoggedBody {
             idle_limit,
             idle_timer: None,
             _inflight: inflight,
+            lease,
+        }
+    }
+
+    /// The response was read to its end: its connection can serve the next request.
+    fn release(&mut self) {
+        if let Some(lease) = self.lease.take() {
+            lease.release();
         }
     }
 
@@ -261,13 +273,19 @@ impl Body for LoggedBody {
                     this.log.bytes += data.len() as u64;
                 }
                 this.exchange.touch();
+                if this.inner.is_end_stream() {
+                    this.release();
+                }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => {
                 this.log.error = Some(("H18", "Server Request Interrupted"));
                 Poll::Ready(Some(Err(Box::new(e))))
             }
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(None) => {
+                this.release();
+                Poll::Ready(None)
+            }
             Poll::Pending => {
                 if this.idle_expired(cx) {
                     this.log.error = Some(("H15", "Idle connection"));
@@ -290,6 +308,9 @@ impl Body for LoggedBody {
 
 impl Drop for LoggedBody {
     fn drop(&mut self) {
+        if self.inner.is_end_stream() {
+            self.release();
+        }
         self.log.emit(self.sink.as_ref());
     }
 }

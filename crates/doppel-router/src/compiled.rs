@@ -9,12 +9,12 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use http::uri::Authority;
 use rustls::sign::CertifiedKey;
 use tokio::sync::watch;
 
 use crate::certs;
 use crate::table::{Certificate, RouteStatus, RouteTable, Upstream};
+use crate::upstream::Pool;
 
 /// What one host serves.
 pub(crate) struct CompiledRoute {
@@ -29,8 +29,9 @@ pub(crate) struct CompiledRoute {
 /// One dyno, shared by every table that names it (same address and dyno name).
 pub(crate) struct BackendState {
     pub addr: SocketAddr,
-    /// `ip:port`, the pool key and the URI authority of requests to it.
-    pub authority: Authority,
+    pub upstream: Upstream,
+    /// Its idle keep-alive connections.
+    pub pool: Arc<Pool>,
     pub dyno: Arc<str>,
     /// Requests to it that have not finished (response body included).
     pub inflight: AtomicUsize,
@@ -39,15 +40,15 @@ pub(crate) struct BackendState {
 }
 
 impl BackendState {
-    fn new(addr: SocketAddr, dyno: &str) -> Option<BackendState> {
-        let authority = Authority::try_from(addr.to_string()).ok()?;
-        Some(BackendState {
+    fn new(addr: SocketAddr, dyno: &str) -> BackendState {
+        BackendState {
             addr,
-            authority,
+            upstream: Upstream::Tcp(addr),
+            pool: Arc::new(Pool::default()),
             dyno: Arc::from(dyno),
             inflight: AtomicUsize::new(0),
             down_until_ms: AtomicU64::new(0),
-        })
+        }
     }
 
     pub(crate) fn is_down(&self, now_ms: u64) -> bool {
@@ -99,9 +100,9 @@ impl Compiled {
             let backends = route
                 .backends
                 .iter()
-                .filter_map(|b| match known.get(&(b.addr, b.dyno.as_str())) {
-                    Some(state) => Some(state.clone()),
-                    None => BackendState::new(b.addr, &b.dyno).map(Arc::new),
+                .map(|b| match known.get(&(b.addr, b.dyno.as_str())) {
+                    Some(state) => state.clone(),
+                    None => Arc::new(BackendState::new(b.addr, &b.dyno)),
                 })
                 .collect();
             routes.insert(

@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `GET /v1/status` | [`RouterStatus`] |
 //! | `PUT /v1/table` (a [`RouteTable`]) | [`TableApplied`]: served from the next request on, then persisted |
-//! | `GET /v1/logs` | newline-delimited [`RouterLine`]s, as they happen |
+//! | `GET /v1/logs` | [`RouterLine`]s as they happen, one a line: `<unix ms>\t<env>\t<line>` |
 //! | `GET /v1/inflight?addr=IP:PORT` | [`Inflight`]: requests still running on that dyno |
 //! | `POST /v1/upgrade` | [`Upgraded`], once a new process of the binary serves from the same sockets |
 //! | `POST /v1/stop` | 202, then the router drains and exits |
@@ -76,10 +76,11 @@ pub fn table_digest(json: &[u8]) -> String {
     blake3::hash(json).to_hex().to_string()
 }
 
-/// The router's log lines, fanned out to whoever reads `GET /v1/logs`.
+/// The router's log lines, fanned out to whoever reads `GET /v1/logs` (already in their wire
+/// form, made once whatever the number of readers).
 #[derive(Clone)]
 pub(crate) struct LogFeed {
-    tx: broadcast::Sender<Arc<RouterLine>>,
+    tx: broadcast::Sender<Bytes>,
 }
 
 impl LogFeed {
@@ -95,10 +96,30 @@ impl LogSink for LogFeed {
     }
 
     fn router_line(&self, line: RouterLine) {
+        let mut wire = BytesMut::with_capacity(line.line.len() + line.env.len() + 24);
+        wire.extend_from_slice(itoa::Buffer::new().format(line.at_ms).as_bytes());
+        wire.extend_from_slice(b"\t");
+        wire.extend_from_slice(line.env.as_bytes());
+        wire.extend_from_slice(b"\t");
+        wire.extend_from_slice(line.line.as_bytes());
+        wire.extend_from_slice(b"\n");
         // No reader or a lagging one: the line is dropped, never waited for.
-        let _ = self.tx.send(Arc::new(line));
+        let _ = self.tx.send(wire.freeze());
     }
 }
+
+/// Reads one wire line (without its newline).
+fn parse_line(wire: &[u8]) -> Option<RouterLine> {
+    let text = std::str::from_utf8(wire).ok()?;
+    let mut parts = text.splitn(3, '\t');
+    let at_ms = parts.next()?.parse().ok()?;
+    let env = parts.next()?.to_owned();
+    let line = parts.next()?.to_owned();
+    Some(RouterLine { env, at_ms, line })
+}
+
+/// Lines sent in one frame at most (they are batched when they come faster than they go).
+const LOG_BATCH_BYTES: usize = 64 * 1024;
 
 /// Requests the control socket passes to the process.
 #[derive(Debug)]
@@ -198,19 +219,24 @@ async fn put_table(state: &ControlState, req: Request<Incoming>) -> Response<Ctl
 fn logs(state: &ControlState) -> Response<CtlBody> {
     let rx = state.logs.tx.subscribe();
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        loop {
+        let first = loop {
             match rx.recv().await {
-                Ok(line) => {
-                    let mut bytes = serde_json::to_vec(&*line).unwrap_or_default();
-                    bytes.push(b'\n');
-                    return Some((Ok::<_, Infallible>(Frame::data(Bytes::from(bytes))), rx));
-                }
+                Ok(line) => break line,
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     tracing::warn!(dropped = n, "a log reader fell behind; lines dropped");
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
+        };
+        // Whatever else is waiting goes in the same frame: one write for many lines.
+        let mut batch = BytesMut::from(&first[..]);
+        while batch.len() < LOG_BATCH_BYTES {
+            match rx.try_recv() {
+                Ok(line) => batch.extend_from_slice(&line),
+                Err(_) => break,
+            }
         }
+        Some((Ok::<_, Infallible>(Frame::data(batch.freeze())), rx))
     });
     let body = http_body_util::StreamBody::new(stream);
     let mut resp = Response::new(BodyExt::boxed(body));
@@ -412,10 +438,10 @@ impl LogStream {
         loop {
             if let Some(pos) = self.buf.iter().position(|b| *b == b'\n') {
                 let line = self.buf.split_to(pos + 1);
-                match serde_json::from_slice(&line[..pos]) {
-                    Ok(l) => return Some(l),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "unreadable router log line skipped");
+                match parse_line(&line[..pos]) {
+                    Some(l) => return Some(l),
+                    None => {
+                        tracing::warn!("unreadable router log line skipped");
                         continue;
                     }
                 }

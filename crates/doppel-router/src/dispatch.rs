@@ -14,9 +14,11 @@ use crate::pages;
 use crate::proxy::Proxy;
 
 /// What the router knows about the client connection a request came on.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct ConnInfo {
     pub peer: SocketAddr,
+    /// The client's IP as text, made once per connection (`X-Forwarded-For`, logs).
+    pub peer_ip: HeaderValue,
     /// The port the client connected to (`X-Forwarded-Port`).
     pub local_port: u16,
     pub tls: bool,
@@ -30,14 +32,14 @@ pub(crate) struct Dispatcher {
     /// The HTTPS port clients use, for redirects from plain HTTP.
     https_port: u16,
     live: Arc<Live>,
-    proxy: Proxy,
+    proxy: Arc<Proxy>,
     /// Set while the router drains (stop or hand-over): HTTP/1 responses then say
     /// `Connection: close`, so clients open their next request on the new process.
     draining: AtomicBool,
 }
 
 impl Dispatcher {
-    pub(crate) fn new(domain: &str, https_port: u16, live: Arc<Live>, proxy: Proxy) -> Self {
+    pub(crate) fn new(domain: &str, https_port: u16, live: Arc<Live>, proxy: Arc<Proxy>) -> Self {
         Self {
             domain: normalize_host(domain),
             https_port,

@@ -46,6 +46,14 @@ fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 /// Removes hop-by-hop headers (and those `Connection` lists). With `upgrade`, keeps
 /// `Connection: upgrade` + `Upgrade` so the switch can pass through.
 pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
+    // Most messages carry none: one pass over the names instead of a lookup per hop header.
+    if !upgrade
+        && !headers
+            .keys()
+            .any(|k| k == header::UPGRADE || HOP_BY_HOP.contains(k))
+    {
+        return;
+    }
     let listed: Vec<HeaderName> = connection_tokens(headers)
         .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok())
         .collect();
@@ -101,7 +109,8 @@ pub(crate) fn oversized_header(headers: &HeaderMap) -> Option<&HeaderName> {
 
 /// What the router knows about the request it forwards.
 pub(crate) struct Forwarded<'a> {
-    pub client_ip: std::net::IpAddr,
+    /// The client's IP as text.
+    pub client: &'a HeaderValue,
     pub tls: bool,
     pub port: u16,
     pub host: &'a str,
@@ -111,8 +120,7 @@ pub(crate) struct Forwarded<'a> {
 
 /// Adds `X-Forwarded-*`, `X-Request-Id`, `X-Request-Start` and `Via`; returns the
 /// `X-Forwarded-For` value sent (for the log line).
-pub(crate) fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) -> String {
-    let client = f.client_ip.to_string();
+pub(crate) fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) -> HeaderValue {
     let mut incoming = headers
         .get_all(&X_FORWARDED_FOR)
         .iter()
@@ -121,17 +129,17 @@ pub(crate) fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) -> Strin
         .filter(|v| !v.is_empty())
         .peekable();
     let xff = if incoming.peek().is_none() {
-        client
+        f.client.clone()
     } else {
         let mut joined = String::with_capacity(64);
         for v in incoming {
             joined.push_str(v);
             joined.push_str(", ");
         }
-        joined.push_str(&client);
-        joined
+        joined.push_str(f.client.to_str().unwrap_or_default());
+        HeaderValue::from_str(&joined).unwrap_or_else(|_| f.client.clone())
     };
-    set(headers, X_FORWARDED_FOR, &xff);
+    headers.insert(X_FORWARDED_FOR, xff.clone());
     headers.insert(
         X_FORWARDED_PROTO,
         HeaderValue::from_static(if f.tls { "https" } else { "http" }),
@@ -146,6 +154,10 @@ pub(crate) fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) -> Strin
 
 /// Appends `1.1 doppel` to `Via`.
 pub(crate) fn append_via(headers: &mut HeaderMap) {
+    if !headers.contains_key(header::VIA) {
+        headers.insert(header::VIA, HeaderValue::from_static(VIA_VALUE));
+        return;
+    }
     let mut existing = headers
         .get_all(header::VIA)
         .iter()

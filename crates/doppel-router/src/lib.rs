@@ -13,9 +13,10 @@
 //! - `table`: the published [`RouteTable`] (wire format of the control socket and state file).
 //! - `compiled`: the table in serving form (one `ArcSwap`), backends' in-flight counters.
 //! - `server`: listeners, TLS/ALPN, HTTP/1.1 and h2 serving, connection limits, draining.
-//! - `dispatch` → `proxy`: Host dispatch, checks (allow-list, staging auth, maintenance,
-//!   limits), balancing (`balance`), retries, timeouts and H-code pages (`pages`), headers
-//!   (`headers`), bodies (`body`), WebSocket tunnels (`tunnel`), router log lines (`log`).
+//! - `dispatch` → `proxy`: Host dispatch, checks before any dyno (`checks`: allow-list,
+//!   staging auth, maintenance, limits), balancing (`balance`), retries, timeouts and H-code
+//!   pages (`pages`), headers (`headers`), bodies (`body`), upstream connections and their
+//!   keep-alive pools (`upstream`), WebSocket tunnels (`tunnel`), router log lines (`log`).
 //! - `resolver`, `ca`, `certs`: certificates by SNI; `redirect`: the plain-HTTP listener.
 //! - `control`: the control socket (server and [`ControlClient`]); `handover`: socket passing;
 //!   `process`: `doppel router` itself.
@@ -25,8 +26,8 @@ mod balance;
 mod body;
 mod ca;
 pub mod certs;
+mod checks;
 mod compiled;
-mod connector;
 pub mod control;
 mod dispatch;
 mod error;
@@ -42,6 +43,7 @@ mod resolver;
 mod server;
 mod table;
 mod tunnel;
+mod upstream;
 
 pub use ca::PlatformCa;
 pub use control::{ControlClient, ControlError, RouterStatus};

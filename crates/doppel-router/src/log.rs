@@ -3,7 +3,6 @@
 //! the control socket's log stream (`GET /v1/logs`), which the control plane reads and puts
 //! into each environment's log stream (its own `LogSink` implementation).
 
-use std::fmt::Write;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -66,7 +65,7 @@ pub(crate) struct RouterLog {
     pub path: String,
     pub host: String,
     pub request_id: HeaderValue,
-    pub fwd: String,
+    pub fwd: HeaderValue,
     pub dyno: Option<Arc<str>>,
     pub connect_ms: Option<u64>,
     pub service_ms: Option<u64>,
@@ -82,16 +81,24 @@ pub(crate) struct RouterLog {
     pub info_code: bool,
 }
 
-/// Replaces characters that would break a quoted log value.
-fn quoted(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains(['\\', '"', '\n', '\r']) {
-        s.replace('\\', "\\\\")
-            .replace('"', "\\\"")
-            .replace(['\n', '\r'], " ")
-            .into()
-    } else {
-        s.into()
+/// Appends `s` for a quoted log value: `\` and `"` escaped, line breaks as spaces.
+fn push_quoted(l: &mut String, s: &str) {
+    if !s.contains(['\\', '"', '\n', '\r']) {
+        l.push_str(s);
+        return;
     }
+    for c in s.chars() {
+        match c {
+            '\\' => l.push_str("\\\\"),
+            '"' => l.push_str("\\\""),
+            '\n' | '\r' => l.push(' '),
+            c => l.push(c),
+        }
+    }
+}
+
+fn push_num(l: &mut String, n: impl itoa::Integer) {
+    l.push_str(itoa::Buffer::new().format(n));
 }
 
 impl RouterLog {
@@ -99,38 +106,54 @@ impl RouterLog {
     pub(crate) fn line(&self) -> String {
         let mut l = String::with_capacity(320);
         match self.error {
-            Some((code, desc)) if self.info_code => {
-                let _ = write!(l, "at=info code={code} desc=\"{desc}\" ");
-            }
             Some((code, desc)) => {
-                let _ = write!(l, "at=error code={code} desc=\"{desc}\" ");
+                l.push_str(if self.info_code {
+                    "at=info code="
+                } else {
+                    "at=error code="
+                });
+                l.push_str(code);
+                l.push_str(" desc=\"");
+                l.push_str(desc);
+                l.push_str("\" ");
             }
             None => l.push_str("at=info "),
         }
-        let _ = write!(
-            l,
-            "method={} path=\"{}\" host={} request_id={} fwd=\"{}\" dyno={} connect=",
-            self.method,
-            quoted(&self.path),
-            self.host,
-            self.request_id.to_str().unwrap_or(""),
-            quoted(&self.fwd),
-            self.dyno.as_deref().unwrap_or(""),
-        );
+        l.push_str("method=");
+        l.push_str(self.method.as_str());
+        l.push_str(" path=\"");
+        push_quoted(&mut l, &self.path);
+        l.push_str("\" host=");
+        l.push_str(&self.host);
+        l.push_str(" request_id=");
+        l.push_str(self.request_id.to_str().unwrap_or(""));
+        l.push_str(" fwd=\"");
+        push_quoted(&mut l, self.fwd.to_str().unwrap_or(""));
+        l.push_str("\" dyno=");
+        l.push_str(self.dyno.as_deref().unwrap_or(""));
+        l.push_str(" connect=");
         if let Some(ms) = self.connect_ms {
-            let _ = write!(l, "{ms}ms");
+            push_num(&mut l, ms);
+            l.push_str("ms");
         }
         l.push_str(" service=");
         if let Some(ms) = self.service_ms {
-            let _ = write!(l, "{ms}ms");
+            push_num(&mut l, ms);
+            l.push_str("ms");
         }
-        let _ = write!(
-            l,
-            " status={} bytes={} protocol={} tls={}",
-            self.status, self.bytes, self.protocol, self.tls
-        );
+        l.push_str(" status=");
+        push_num(&mut l, self.status);
+        l.push_str(" bytes=");
+        push_num(&mut l, self.bytes);
+        l.push_str(" protocol=");
+        l.push_str(self.protocol);
+        l.push_str(if self.tls {
+            " tls=true tls_version="
+        } else {
+            " tls=false"
+        });
         if self.tls {
-            let _ = write!(l, " tls_version={}", self.tls_version);
+            l.push_str(self.tls_version);
         }
         l
     }
@@ -164,7 +187,7 @@ mod tests {
             path: "/a?b=\"c\"".into(),
             host: "myapp.localhost".into(),
             request_id: HeaderValue::from_static("rid"),
-            fwd: "127.0.0.1".into(),
+            fwd: HeaderValue::from_static("127.0.0.1"),
             dyno: Some(Arc::from("web.1")),
             connect_ms: Some(1),
             service_ms: Some(18),

@@ -1,31 +1,28 @@
-//! The reverse proxy: Heroku router semantics over one pooled HTTP/1.1 client, to dynos and to
-//! the platform's own listener. Nothing reaches a dyno before the route's checks pass (IP
-//! allow-list, staging credentials, maintenance, request limits).
+//! The reverse proxy: Heroku router semantics over pooled HTTP/1.1 connections, to dynos and
+//! to the platform's own listener. Nothing reaches a dyno before the checks of `checks` pass.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http::header::{self, HeaderMap, HeaderValue};
 use http::request::Parts;
-use http::uri::{PathAndQuery, Scheme};
+use http::uri::PathAndQuery;
 use http::{Method, Request, Response, StatusCode, Uri, Version};
 use hyper::body::Incoming;
 use hyper::upgrade::OnUpgrade;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio_util::task::TaskTracker;
 
-use crate::auth;
 use crate::balance::{self, InflightGuard};
 use crate::body::{AttemptBody, BodyTooLarge, Exchange, LoggedBody, RespBody};
-use crate::compiled::{self, BackendState, CompiledRoute, Live};
-use crate::connector::{ConnectTiming, UpstreamConnector, PLATFORM_AUTHORITY};
+use crate::checks;
+use crate::compiled::{BackendState, CompiledRoute, Live};
 use crate::dispatch::ConnInfo;
 use crate::headers::{self, Forwarded};
-use crate::log::{LogSink, RouterLog};
+use crate::log::{LogSink, NoSink, RouterLog};
 use crate::pages;
-use crate::table::RouteStatus;
+use crate::table::{RouteStatus, Upstream};
 use crate::tunnel;
+use crate::upstream::{self, Lease, Pool, SendError};
 
 /// Upstream timeouts, limits and pool settings.
 #[derive(Debug, Clone)]
@@ -46,18 +43,40 @@ const PLATFORM_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// Forwards requests to dynos and to the platform.
 pub(crate) struct Proxy {
-    client: Client<UpstreamConnector, AttemptBody>,
     settings: ProxySettings,
     live: Arc<Live>,
     sink: Arc<dyn LogSink>,
     tunnels: TaskTracker,
     drain: tokio::sync::watch::Receiver<bool>,
+    /// The platform's connections, for the upstream they were made to.
+    platform: Mutex<(Option<Upstream>, Arc<Pool>)>,
+}
+
+/// A response from an upstream, and what must live as long as its body.
+struct Upstreamed {
+    response: Response<Incoming>,
+    lease: Option<Lease>,
+    guard: Option<InflightGuard>,
+    exchange: Arc<Exchange>,
 }
 
 /// How forwarding ended: one of the router's pages, or the upstream's response.
 enum Outcome {
     Page(Response<RespBody>),
-    Upstream(Response<Incoming>, Option<InflightGuard>, Arc<Exchange>),
+    Upstream(Upstreamed),
+}
+
+/// How one attempt on one dyno ended.
+enum Attempt {
+    Response(Response<Incoming>, Lease),
+    ConnectFailed((&'static str, &'static str)),
+    Failed(Response<RespBody>),
+}
+
+/// Where a request goes once the route's status is known.
+enum Target {
+    Route(Arc<CompiledRoute>),
+    Page(Response<RespBody>),
 }
 
 /// A request's parts, rewritten for the upstream.
@@ -70,26 +89,32 @@ struct Outgoing {
 
 impl Proxy {
     pub(crate) fn new(
-        s: ProxySettings,
+        settings: ProxySettings,
         live: Arc<Live>,
         sink: Arc<dyn LogSink>,
         tunnels: TaskTracker,
         drain: tokio::sync::watch::Receiver<bool>,
     ) -> Self {
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(s.pool_idle_timeout)
-            .pool_max_idle_per_host(usize::MAX)
-            .set_host(false)
-            .build(UpstreamConnector::new(live.clone(), s.connect_timeout));
         Self {
-            client,
-            settings: s,
+            settings,
             live,
             sink,
             tunnels,
             drain,
+            platform: Mutex::new((None, Arc::new(Pool::default()))),
         }
+    }
+
+    /// Closes idle upstream connections past the pool timeout (called periodically).
+    pub(crate) fn evict_idle(&self) {
+        let idle = self.settings.pool_idle_timeout;
+        for route in self.live.load().routes.values() {
+            for b in &route.backends {
+                b.pool.evict(idle);
+            }
+        }
+        let platform = self.platform.lock().unwrap_or_else(|e| e.into_inner());
+        platform.1.evict(idle);
     }
 
     /// Forwards `req` for `host` (routed to `route`) and returns what the client gets.
@@ -112,7 +137,7 @@ impl Proxy {
                 .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
             host,
             request_id: request_id.clone(),
-            fwd: conn.peer.ip().to_string(),
+            fwd: conn.peer_ip.clone(),
             dyno: None,
             connect_ms: None,
             service_ms: None,
@@ -124,7 +149,9 @@ impl Proxy {
             error: None,
             info_code: false,
         };
-        let outcome = match self.check(&req, &route, conn, &mut log) {
+        let checked =
+            checks::before_dynos(&req, &route, conn, self.settings.max_body_bytes, &mut log);
+        let outcome = match checked {
             Some(page) => Outcome::Page(page),
             None => {
                 self.to_dynos(req, route, conn, &request_id, at, &mut log)
@@ -137,18 +164,9 @@ impl Proxy {
                 log.emit(self.sink.as_ref());
                 resp
             }
-            Outcome::Upstream(resp, guard, exchange) => {
-                log.status = resp.status().as_u16();
-                let (parts, body) = resp.into_parts();
-                let body = LoggedBody::new(
-                    body,
-                    log,
-                    self.sink.clone(),
-                    exchange,
-                    self.settings.idle_timeout,
-                    guard,
-                );
-                Response::from_parts(parts, RespBody::Upstream(Box::new(body)))
+            Outcome::Upstream(up) => {
+                log.status = up.response.status().as_u16();
+                self.stream(up, log, self.sink.clone(), self.settings.idle_timeout)
             }
         };
         let h = resp.headers_mut();
@@ -157,74 +175,17 @@ impl Proxy {
         resp
     }
 
-    /// The checks made before any dyno is contacted; `Some(page)` ends the request there.
-    fn check(
+    /// The upstream's response with its body wrapped (bytes counted, idle rule, log line).
+    fn stream(
         &self,
-        req: &Request<Incoming>,
-        route: &CompiledRoute,
-        conn: &ConnInfo,
-        log: &mut RouterLog,
-    ) -> Option<Response<RespBody>> {
-        if !compiled::allowed(route, conn.peer.ip()) {
-            return Some(pages::forbidden(&route.env));
-        }
-        if let Some(digests) = &route.private {
-            if !auth::authorized(req.headers(), digests) {
-                return Some(pages::unauthorized(&route.env));
-            }
-        }
-        if route.maintenance {
-            log.error = Some(("H80", "Maintenance mode"));
-            log.info_code = true;
-            return Some(pages::maintenance(&route.env));
-        }
-        if let Some(page) = self.request_limits(req) {
-            log.error = Some(("H26", "Request Error"));
-            return Some(page);
-        }
-        None
-    }
-
-    fn request_limits(&self, req: &Request<Incoming>) -> Option<Response<RespBody>> {
-        if req.method() == Method::CONNECT {
-            return Some(pages::bad_request(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "CONNECT is not supported",
-            ));
-        }
-        if let Some(name) = headers::oversized_header(req.headers()) {
-            let reason = format!(
-                "the {name} header line is longer than {} bytes",
-                headers::MAX_HEADER_LINE
-            );
-            return Some(pages::bad_request(
-                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                &reason,
-            ));
-        }
-        if let Some(expect) = req.headers().get(header::EXPECT) {
-            if !expect.as_bytes().eq_ignore_ascii_case(b"100-continue") {
-                return Some(pages::bad_request(
-                    StatusCode::EXPECTATION_FAILED,
-                    "only Expect: 100-continue is supported",
-                ));
-            }
-        }
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > self.settings.max_body_bytes) {
-            return Some(pages::bad_request(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &format!(
-                    "the request body is larger than {} bytes",
-                    self.settings.max_body_bytes
-                ),
-            ));
-        }
-        None
+        up: Upstreamed,
+        log: RouterLog,
+        sink: Arc<dyn LogSink>,
+        idle: Duration,
+    ) -> Response<RespBody> {
+        let (parts, body) = up.response.into_parts();
+        let body = LoggedBody::new(body, log, sink, up.exchange, idle, up.guard, up.lease);
+        Response::from_parts(parts, RespBody::Upstream(Box::new(body)))
     }
 
     /// Sends the request to the route's dynos (waiting for booting ones), retrying refused
@@ -242,13 +203,12 @@ impl Proxy {
             Target::Route(route) => route,
             Target::Page(page) => return Outcome::Page(page),
         };
-        let private = route.private.is_some();
         let (parts, body) = req.into_parts();
-        let mut out = outgoing(parts, private);
+        let mut out = outgoing(parts, route.private.is_some());
         log.fwd = headers::add_forwarded(
             &mut out.headers,
             &Forwarded {
-                client_ip: conn.peer.ip(),
+                client: &conn.peer_ip,
                 tls: conn.tls,
                 port: conn.local_port,
                 host: &log.host,
@@ -275,17 +235,23 @@ impl Proxy {
             };
             let guard = InflightGuard::new(backend.clone());
             log.dyno = Some(backend.dyno.clone());
-            let request = build_request(&out, headers, backend.authority.clone(), &exchange);
-            match self.send(request, &exchange, log).await {
-                Sent::Response(resp) => {
-                    return self.respond(resp, &mut out, Some(guard), exchange);
+            let request = build_request(&out, headers, &exchange);
+            match self.send(&backend, request, &exchange, log).await {
+                Attempt::Response(response, lease) => {
+                    let up = Upstreamed {
+                        response,
+                        lease: Some(lease),
+                        guard: Some(guard),
+                        exchange,
+                    };
+                    return Outcome::Upstream(self.respond(up, &mut out));
                 }
-                Sent::ConnectFailed(code) => {
+                Attempt::ConnectFailed(code) => {
                     balance::quarantine(&backend);
                     last_error = code;
-                    warn_connect(&log.host, &backend, code);
+                    tracing::warn!(host = %log.host, backend = %backend.addr, dyno = %backend.dyno, code = code.0, "could not connect to dyno; trying another");
                 }
-                Sent::Failed(page) => return Outcome::Page(page),
+                Attempt::Failed(page) => return Outcome::Page(page),
             }
         }
         log.error = Some(last_error);
@@ -299,7 +265,7 @@ impl Proxy {
             return Target::Route(route);
         }
         if route.status != RouteStatus::Booting {
-            return Target::Page(no_backend_page(&route, log));
+            return Target::Page(checks::no_backend_page(&route, log));
         }
         let deadline = tokio::time::Instant::now() + self.settings.boot_timeout;
         let mut changes = self.live.subscribe();
@@ -311,12 +277,83 @@ impl Proxy {
             match current {
                 Some(r) if !r.backends.is_empty() => return Target::Route(r),
                 Some(r) if r.status == RouteStatus::Booting => continue,
-                Some(r) => return Target::Page(no_backend_page(&r, log)),
+                Some(r) => return Target::Page(checks::no_backend_page(&r, log)),
                 None => return Target::Page(pages::no_such_app(&log.host)),
             }
         }
         log.error = Some(("H20", "App boot timeout"));
         Target::Page(pages::boot_timeout(&route.env))
+    }
+
+    async fn send(
+        &self,
+        backend: &BackendState,
+        request: Request<AttemptBody>,
+        exchange: &Exchange,
+        log: &mut RouterLog,
+    ) -> Attempt {
+        let start = Instant::now();
+        let result = tokio::time::timeout(
+            self.settings.first_byte_timeout,
+            upstream::send(
+                &backend.pool,
+                &backend.upstream,
+                request,
+                self.settings.connect_timeout,
+                self.settings.pool_idle_timeout,
+            ),
+        )
+        .await;
+        let elapsed = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match result {
+            Err(_elapsed) => {
+                log.service_ms = Some(elapsed);
+                log.error = Some(("H12", "Request timeout"));
+                Attempt::Failed(pages::request_timeout())
+            }
+            Ok(Err(SendError::Connect(e))) if !exchange.body_taken() => {
+                Attempt::ConnectFailed(if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                    ("H21", "Backend connection refused")
+                } else {
+                    ("H19", "Backend connection timeout")
+                })
+            }
+            Ok(Err(SendError::Failed(e))) if has_cause::<BodyTooLarge>(&e) => {
+                log.error = Some(("H26", "Request Error"));
+                Attempt::Failed(checks::too_large(self.settings.max_body_bytes))
+            }
+            Ok(Err(e)) => {
+                tracing::info!(host = %log.host, dyno = ?log.dyno, error = ?e, "dyno connection failed");
+                log.service_ms = Some(elapsed);
+                log.error = Some(("H13", "Connection closed without response"));
+                Attempt::Failed(pages::application_error("H13"))
+            }
+            Ok(Ok(sent)) => {
+                log.connect_ms = Some(sent.connect_ms);
+                log.service_ms = Some(elapsed.saturating_sub(sent.connect_ms));
+                Attempt::Response(sent.response, sent.lease)
+            }
+        }
+    }
+
+    /// The upstream's response for the client: hop-by-hop headers stripped, and a switch of
+    /// protocols (WebSocket) joined into a tunnel (its connection is not pooled again).
+    fn respond(&self, mut up: Upstreamed, out: &mut Outgoing) -> Upstreamed {
+        let switching = up.response.status() == StatusCode::SWITCHING_PROTOCOLS;
+        if switching {
+            up.lease = None;
+            if let Some(client_upgrade) = out.client_upgrade.take() {
+                let upstream_upgrade = hyper::upgrade::on(&mut up.response);
+                self.tunnels.spawn(tunnel::run(
+                    client_upgrade,
+                    upstream_upgrade,
+                    self.settings.websocket_idle_timeout,
+                    self.drain.clone(),
+                ));
+            }
+        }
+        headers::strip_hop_by_hop(up.response.headers_mut(), switching);
+        up
     }
 
     /// Forwards a request for the platform host (API, git) to the platform's listener.
@@ -333,7 +370,7 @@ impl Proxy {
         headers::add_forwarded(
             &mut out.headers,
             &Forwarded {
-                client_ip: conn.peer.ip(),
+                client: &conn.peer_ip,
                 tls: conn.tls,
                 port: conn.local_port,
                 host: &host,
@@ -341,143 +378,55 @@ impl Proxy {
                 start_ms: unix_ms(at),
             },
         );
-        let exchange = Exchange::new(body, u64::MAX);
-        let headers = std::mem::take(&mut out.headers);
-        let authority = http::uri::Authority::from_static(PLATFORM_AUTHORITY);
-        let request = build_request(&out, headers, authority, &exchange);
-        let sent = tokio::time::timeout(PLATFORM_TIMEOUT, self.client.request(request)).await;
-        let mut resp = match sent {
-            Ok(Ok(resp)) => match self.respond(resp, &mut out, None, exchange) {
-                Outcome::Upstream(resp, _, exchange) => resp.map(|b| {
-                    RespBody::Upstream(Box::new(LoggedBody::new(
-                        b,
-                        platform_log(at, request_id.clone()),
-                        Arc::new(crate::log::NoSink),
-                        exchange,
-                        PLATFORM_TIMEOUT,
-                        None,
-                    )))
-                }),
-                Outcome::Page(page) => page,
-            },
-            Ok(Err(e)) => {
-                tracing::debug!(error = %error_chain(&e), "the platform is not answering");
-                pages::platform_unavailable()
+        let mut resp = match self.to_platform(&mut out, body).await {
+            Some(up) => {
+                let up = self.respond(up, &mut out);
+                let log = platform_log(at, request_id.clone());
+                self.stream(up, log, Arc::new(NoSink), PLATFORM_TIMEOUT)
             }
-            Err(_) => pages::platform_unavailable(),
+            None => pages::platform_unavailable(),
         };
         resp.headers_mut().insert(headers::X_REQUEST_ID, request_id);
         resp
     }
 
-    async fn send(
-        &self,
-        request: Request<AttemptBody>,
-        exchange: &Arc<Exchange>,
-        log: &mut RouterLog,
-    ) -> Sent {
-        let sent = Instant::now();
-        let result = tokio::time::timeout(
-            self.settings.first_byte_timeout,
-            self.client.request(request),
-        )
-        .await;
-        let elapsed = u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX);
-        match result {
-            Err(_elapsed) => {
-                log.service_ms = Some(elapsed);
-                log.error = Some(("H12", "Request timeout"));
-                Sent::Failed(pages::request_timeout())
-            }
-            Ok(Err(e)) if e.is_connect() && !exchange.body_taken() => {
-                Sent::ConnectFailed(if refused(&e) {
-                    ("H21", "Backend connection refused")
-                } else {
-                    ("H19", "Backend connection timeout")
-                })
-            }
-            Ok(Err(e)) if has_cause::<BodyTooLarge>(&e) => {
-                log.error = Some(("H26", "Request Error"));
-                Sent::Failed(pages::bad_request(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    &format!(
-                        "the request body is larger than {} bytes",
-                        self.settings.max_body_bytes
-                    ),
-                ))
-            }
+    async fn to_platform(&self, out: &mut Outgoing, body: Incoming) -> Option<Upstreamed> {
+        let (upstream, pool) = self.platform_pool()?;
+        let exchange = Exchange::new(body, u64::MAX);
+        let headers = std::mem::take(&mut out.headers);
+        let request = build_request(out, headers, &exchange);
+        let sent = upstream::send(
+            &pool,
+            &upstream,
+            request,
+            self.settings.connect_timeout,
+            self.settings.pool_idle_timeout,
+        );
+        match tokio::time::timeout(PLATFORM_TIMEOUT, sent).await {
+            Ok(Ok(sent)) => Some(Upstreamed {
+                response: sent.response,
+                lease: Some(sent.lease),
+                guard: None,
+                exchange,
+            }),
             Ok(Err(e)) => {
-                tracing::info!(host = %log.host, dyno = ?log.dyno, error = %error_chain(&e), "dyno connection failed");
-                log.service_ms = Some(elapsed);
-                log.error = Some(("H13", "Connection closed without response"));
-                Sent::Failed(pages::application_error("H13"))
+                tracing::debug!(error = ?e, "the platform is not answering");
+                None
             }
-            Ok(Ok(resp)) => {
-                let connect = resp
-                    .extensions()
-                    .get::<ConnectTiming>()
-                    .map_or(0, ConnectTiming::take);
-                log.connect_ms = Some(connect);
-                log.service_ms = Some(elapsed.saturating_sub(connect));
-                Sent::Response(resp)
-            }
+            Err(_) => None,
         }
     }
 
-    /// The upstream's response for the client: hop-by-hop headers stripped, and a switch of
-    /// protocols (WebSocket) joined into a tunnel.
-    fn respond(
-        &self,
-        mut resp: Response<Incoming>,
-        out: &mut Outgoing,
-        guard: Option<InflightGuard>,
-        exchange: Arc<Exchange>,
-    ) -> Outcome {
-        let switching = resp.status() == StatusCode::SWITCHING_PROTOCOLS;
-        if switching {
-            if let Some(client_upgrade) = out.client_upgrade.take() {
-                let upstream_upgrade = hyper::upgrade::on(&mut resp);
-                self.tunnels.spawn(tunnel::run(
-                    client_upgrade,
-                    upstream_upgrade,
-                    self.settings.websocket_idle_timeout,
-                    self.drain.clone(),
-                ));
-            }
+    /// The platform's upstream and its pool (a new pool when the upstream changed).
+    fn platform_pool(&self) -> Option<(Upstream, Arc<Pool>)> {
+        let current = self.live.load().platform.clone()?;
+        let mut platform = self.platform.lock().unwrap_or_else(|e| e.into_inner());
+        if platform.0.as_ref() != Some(&current) {
+            platform.1.clear();
+            *platform = (Some(current.clone()), Arc::new(Pool::default()));
         }
-        headers::strip_hop_by_hop(resp.headers_mut(), switching);
-        Outcome::Upstream(resp, guard, exchange)
+        Some((current, platform.1.clone()))
     }
-}
-
-/// Where a request goes once the route's status is known.
-enum Target {
-    Route(Arc<CompiledRoute>),
-    Page(Response<RespBody>),
-}
-
-/// The page (and log code) for a route without backends.
-fn no_backend_page(route: &CompiledRoute, log: &mut RouterLog) -> Response<RespBody> {
-    let (code, page) = match route.status {
-        RouteStatus::NoRelease => {
-            log.info_code = true;
-            (("H81", "Blank app"), pages::no_release(&route.env))
-        }
-        RouteStatus::Crashed => (("H10", "App crashed"), pages::app_crashed(&route.env)),
-        RouteStatus::Booting => (("H20", "App boot timeout"), pages::boot_timeout(&route.env)),
-        RouteStatus::Up | RouteStatus::NoWebDynos => (
-            ("H14", "No web processes running"),
-            pages::no_web_dyno(&route.env),
-        ),
-    };
-    log.error = Some(code);
-    page
-}
-
-enum Sent {
-    Response(Response<Incoming>),
-    ConnectFailed((&'static str, &'static str)),
-    Failed(Response<RespBody>),
 }
 
 /// The request's parts rewritten for the upstream: hop-by-hop headers stripped (except an
@@ -490,6 +439,8 @@ fn outgoing(mut parts: Parts, strip_credentials: bool) -> Outgoing {
         None
     };
     let mut headers = parts.headers;
+    // Room for the forwarding headers, so adding them does not grow the map twice.
+    headers.reserve(8);
     if !headers.contains_key(header::HOST) {
         // HTTP/2 carries the host in :authority; the dyno speaks HTTP/1.1 and needs Host.
         if let Some(v) = parts
@@ -520,24 +471,21 @@ fn outgoing(mut parts: Parts, strip_credentials: bool) -> Outgoing {
     }
 }
 
+/// An origin-form HTTP/1.1 request (the client's `Host` header names the site).
 fn build_request(
     out: &Outgoing,
     headers: HeaderMap,
-    authority: http::uri::Authority,
     exchange: &Arc<Exchange>,
 ) -> Request<AttemptBody> {
-    let mut uri = http::uri::Parts::default();
-    uri.scheme = Some(Scheme::HTTP);
-    uri.authority = Some(authority);
-    uri.path_and_query = Some(out.path.clone());
     let mut request = Request::new(exchange.attempt());
     *request.method_mut() = out.method.clone();
-    *request.uri_mut() = Uri::from_parts(uri).unwrap_or_default();
+    *request.uri_mut() = Uri::from(out.path.clone());
     *request.version_mut() = Version::HTTP_11;
     *request.headers_mut() = headers;
     request
 }
 
+/// A log line that goes nowhere (the platform logs its own requests).
 fn platform_log(at: SystemTime, request_id: HeaderValue) -> RouterLog {
     RouterLog {
         env: Arc::from(""),
@@ -546,7 +494,7 @@ fn platform_log(at: SystemTime, request_id: HeaderValue) -> RouterLog {
         path: String::new(),
         host: String::new(),
         request_id,
-        fwd: String::new(),
+        fwd: HeaderValue::from_static(""),
         dyno: None,
         connect_ms: None,
         service_ms: None,
@@ -573,24 +521,6 @@ fn unix_ms(t: SystemTime) -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0))
 }
 
-fn warn_connect(host: &str, backend: &BackendState, code: (&str, &str)) {
-    tracing::warn!(host, backend = %backend.addr, dyno = %backend.dyno, code = code.0, "could not connect to dyno; trying another");
-}
-
-/// True if any error in the chain is a refused connection.
-fn refused(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::ConnectionRefused {
-                return true;
-            }
-        }
-        cur = err.source();
-    }
-    false
-}
-
 /// True if an error of type `T` is in the chain.
 fn has_cause<T: std::error::Error + 'static>(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
@@ -601,15 +531,4 @@ fn has_cause<T: std::error::Error + 'static>(e: &(dyn std::error::Error + 'stati
         cur = err.source();
     }
     false
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(err) = cur {
-        s.push_str(": ");
-        s.push_str(&err.to_string());
-        cur = err.source();
-    }
-    s
 }

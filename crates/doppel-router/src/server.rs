@@ -148,6 +148,8 @@ impl Router {
             tracker.clone(),
             drain_rx,
         );
+        let proxy = Arc::new(proxy);
+        spawn_evictor(&proxy);
         let dispatcher = Arc::new(Dispatcher::new(domain, https_port, live, proxy));
         let limits = Arc::new(ConnLimits::new(opts.max_conns_per_client, opts.max_conns));
         Ok(Arc::new(Router {
@@ -230,6 +232,8 @@ impl Router {
         let _ = tcp.set_nodelay(true);
         let conn = ConnInfo {
             peer,
+            peer_ip: http::HeaderValue::from_str(&peer.ip().to_string())
+                .unwrap_or_else(|_| http::HeaderValue::from_static("unknown")),
             local_port: port,
             tls,
             tls_version: "unknown",
@@ -281,8 +285,10 @@ impl Router {
             .header_read_timeout(self.opts.header_read_timeout)
             .max_header_size(MAX_HEAD_BYTES);
         let dispatcher = self.dispatcher.clone();
+        let for_requests = conn.clone();
         let service = service_fn(move |req: hyper::Request<Incoming>| {
             let dispatcher = dispatcher.clone();
+            let conn = for_requests.clone();
             async move { Ok::<_, Infallible>(dispatcher.handle(req, &conn).await) }
         });
         let connection = builder
@@ -314,8 +320,10 @@ impl Router {
             .max_header_list_size(MAX_HEAD_BYTES as u32)
             .max_concurrent_streams(250);
         let dispatcher = self.dispatcher.clone();
+        let for_requests = conn.clone();
         let service = service_fn(move |req: hyper::Request<Incoming>| {
             let dispatcher = dispatcher.clone();
+            let conn = for_requests.clone();
             async move { Ok::<_, Infallible>(dispatcher.handle(req, &conn).await) }
         });
         let connection = builder.serve_connection(TokioIo::new(io), service);
@@ -353,6 +361,20 @@ impl Router {
         }
         0
     }
+}
+
+/// Closes idle upstream connections past their timeout, every few seconds, for as long as the
+/// proxy exists.
+fn spawn_evictor(proxy: &Arc<Proxy>) {
+    let proxy = Arc::downgrade(proxy);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            let Some(proxy) = proxy.upgrade() else { return };
+            proxy.evict_idle();
+        }
+    });
 }
 
 /// Resolves once draining started.

@@ -63,11 +63,7 @@ pub async fn run(args: RouterArgs) -> anyhow::Result<()> {
         return print_line("router stopping (draining in-flight requests)");
     }
     if args.logs {
-        let mut lines = client.logs().await?;
-        while let Some(line) = lines.next().await {
-            print_line(&serde_json::to_string(&line)?)?;
-        }
-        return Ok(());
+        return follow_logs(&client).await;
     }
     let cfg = ProcessConfig {
         data_dir: args.data_dir,
@@ -82,6 +78,24 @@ pub async fn run(args: RouterArgs) -> anyhow::Result<()> {
     doppel_router::process::run(cfg)
         .await
         .context("running the router")
+}
+
+/// Prints the router's log lines until interrupted, following it across upgrades.
+async fn follow_logs(client: &ControlClient) -> anyhow::Result<()> {
+    let mut lines = client.logs().await?;
+    loop {
+        while let Some(line) = lines.next().await {
+            print_line(&serde_json::to_string(&line)?)?;
+        }
+        // The router stopped or handed over: the next one answers on the same socket.
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            if let Ok(next) = client.logs().await {
+                lines = next;
+                break;
+            }
+        }
+    }
 }
 
 /// Prints a line; a closed pipe (`| head`) ends quietly.

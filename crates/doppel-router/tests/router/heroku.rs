@@ -444,3 +444,72 @@ async fn connection_caps_close_extra_connections() -> anyhow::Result<()> {
     drop(b);
     router.stop().await
 }
+
+/// An upstream counting connections; with `close_after`, it closes each after that many
+/// responses (as servers with short keep-alive limits do).
+async fn connection_counting_upstream(
+    close_after: Option<usize>,
+) -> anyhow::Result<(SocketAddr, Arc<AtomicUsize>)> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let conns = Arc::new(AtomicUsize::new(0));
+    let counter = conns.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut served = 0;
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match s.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0) + 4;
+                    buf.drain(..end);
+                    served += 1;
+                    let last = close_after.is_some_and(|n| served >= n);
+                    let head = if last { "connection: close\r\n" } else { "" };
+                    let resp = format!("HTTP/1.1 200 OK\r\n{head}content-length: 2\r\n\r\nok");
+                    if s.write_all(resp.as_bytes()).await.is_err() || last {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Ok((addr, conns))
+}
+
+#[tokio::test]
+async fn dyno_connections_are_kept_alive_and_replaced_when_closed() -> anyhow::Result<()> {
+    let router = Router::start().await?;
+    let (up, conns) = connection_counting_upstream(None).await?;
+    router.publish(vec![("myapp.localhost", public("myapp", vec![up]))]);
+    let client = router.client(&["myapp.localhost"])?;
+    for _ in 0..20 {
+        let resp = client
+            .get(router.url("myapp.localhost", "/"))
+            .send()
+            .await?;
+        assert_eq!(resp.text().await?, "ok");
+    }
+    assert_eq!(conns.load(Ordering::SeqCst), 1, "one kept-alive connection");
+
+    // A dyno that closes its connections after every other response: never an error.
+    let (up, conns) = connection_counting_upstream(Some(2)).await?;
+    router.publish(vec![("myapp.localhost", public("myapp", vec![up]))]);
+    for _ in 0..20 {
+        let resp = client
+            .get(router.url("myapp.localhost", "/"))
+            .send()
+            .await?;
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.text().await?, "ok");
+    }
+    assert_eq!(conns.load(Ordering::SeqCst), 10);
+    router.stop().await
+}
