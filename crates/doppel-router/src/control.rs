@@ -113,13 +113,15 @@ fn parse_line(wire: &[u8]) -> Option<RouterLine> {
     let text = std::str::from_utf8(wire).ok()?;
     let mut parts = text.splitn(3, '\t');
     let at_ms = parts.next()?.parse().ok()?;
-    let env = parts.next()?.to_owned();
+    let env = std::sync::Arc::from(parts.next()?);
     let line = parts.next()?.to_owned();
     Some(RouterLine { env, at_ms, line })
 }
 
-/// Lines sent in one frame at most (they are batched when they come faster than they go).
+/// Lines sent in one frame at most.
 const LOG_BATCH_BYTES: usize = 64 * 1024;
+/// How long a line may wait for others to share its frame.
+const LOG_BATCH_DELAY: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// Requests the control socket passes to the process.
 #[derive(Debug)]
@@ -228,7 +230,8 @@ fn logs(state: &ControlState) -> Response<CtlBody> {
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
         };
-        // Whatever else is waiting goes in the same frame: one write for many lines.
+        // Lines that come within a few milliseconds go in one frame: one write for many.
+        tokio::time::sleep(LOG_BATCH_DELAY).await;
         let mut batch = BytesMut::from(&first[..]);
         while batch.len() < LOG_BATCH_BYTES {
             match rx.try_recv() {

@@ -46,29 +46,35 @@ fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 /// Removes hop-by-hop headers (and those `Connection` lists). With `upgrade`, keeps
 /// `Connection: upgrade` + `Upgrade` so the switch can pass through.
 pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
-    // Most messages carry none: one pass over the names instead of a lookup per hop header.
-    if !upgrade
-        && !headers
-            .keys()
-            .any(|k| k == header::UPGRADE || HOP_BY_HOP.contains(k))
-    {
-        return;
-    }
-    let listed: Vec<HeaderName> = connection_tokens(headers)
-        .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok())
-        .collect();
-    for name in listed {
-        if !(upgrade && name == header::UPGRADE) {
-            headers.remove(&name);
+    // One pass over the names finds the few to remove (usually none, or `Connection`).
+    let mut doomed: [Option<HeaderName>; 12] = Default::default();
+    let mut n = 0;
+    for name in headers.keys() {
+        let hop = HOP_BY_HOP.contains(name) || (!upgrade && name == header::UPGRADE);
+        if hop && n < doomed.len() {
+            doomed[n] = Some(name.clone());
+            n += 1;
         }
     }
-    for name in HOP_BY_HOP.iter() {
+    if n == 0 && !upgrade {
+        return;
+    }
+    // Names listed in `Connection` that are not hop-by-hop by themselves (`x-private`).
+    // (An empty `Vec` does not allocate: only messages that list such names pay for it.)
+    let mut listed: Vec<HeaderName> = Vec::new();
+    for token in connection_tokens(headers) {
+        if let Ok(name) = HeaderName::from_bytes(token.as_bytes()) {
+            let keep = upgrade && name == header::UPGRADE;
+            if !keep && !HOP_BY_HOP.contains(&name) && headers.contains_key(&name) {
+                listed.push(name);
+            }
+        }
+    }
+    for name in doomed.iter().flatten().chain(listed.iter()) {
         headers.remove(name);
     }
     if upgrade {
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-    } else {
-        headers.remove(header::UPGRADE);
     }
 }
 
@@ -221,6 +227,27 @@ mod tests {
         h.insert("x-kept", HeaderValue::from_static("1"));
         strip_hop_by_hop(&mut h, false);
         assert_eq!(h.len(), 1);
+        assert!(h.contains_key("x-kept"));
+    }
+
+    #[test]
+    fn every_name_connection_lists_is_stripped() {
+        let mut h = HeaderMap::new();
+        let names: Vec<String> = (0..20).map(|i| format!("x-private-{i}")).collect();
+        let listed = names.join(", ");
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_str(&listed).expect("valid header"),
+        );
+        for name in &names {
+            h.insert(
+                HeaderName::from_bytes(name.as_bytes()).expect("valid name"),
+                HeaderValue::from_static("1"),
+            );
+        }
+        h.insert("x-kept", HeaderValue::from_static("1"));
+        strip_hop_by_hop(&mut h, false);
+        assert_eq!(h.len(), 1, "{h:?}");
         assert!(h.contains_key("x-kept"));
     }
 

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use http::uri::PathAndQuery;
 use http::{HeaderValue, Method};
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouterLine {
     /// The environment's name (`myapp-staging`).
-    pub env: String,
+    pub env: Arc<str>,
     /// When the request arrived, Unix milliseconds.
     pub at_ms: u64,
     /// `at=info method=GET path="/" host=… status=200 …` (no timestamp, no `heroku[router]:`).
@@ -62,7 +63,8 @@ pub(crate) struct RouterLog {
     pub env: Arc<str>,
     pub at: SystemTime,
     pub method: Method,
-    pub path: String,
+    /// Path and query, as the client sent them.
+    pub path: PathAndQuery,
     pub host: String,
     pub request_id: HeaderValue,
     pub fwd: HeaderValue,
@@ -122,7 +124,7 @@ impl RouterLog {
         l.push_str("method=");
         l.push_str(self.method.as_str());
         l.push_str(" path=\"");
-        push_quoted(&mut l, &self.path);
+        push_quoted(&mut l, self.path.as_str());
         l.push_str("\" host=");
         l.push_str(&self.host);
         l.push_str(" request_id=");
@@ -168,7 +170,7 @@ impl RouterLog {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0));
         sink.router_line(RouterLine {
-            env: self.env.to_string(),
+            env: self.env.clone(),
             at_ms,
             line: self.line(),
         });
@@ -184,7 +186,7 @@ mod tests {
             env: Arc::from("myapp"),
             at: SystemTime::now(),
             method: Method::GET,
-            path: "/a?b=\"c\"".into(),
+            path: PathAndQuery::from_static("/a?b=%22c%22"),
             host: "myapp.localhost".into(),
             request_id: HeaderValue::from_static("rid"),
             fwd: HeaderValue::from_static("127.0.0.1"),
@@ -205,7 +207,7 @@ mod tests {
     fn heroku_format() {
         assert_eq!(
             log().line(),
-            "at=info method=GET path=\"/a?b=\\\"c\\\"\" host=myapp.localhost request_id=rid fwd=\"127.0.0.1\" \
+            "at=info method=GET path=\"/a?b=%22c%22\" host=myapp.localhost request_id=rid fwd=\"127.0.0.1\" \
 dyno=web.1 connect=1ms service=18ms status=200 bytes=13 protocol=http1.1 tls=true tls_version=tls1.3"
         );
         let err = RouterLog {

@@ -134,7 +134,8 @@ impl Proxy {
             path: req
                 .uri()
                 .path_and_query()
-                .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
+                .cloned()
+                .unwrap_or_else(|| PathAndQuery::from_static("/")),
             host,
             request_id: request_id.clone(),
             fwd: conn.peer_ip.clone(),
@@ -491,7 +492,7 @@ fn platform_log(at: SystemTime, request_id: HeaderValue) -> RouterLog {
         env: Arc::from(""),
         at,
         method: Method::GET,
-        path: String::new(),
+        path: PathAndQuery::from_static("/"),
         host: String::new(),
         request_id,
         fwd: HeaderValue::from_static(""),

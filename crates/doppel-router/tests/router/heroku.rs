@@ -186,7 +186,7 @@ async fn a_served_request_logs_heroku_fields() -> anyhow::Result<()> {
         line.contains(" status=200 bytes=7 protocol=http2.0 tls=true tls_version=tls1.3"),
         "{line}"
     );
-    assert_eq!(lines[0].env, "myapp");
+    assert_eq!(&*lines[0].env, "myapp");
     router.stop().await
 }
 
@@ -270,7 +270,7 @@ async fn staging_refuses_without_credentials_and_the_dyno_never_hears_of_it() ->
     let lines = router.lines.wait_for("status=401").await;
     assert!(lines
         .iter()
-        .any(|l| l.line.contains("status=401") && l.env == "myapp-staging"));
+        .any(|l| l.line.contains("status=401") && &*l.env == "myapp-staging"));
     router.stop().await
 }
 
