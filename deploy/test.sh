@@ -21,6 +21,8 @@ ensure_rust
 install_test_tools
 # Build artefacts are kept between runs on one machine (a fresh machine just builds from scratch).
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/doppel-target}"
+# A one-shot build gains nothing from incremental caches, which take gigabytes of disk.
+export CARGO_INCREMENTAL=0
 
 # PostgreSQL for the store suite: a superuser `doppel` on 127.0.0.1:5432.
 if ! pg_lsclusters -h 2>/dev/null | grep -q online; then

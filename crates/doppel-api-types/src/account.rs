@@ -97,6 +97,7 @@ pub struct AuthorizationCreate {
     pub description: Option<String>,
     #[serde(default)]
     pub scope: Option<Vec<String>>,
+    /// Seconds, as a number (heroku3) or a string (the Heroku CLI's `--expires-in`).
     #[serde(default)]
-    pub expires_in: Option<u64>,
+    pub expires_in: Option<serde_json::Value>,
 }

@@ -31,6 +31,8 @@ pub struct Collaborator {
 pub struct CollaboratorExtra {
     /// `both`, or the one environment's name.
     pub scope: String,
+    /// The environments the access covers, staging first.
+    pub environments: Vec<String>,
 }
 
 /// `POST /apps/{app}/collaborators`: `{user}` is an email or id.
@@ -39,8 +41,8 @@ pub struct CollaboratorCreate {
     pub user: String,
     #[serde(default)]
     pub silent: Option<bool>,
-    /// doppel: `true` grants both environments of the app (the default when the call names
-    /// the app's production environment or staging with `both`), `false` only the one named.
+    /// doppel: `true` grants both environments of the app; absent or `false` grants only
+    /// the environment the call names.
     #[serde(default)]
     pub both_environments: Option<bool>,
 }

@@ -12,13 +12,17 @@
 
 pub mod account;
 pub mod apps;
+pub mod audit;
 pub mod builds;
 pub mod collaborators;
 pub mod common;
+pub mod config_vars;
 pub mod domains;
 pub mod dynos;
 pub mod error;
 pub mod formation;
+pub mod parity;
+pub mod pipelines;
 pub mod platform;
 pub mod releases;
 

@@ -41,6 +41,9 @@ pub struct ReleaseExtra {
     pub process_types: std::collections::BTreeMap<String, String>,
     /// The build that made the image, if any.
     pub build_id: Option<String>,
+    /// For a promoted release: the id of the staging release whose image it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promoted_from: Option<String>,
 }
 
 /// `POST /apps/{app}/releases`: a rollback names the release to go back to (`{release}`).

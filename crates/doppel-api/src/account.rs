@@ -73,13 +73,22 @@ pub async fn list_authorizations(
     ))
 }
 
-/// `POST /oauth/authorizations {description?}`: a new token, its secret shown once.
+/// `POST /oauth/authorizations {description?, scope?, expires_in?}`: a new token, its secret
+/// shown once (tokens do not expire; a scope other than `global` is refused).
 pub async fn create_authorization(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     Body(body): Body<AuthorizationCreate>,
 ) -> Result<(StatusCode, Json<Authorization>), ApiError> {
-    let (info, secret) = account::create_token(&state, &actor, body.description.as_deref()).await?;
+    let request = account::TokenRequest {
+        description: body.description,
+        scope: body.scope,
+        expires_in: body
+            .expires_in
+            .filter(|v| !v.is_null())
+            .map(|v| v.to_string()),
+    };
+    let (info, secret) = account::create_token(&state, &actor, &request).await?;
     Ok((
         StatusCode::CREATED,
         Json(views::authorization(&info, &actor.user, Some(secret))),

@@ -8,7 +8,8 @@ use super::views;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Extension, Json};
-use doppel_api_types::apps::{App, AppCreate};
+use doppel_api_types::apps::{App, AppCreate, AppFilter, AppUpdate};
+use doppel_control::logic::apps::AppChanges;
 use doppel_control::logic::{apps, Actor};
 use doppel_control::state::AppState;
 use doppel_types::Stage;
@@ -54,7 +55,7 @@ pub async fn list(
 }
 
 /// `GET /users/{account}/apps` (`~` is the caller; `heroku apps` asks this): the
-/// environments of the apps that account owns, among those the caller may see.
+/// environments that account owns or collaborates on, among those the caller may see.
 pub async fn list_for_user(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
@@ -84,4 +85,38 @@ pub async fn destroy(
 ) -> Result<Json<App>, ApiError> {
     let view = apps::destroy(&state, &actor, &name).await?;
     Ok(Json(views::app(&view, state.urls())))
+}
+
+/// `PATCH /apps/{app} {maintenance?, build_stack?, name?}`: maintenance mode and the stack of
+/// the next build; a new name is refused with the reason.
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(name): Path<String>,
+    Body(body): Body<AppUpdate>,
+) -> Result<Json<App>, ApiError> {
+    let build_stack = body.build_stack_name().map_err(|sent| {
+        ApiError::invalid(format!(
+            "build_stack names a stack by name or id, e.g. \"debian-13\" (got {sent})."
+        ))
+    })?;
+    let changes = AppChanges {
+        name: body.name,
+        maintenance: body.maintenance,
+        build_stack,
+    };
+    let view = apps::update(&state, &actor, &name, &changes).await?;
+    Ok(Json(views::app(&view, state.urls())))
+}
+
+/// `POST /filters/apps {"in": {"id": [...]}}`: the environments among these ids (or names)
+/// the caller may see.
+pub async fn filter(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    headers: HeaderMap,
+    Body(body): Body<AppFilter>,
+) -> Result<Page<App>, ApiError> {
+    let list = apps::filter(&state, &actor, &body.within.id).await?;
+    Ok(page(&state, &list, &headers))
 }

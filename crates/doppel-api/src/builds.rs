@@ -1,4 +1,5 @@
-//! `/apps/{app}/builds`: an environment's builds with their outcome.
+//! `/apps/{app}/builds`: an environment's builds with their outcome, the release each made
+//! and the URL of its output.
 
 use super::error::ApiError;
 use super::range::{paginate, Field, Page, RangeSpec, SortKey};
@@ -24,7 +25,7 @@ pub async fn list(
     let (env, list) = builds::list(&state, &actor, &name).await?;
     let users = views::users_named(
         state.store(),
-        list.iter().filter_map(|b| b.user_id.as_deref()),
+        list.iter().filter_map(|b| b.build.user_id.as_deref()),
     )
     .await
     .map_err(LogicError::from)?;
@@ -38,7 +39,7 @@ pub async fn show(
     Path((name, id)): Path<(String, String)>,
 ) -> Result<Json<Build>, ApiError> {
     let (env, b) = builds::show(&state, &actor, &name, &id).await?;
-    let users = views::users_named(state.store(), b.user_id.as_deref().into_iter())
+    let users = views::users_named(state.store(), b.build.user_id.as_deref().into_iter())
         .await
         .map_err(LogicError::from)?;
     Ok(Json(views::build(&b, &env, &users)))

@@ -6,21 +6,33 @@
 
 mod account;
 mod apps;
+mod audit;
 mod auth;
 mod body;
 mod builds;
+mod collaborators;
+mod config_vars;
+mod domains;
+mod dyno_sizes;
 mod error;
+mod formation;
+mod parity;
+mod pipelines;
+mod platform;
+mod promotions;
 pub mod range;
 mod releases;
+mod streams;
 mod views;
 
 pub use error::ApiError;
 
-use axum::routing::get;
+use axum::routing::{delete, get, post};
 use axum::Router;
 use doppel_control::state::AppState;
 
-/// The API routes, all behind token authentication.
+/// The API routes, all behind token authentication except the output streams (capability
+/// URLs, see [`streams`]).
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/account", get(account::show))
@@ -40,16 +52,142 @@ pub fn router(state: AppState) -> Router {
             get(account::show_authorization).delete(account::revoke_authorization),
         )
         .route("/apps", get(apps::list).post(apps::create))
-        .route("/apps/{app}", get(apps::show).delete(apps::destroy))
-        .route("/apps/{app}/releases", get(releases::list))
+        .route(
+            "/apps/{app}",
+            get(apps::show).patch(apps::update).delete(apps::destroy),
+        )
+        .route(
+            "/apps/{app}/releases",
+            get(releases::list).post(releases::create),
+        )
         .route("/apps/{app}/releases/{release}", get(releases::show))
+        .route(
+            "/apps/{app}/releases/{release}/config-vars",
+            get(releases::config_vars),
+        )
         .route("/apps/{app}/builds", get(builds::list))
         .route("/apps/{app}/builds/{build}", get(builds::show))
+        .route("/apps/{app}/audit", get(audit::for_environment))
+        .route(
+            "/apps/{app}/pipeline-couplings",
+            get(pipelines::show_coupling),
+        )
+        .route(
+            "/pipelines",
+            get(pipelines::list).post(pipelines::refuse_pipeline_change),
+        )
+        .route(
+            "/pipelines/{pipeline}",
+            get(pipelines::show)
+                .patch(pipelines::refuse_pipeline_change)
+                .delete(pipelines::refuse_pipeline_change),
+        )
+        .route(
+            "/pipelines/{pipeline}/pipeline-couplings",
+            get(pipelines::list_couplings),
+        )
+        .route(
+            "/pipelines/{pipeline}/latest-releases",
+            get(pipelines::latest_releases),
+        )
+        .route(
+            "/pipelines/{pipeline}/direct-pushes",
+            get(pipelines::direct_pushes).put(pipelines::set_direct_pushes),
+        )
+        .route("/pipelines/{pipeline}/parity", get(parity::show))
+        .route("/pipelines/{pipeline}/parity/marks", post(parity::mark))
+        .route(
+            "/pipelines/{pipeline}/parity/marks/{aspect}/{item}",
+            delete(parity::unmark),
+        )
+        .route("/pipelines/{pipeline}/promote", post(promotions::promote))
+        .route("/pipelines/{pipeline}/audit", get(audit::for_pipeline))
+        .route(
+            "/pipeline-couplings",
+            get(pipelines::all_couplings).post(pipelines::refuse_coupling_change),
+        )
+        .route(
+            "/pipeline-couplings/{id}",
+            get(pipelines::show_coupling)
+                .patch(pipelines::refuse_coupling_change)
+                .delete(pipelines::refuse_coupling_change),
+        )
+        .route("/pipeline-promotions", post(promotions::create))
+        .route("/pipeline-promotions/{id}", get(promotions::show))
+        .route(
+            "/pipeline-promotions/{id}/promotion-targets",
+            get(promotions::targets),
+        )
+        .route("/filters/apps", post(apps::filter))
+        .route(
+            "/apps/{app}/domains",
+            get(domains::list).post(domains::create),
+        )
+        .route(
+            "/apps/{app}/domains/{domain}",
+            get(domains::show).delete(domains::destroy),
+        )
+        .route(
+            "/apps/{app}/collaborators",
+            get(collaborators::list).post(collaborators::create),
+        )
+        .route(
+            "/apps/{app}/collaborators/{collaborator}",
+            get(collaborators::show).delete(collaborators::destroy),
+        )
+        .route("/regions", get(platform::regions))
+        .route("/regions/{region}", get(platform::region))
+        .route("/stacks", get(platform::stacks))
+        .route("/stacks/{stack}", get(platform::stack))
+        .route(
+            "/apps/{app}/available-stacks",
+            get(platform::available_stacks),
+        )
+        .route("/account/features", get(platform::account_features))
+        .route(
+            "/account/features/{feature}",
+            get(platform::account_feature),
+        )
+        .route("/apps/{app}/features", get(platform::app_features))
+        .route("/apps/{app}/features/{feature}", get(platform::app_feature))
+        .route("/apps/{app}/addons", get(platform::app_addons))
+        .route("/apps/{app}/sni-endpoints", get(platform::sni_endpoints))
+        .route(
+            "/apps/{app}/config-vars",
+            get(config_vars::show).patch(config_vars::update),
+        )
+        .route(
+            "/apps/{app}/formation",
+            get(formation::list).patch(formation::update_batch),
+        )
+        .route(
+            "/apps/{app}/formation/{process}",
+            get(formation::show).patch(formation::update_one),
+        )
+        .route("/apps/{app}/available-dyno-sizes", get(dyno_sizes::for_app))
+        .route("/dyno-sizes", get(dyno_sizes::list))
+        .route("/dyno-sizes/{size}", get(dyno_sizes::show))
+        // Unknown paths are behind authentication too: a caller without a token learns nothing.
+        .fallback(no_such_route)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
         ))
         .layer(axum::middleware::from_fn(auth::check_accept))
         .layer(axum::middleware::from_fn(auth::heroku_headers))
-        .with_state(state)
+        .with_state(state.clone())
+        // Capability URLs: the unguessable URL is the credential, as Heroku's streams.
+        .merge(streams::router(state))
+}
+
+/// The answer to a path that is no route of the API (after authentication).
+async fn no_such_route(uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "not_found",
+        format!(
+            "doppel's API has no {}; see the Heroku Platform API reference for the paths it serves.",
+            uri.path()
+        ),
+    )
 }

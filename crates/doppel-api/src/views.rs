@@ -6,26 +6,39 @@ use doppel_api_types::account::{
 };
 use doppel_api_types::apps::{App, AppExtra, EnvironmentSummary};
 use doppel_api_types::builds::{Build, BuildExtra, Buildpack, SourceBlob};
+use doppel_api_types::collaborators::{Collaborator, CollaboratorExtra, CollaboratorUser};
+use doppel_api_types::common::IdRef;
+use doppel_api_types::domains::Domain;
+use doppel_api_types::formation::Formation;
+use doppel_api_types::platform::{DynoSize, DynoSizeExtra};
+use doppel_api_types::platform::{ProviderRef, Region, Stack, StackExtra};
 use doppel_api_types::releases::{Artifact, Release, ReleaseExtra};
 use doppel_api_types::{NamedRef, UserRef};
 use doppel_control::logic::apps::EnvView;
+use doppel_control::logic::builds::BuildView;
+use doppel_control::logic::collaborators::CollaboratorView;
+use doppel_control::logic::domains::DomainView;
+use doppel_control::logic::formation::Process;
+use doppel_control::logic::platform;
+use doppel_control::logic::stacks::StackInfo;
 use doppel_control::urls::Urls;
+use doppel_control::workflows::stacks::stack_id;
 use doppel_store::{Environment, TokenInfo, User};
 use std::collections::HashMap;
 
-/// The stack every environment reports until stacks are per environment.
-pub const STACK_NAME: &str = "heroku-24";
-const STACK_ID: &str = "00000000-0000-4000-8000-000000000024";
-const REGION_ID: &str = "00000000-0000-4000-8000-000000000001";
+/// The stack a build row without one reports (builds made before builds recorded theirs
+/// all ran on the Debian 12 stack, once called heroku-24).
+pub const STACK_NAME: &str = "debian-12";
 const CEDAR_ID: &str = "00000000-0000-4000-8000-0000000000ce";
 
 /// The one region: this machine.
 pub fn region_ref() -> NamedRef {
-    NamedRef::new(REGION_ID, "local")
+    NamedRef::new(platform::REGION_ID, platform::REGION_NAME)
 }
 
-pub fn stack_ref() -> NamedRef {
-    NamedRef::new(STACK_ID, STACK_NAME)
+/// A stack by its canonical name, with its stable id.
+pub fn stack_ref(name: &str) -> NamedRef {
+    NamedRef::new(stack_id(name), name)
 }
 
 /// Always `cedar`: other generations switch the official CLI to code paths doppel lacks.
@@ -68,7 +81,7 @@ pub fn app(view: &EnvView, urls: &Urls) -> App {
         released_at: view.released_at.clone(),
         archived_at: None,
         acm: false,
-        maintenance: false,
+        maintenance: env.maintenance,
         internal_routing: false,
         repo_size: None,
         slug_size: None,
@@ -77,8 +90,8 @@ pub fn app(view: &EnvView, urls: &Urls) -> App {
         buildpack_provided_description: None,
         owner: view.owner.as_ref().map(user_ref),
         region: region_ref(),
-        stack: stack_ref(),
-        build_stack: stack_ref(),
+        stack: stack_ref(&view.stack),
+        build_stack: stack_ref(&env.build_stack),
         generation: cedar(),
         organization: None,
         team: None,
@@ -169,10 +182,14 @@ pub fn release(
         current: current_version == Some(r.version),
         description: r.description.clone(),
         slug: None,
-        artifacts: vec![Artifact {
-            kind: "oci-image".to_string(),
-            id: r.image_id.clone(),
-        }],
+        artifacts: r
+            .has_image()
+            .then(|| Artifact {
+                kind: "oci-image".to_string(),
+                id: r.image_id.clone(),
+            })
+            .into_iter()
+            .collect(),
         addon_plan_names: Vec::new(),
         user: user_ref_by_id(r.user_id.as_deref(), users),
         app: env_ref(env),
@@ -184,16 +201,18 @@ pub fn release(
             image_id: r.image_id.clone(),
             process_types: r.process_types.clone(),
             build_id: r.build_id.clone(),
+            promoted_from: r.source_release_id.clone(),
         },
     }
 }
 
 /// A build as Heroku's build object.
-pub fn build(b: &doppel_store::Build, env: &Environment, users: &Users) -> Build {
+pub fn build(view: &BuildView, env: &Environment, users: &Users) -> Build {
+    let b = &view.build;
     Build {
         id: b.id.clone(),
         status: b.status.as_str().to_string(),
-        output_stream_url: None,
+        output_stream_url: Some(view.output_stream_url.clone()),
         source_blob: SourceBlob {
             url: None,
             version: Some(b.commit.clone()),
@@ -201,7 +220,7 @@ pub fn build(b: &doppel_store::Build, env: &Environment, users: &Users) -> Build
             version_description: None,
         },
         slug: None,
-        release: None,
+        release: view.release_id.clone().map(|id| IdRef { id }),
         buildpacks: b
             .buildpack
             .iter()
@@ -223,6 +242,51 @@ pub fn build(b: &doppel_store::Build, env: &Environment, users: &Users) -> Build
     }
 }
 
+/// A dyno size's reference `{id, name}`; an unknown name keeps its name.
+fn dyno_size_ref(name: &str) -> NamedRef {
+    match doppel_types::DynoSize::find(name) {
+        Some(size) => NamedRef::new(size.id, size.name),
+        None => NamedRef::new("", name),
+    }
+}
+
+/// A process type's formation as Heroku's formation object.
+pub fn formation(p: &Process, env: &Environment) -> Formation {
+    let e = &p.entry;
+    Formation {
+        id: e.id.clone(),
+        process_type: e.process_type.clone(),
+        command: p.command.clone(),
+        quantity: e.quantity,
+        size: e.size.clone(),
+        dyno_size: dyno_size_ref(&e.size),
+        app: env_ref(env),
+        created_at: e.created_at.clone(),
+        updated_at: e.updated_at.clone(),
+    }
+}
+
+/// A dyno size as Heroku's dyno-size object (memory in GB, one dyno unit per compute unit).
+pub fn dyno_size(size: &doppel_types::DynoSize) -> DynoSize {
+    DynoSize {
+        id: size.id.to_string(),
+        name: size.name.to_string(),
+        architecture: "amd64".to_string(),
+        compute: size.compute,
+        cost: None,
+        dedicated: size.name.starts_with("performance"),
+        precise_dyno_units: f64::from(size.compute),
+        memory: size.memory_mb as f64 / 1024.0,
+        private_space_only: false,
+        generation: cedar(),
+        doppel: DynoSizeExtra {
+            memory_mb: size.memory_mb,
+            cpus: size.cpus,
+            max_processes: size.max_processes,
+        },
+    }
+}
+
 /// Looks up the users that `ids` name (unknown ids are left out).
 pub async fn users_named<'a>(
     store: &doppel_store::Store,
@@ -237,4 +301,101 @@ pub async fn users_named<'a>(
         }
     }
     Ok(users)
+}
+
+/// A domain of an environment as Heroku's domain object.
+pub fn domain(d: &DomainView, env: &Environment) -> Domain {
+    Domain {
+        id: d.id.clone(),
+        hostname: d.hostname.clone(),
+        kind: d.kind.as_str().to_string(),
+        cname: d.cname.clone(),
+        // Routed as soon as it is added (DNS is the user's part).
+        status: "succeeded".to_string(),
+        acm_status: None,
+        acm_status_reason: None,
+        sni_endpoint: None,
+        app: env_ref(env),
+        created_at: d.created_at.clone(),
+        updated_at: d.updated_at.clone(),
+    }
+}
+
+/// What a collaborator may do on the environments their access covers: everything.
+const PERMISSIONS: [(&str, &str); 4] = [
+    ("deploy", "Create builds and releases, run one-off dynos"),
+    (
+        "manage",
+        "Change config vars, domains, maintenance and the stack",
+    ),
+    ("operate", "Scale and restart dynos"),
+    ("view", "See the app, its releases, builds and logs"),
+];
+
+/// A collaborator of an environment as Heroku's collaborator object.
+pub fn collaborator(c: &CollaboratorView, env: &Environment) -> Collaborator {
+    let row = &c.collaborator;
+    let scope = match c.environments.as_slice() {
+        [one] => one.clone(),
+        _ => "both".to_string(),
+    };
+    Collaborator {
+        id: row.id.clone(),
+        app: env_ref(env),
+        permissions: PERMISSIONS
+            .iter()
+            .map(
+                |(name, description)| serde_json::json!({"name": name, "description": description}),
+            )
+            .collect(),
+        role: Some(if c.owner { "owner" } else { "collaborator" }.to_string()),
+        user: CollaboratorUser {
+            id: row.user_id.clone(),
+            email: row.email.clone(),
+            federated: false,
+        },
+        created_at: row.created_at.clone(),
+        updated_at: row.updated_at.clone(),
+        doppel: CollaboratorExtra {
+            scope,
+            environments: c.environments.clone(),
+        },
+    }
+}
+
+/// A stack as Heroku's stack object.
+pub fn stack(s: &StackInfo) -> Stack {
+    Stack {
+        id: s.id.clone(),
+        name: s.spec.name.to_string(),
+        state: "public".to_string(),
+        default: s.default,
+        created_at: None,
+        updated_at: None,
+        doppel: StackExtra {
+            aliases: s.spec.aliases.iter().map(|a| a.to_string()).collect(),
+            suite: s.spec.suite.to_string(),
+            summary: s.spec.summary.to_string(),
+            pythons: s.spec.pythons.iter().map(|p| p.to_string()).collect(),
+            built: s.built,
+        },
+    }
+}
+
+/// The one region as Heroku's region object.
+pub fn region(domain: &str) -> Region {
+    Region {
+        id: platform::REGION_ID.to_string(),
+        name: platform::REGION_NAME.to_string(),
+        description: format!("The machine doppel runs on ({domain})"),
+        country: String::new(),
+        locale: String::new(),
+        private_capable: false,
+        provider: ProviderRef {
+            name: "doppel".to_string(),
+            region: platform::REGION_NAME.to_string(),
+        },
+        created_at: None,
+        updated_at: None,
+    }
 }

@@ -12,12 +12,14 @@
 //! - [`routes`]: the route table the router serves from (its only writer).
 //! - [`router_link`]: sends that table to the router process, brings its log lines back.
 //! - [`networks`]: the network model (one network per environment, one for builds).
+//! - [`outputs`]: live output of running builds, bounded, for their stream URLs.
 //! - [`datadir`], [`secrets`]: the data directory, its lock, keys and the instance id.
 
 pub mod config;
 pub mod datadir;
 pub mod logic;
 pub mod networks;
+pub mod outputs;
 pub mod push;
 pub mod reconcile;
 pub mod router_link;

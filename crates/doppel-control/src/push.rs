@@ -34,6 +34,13 @@ pub enum PushPlan {
     Reject(String),
 }
 
+/// What a push to production hears unless an admin allowed direct pushes for the app.
+pub fn production_refusal(app: &str) -> String {
+    format!(
+        "production deploys only by promotion: doppel promote -p {app} (push to {app}-staging to build)"
+    )
+}
+
 /// Decides what a push does. Pure, so the rules are tested without git.
 pub fn plan(updates: &[RefUpdate]) -> PushPlan {
     let mut build = None;
@@ -114,13 +121,18 @@ impl PushHandler for PushDeployer {
             }
         };
         if env.stage == Stage::Production {
-            let app = &env.app_name;
-            let msg = format!(
-                "Push rejected: {} is production, which only runs releases promoted from staging. Push to {app}-staging instead.",
-                env.name
-            );
-            out.line(&format!(" !     {msg}")).await;
-            return Err(msg);
+            match self.state.store().direct_pushes_allowed(&env.app_id).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    let msg = production_refusal(&env.app_name);
+                    out.line(&format!(" !     {msg}")).await;
+                    return Err(msg);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "store lookup failed during push");
+                    return Err("doppel could not read its database; try again".into());
+                }
+            }
         }
         match plan(&push.updates) {
             PushPlan::Reject(reason) => {

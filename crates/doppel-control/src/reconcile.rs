@@ -66,6 +66,9 @@ async fn converge_env(
     let Some(release) = state.store().current_release(&env.id).await? else {
         return Ok(Vec::new());
     };
+    if !release.has_image() {
+        return Ok(Vec::new());
+    }
     let formation = state.store().formation(&env.id).await?;
     // Recreated here if someone removed it by hand.
     let network = networks::ensure_env(state, env).await?;
@@ -76,6 +79,7 @@ async fn converge_env(
             c.running
                 && c.labels.get(LABEL_RELEASE) == Some(&release.id)
                 && c.labels.get(LABEL_DYNO) == Some(&dyno.name())
+                && dynos::has_size(c, &dyno.size)
         });
         if let Some(c) = existing {
             if reattach(state, c, &network).await {

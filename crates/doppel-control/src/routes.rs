@@ -1,6 +1,6 @@
 //! The route table: built from the store (environments, their current releases, who may
-//! see private ones) and the running web dynos, and published whole to the router. The only
-//! writer of the table.
+//! see private ones, maintenance mode, custom domains) and the running web dynos, and
+//! published whole to the router. The only writer of the table.
 
 use crate::state::AppState;
 use crate::workflows::dynos::{self, LABEL_DYNO, LABEL_RELEASE};
@@ -31,12 +31,16 @@ pub async fn publish(state: &AppState) {
 async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
     let envs = state.store().list_environments().await?;
     let containers = dynos::list(state).await?;
+    let domains = state.store().all_domains().await?;
     let mut routes = HashMap::new();
     for env in &envs {
         let current = state.store().current_release(&env.id).await?;
+        // A release holding config only (no build yet) runs nothing: still "no release".
         let (backends, status) = match &current {
-            Some(release) => web_dynos(state, env, release, &containers).await?,
-            None => (Vec::new(), RouteStatus::NoRelease),
+            Some(release) if release.has_image() => {
+                web_dynos(state, env, release, &containers).await?
+            }
+            _ => (Vec::new(), RouteStatus::NoRelease),
         };
         // A private environment admits the tokens of the users with access to it, no others.
         let private = if env.private {
@@ -49,16 +53,19 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
         } else {
             None
         };
-        routes.insert(
-            state.urls().env_host(&env.name),
-            Route {
-                env: env.name.clone(),
-                backends,
-                status,
-                private,
-                ..Route::default()
-            },
-        );
+        let route = Route {
+            env: env.name.clone(),
+            backends,
+            status,
+            private,
+            maintenance: env.maintenance,
+            ..Route::default()
+        };
+        // Custom domains reach the environment exactly as its own host name does.
+        for domain in domains.iter().filter(|d| d.env_id == env.id) {
+            routes.insert(domain.hostname.clone(), route.clone());
+        }
+        routes.insert(state.urls().env_host(&env.name), route);
     }
     Ok(RouteTable {
         routes,

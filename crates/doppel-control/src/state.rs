@@ -23,6 +23,7 @@ struct Inner {
     instance_id: String,
     env_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     git: OnceLock<Arc<doppel_git::GitService>>,
+    outputs: Arc<crate::outputs::LiveOutputs>,
 }
 
 impl AppState {
@@ -47,6 +48,7 @@ impl AppState {
                 instance_id,
                 env_locks: Mutex::new(HashMap::new()),
                 git: OnceLock::new(),
+                outputs: Arc::default(),
             }),
         }
     }
@@ -94,6 +96,11 @@ impl AppState {
 
     pub fn git(&self) -> Option<&Arc<doppel_git::GitService>> {
         self.inner.git.get()
+    }
+
+    /// The outputs of builds running now (their capability URLs stream them).
+    pub fn outputs(&self) -> &Arc<crate::outputs::LiveOutputs> {
+        &self.inner.outputs
     }
 
     /// The lock that serializes deploys and reconciliation of one environment.

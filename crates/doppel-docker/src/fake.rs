@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use tokio::sync::mpsc;
 
 use crate::{
-    ContainerRuntime, ContainerSpec, ContainerState, DockerError, DockerfileBuild, DynoSpec,
-    ImageInfo, LineStream, NetworkInfo, NetworkSpec, TarSource,
+    ContainerConfig, ContainerRuntime, ContainerSpec, ContainerState, DockerError, DockerfileBuild,
+    DynoSpec, ImageInfo, LineStream, NetworkInfo, NetworkSpec, TarSource,
 };
 
 /// What the fake does when asked.
@@ -34,6 +34,10 @@ pub struct FakeScript {
     pub build_error: Option<String>,
     /// Size of images made by import, build and commit.
     pub image_size: u64,
+    /// The address containers report on their networks (`10.0.0.2` when unset). A test that
+    /// listens on `<dyno_ip>:5000` (any `127.x.y.z` is loopback) makes web dynos pass the
+    /// rollout's health check.
+    pub dyno_ip: Option<String>,
 }
 
 /// One container the fake made.
@@ -169,7 +173,10 @@ fn state_of(id: &str, c: &FakeContainer, st: &FakeState) -> ContainerState {
         .networks
         .iter()
         .filter(|(_, n)| n.containers.contains(id))
-        .map(|(net, _)| (net.clone(), "10.0.0.2".to_string()))
+        .map(|(net, _)| {
+            let ip = st.script.dyno_ip.as_deref().unwrap_or("10.0.0.2");
+            (net.clone(), ip.to_string())
+        })
         .collect();
     ContainerState {
         id: id.to_string(),
@@ -430,6 +437,21 @@ impl ContainerRuntime for FakeRuntime {
     ) -> Result<Option<ContainerState>, DockerError> {
         let st = self.state();
         Ok(st.containers.get(id).map(|c| state_of(id, c, &st)))
+    }
+
+    async fn container_config(&self, id: &str) -> Result<Option<ContainerConfig>, DockerError> {
+        let st = self.state();
+        Ok(st.containers.get(id).map(|c| ContainerConfig {
+            // A name the fake knows stands for its image's id, as the engine resolves it.
+            image_id: st
+                .images
+                .get(&c.spec.image)
+                .map(|i| i.id.clone())
+                .unwrap_or_else(|| c.spec.image.clone()),
+            env: c.spec.env.clone(),
+            image_env: BTreeMap::new(),
+            labels: c.spec.labels.clone(),
+        }))
     }
 
     async fn stop_and_remove(&self, id: &str, _grace: Duration) -> Result<(), DockerError> {

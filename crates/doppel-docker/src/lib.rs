@@ -21,6 +21,6 @@ pub use lines::{LineSplitter, MAX_LINE_BYTES};
 pub use network::{NetworkInfo, NetworkSpec, SubnetPool};
 pub use runtime::{ContainerRuntime, LineStream};
 pub use types::{
-    ContainerSpec, ContainerState, DockerfileBuild, DynoSpec, ImageInfo, Limits, TarSource,
-    LABEL_MANAGED,
+    ContainerConfig, ContainerSpec, ContainerState, DockerfileBuild, DynoSpec, ImageInfo, Limits,
+    TarSource, LABEL_MANAGED,
 };

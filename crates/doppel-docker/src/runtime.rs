@@ -10,8 +10,8 @@ use futures_util::Stream;
 use tokio::sync::mpsc;
 
 use crate::{
-    ContainerSpec, ContainerState, DockerError, DockerfileBuild, DynoSpec, ImageInfo, NetworkInfo,
-    NetworkSpec, TarSource,
+    ContainerConfig, ContainerSpec, ContainerState, DockerError, DockerfileBuild, DynoSpec,
+    ImageInfo, NetworkInfo, NetworkSpec, TarSource,
 };
 
 /// Output lines of a container (stdout and stderr interleaved, as produced).
@@ -91,6 +91,8 @@ pub trait ContainerRuntime: Send + Sync {
         id: &str,
         network: Option<&str>,
     ) -> Result<Option<ContainerState>, DockerError>;
+    /// The image and environment a container runs with, or `None` when it does not exist.
+    async fn container_config(&self, id: &str) -> Result<Option<ContainerConfig>, DockerError>;
     /// Stops with `grace` before SIGKILL, then removes; a missing container is not an error.
     async fn stop_and_remove(&self, id: &str, grace: Duration) -> Result<(), DockerError>;
     /// All containers (running or not) carrying the label `key=value`.

@@ -102,3 +102,16 @@ pub struct ContainerState {
     pub networks: BTreeMap<String, String>,
     pub labels: BTreeMap<String, String>,
 }
+
+/// What a container runs with, for comparing a dyno with the release it claims to run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContainerConfig {
+    /// The id of the image it was created from (`sha256:…`).
+    pub image_id: String,
+    /// Its environment as the engine reports it (the image's `ENV` merged with the
+    /// container's own variables).
+    pub env: BTreeMap<String, String>,
+    /// The image's own `ENV`, to tell variables the container was given from inherited ones.
+    pub image_env: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+}

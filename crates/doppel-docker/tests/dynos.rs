@@ -66,6 +66,27 @@ async fn dyno_lifecycle_on_a_network() {
         "{state:?}"
     );
 
+    // What it runs with, as parity compares it with its release.
+    let config = rt
+        .container_config(&id)
+        .await
+        .expect("config")
+        .expect("exists");
+    let image = rt
+        .image_info(common::MINI)
+        .await
+        .expect("image")
+        .expect("exists");
+    assert_eq!(config.image_id, image.id);
+    assert_eq!(config.env.get("PORT").map(String::as_str), Some("5000"));
+    assert!(!config.image_env.contains_key("PORT"), "{config:?}");
+    assert_eq!(config.labels.get("doppel.dyno"), Some(&name));
+    assert!(rt
+        .container_config("no-such-container")
+        .await
+        .expect("config")
+        .is_none());
+
     let listed = rt
         .list_containers(&format!("doppel.dyno={name}"))
         .await

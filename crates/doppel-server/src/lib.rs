@@ -4,10 +4,11 @@
 //!
 //! Order: data dir (taken with a lock, so a second server on it stops before changing
 //! anything) → master key → store (migrations) → admin user and token → platform CA →
-//! Docker and the stack images → interrupted builds marked failed → the platform's socket →
-//! the router (found, upgraded or started) and the link that sends it the route table → git →
-//! old shared networks removed → first reconcile pass (networks, dynos and routes from the
-//! store) → serve the API and git on the platform socket.
+//! Docker and the stack images → interrupted builds and releases marked failed → the
+//! platform's socket → the router (found, upgraded or started) and the link that sends it the
+//! route table → git → interrupted promotions ended → old shared networks removed → first
+//! reconcile pass (networks, dynos and routes from the store) → serve the API and git on the
+//! platform socket.
 
 mod router_process;
 
@@ -80,6 +81,9 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         git.ensure_repo(&format!("{}.git", env.name)).await?;
     }
 
+    // Promotions cut off by the restart end now (their releases were just marked failed,
+    // unless they had succeeded).
+    doppel_control::logic::promotions::recover(&state).await;
     doppel_control::networks::remove_legacy(&state).await;
     doppel_control::reconcile::sweep_build_leftovers(&state).await;
     doppel_control::reconcile::run_once(&state).await;

@@ -29,6 +29,10 @@ pub struct Environment {
     pub stage: Stage,
     /// Whether the router asks for credentials (staging: true, production: false).
     pub private: bool,
+    /// The stack the next build runs on (a stack's canonical name, e.g. `debian-13`).
+    pub build_stack: String,
+    /// While on, the router answers 503 (H80) with a maintenance page; dynos keep running.
+    pub maintenance: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -41,7 +45,8 @@ impl App {
 }
 
 const ENV_SELECT: &str = "SELECT e.id, e.app_id, a.name AS app_name, e.name, e.stage, \
-     e.private, e.created_at, e.updated_at FROM environments e JOIN apps a ON a.id = e.app_id";
+     e.private, e.build_stack, e.maintenance, e.created_at, e.updated_at \
+     FROM environments e JOIN apps a ON a.id = e.app_id";
 
 fn env_from_row(row: &AnyRow) -> Result<Environment> {
     let stage: String = get(row, "environments", "stage")?;
@@ -54,6 +59,8 @@ fn env_from_row(row: &AnyRow) -> Result<Environment> {
         name: get(row, "environments", "name")?,
         stage,
         private: get_bool(row, "environments", "private")?,
+        build_stack: get(row, "environments", "build_stack")?,
+        maintenance: get_bool(row, "environments", "maintenance")?,
         created_at: get(row, "environments", "created_at")?,
         updated_at: get(row, "environments", "updated_at")?,
     })
@@ -75,9 +82,15 @@ fn sort_envs(envs: &mut [Environment]) {
 }
 
 impl Store {
-    /// Creates an app and its two environments in one transaction. `NameTaken` when the app
-    /// name or either environment name is already used as an app or environment name.
-    pub async fn create_app(&self, name: &AppName, owner_id: &str) -> Result<App> {
+    /// Creates an app and its two environments in one transaction, both building on
+    /// `build_stack` (a stack's canonical name). `NameTaken` when the app name or either
+    /// environment name is already used as an app or environment name.
+    pub async fn create_app(
+        &self,
+        name: &AppName,
+        owner_id: &str,
+        build_stack: &str,
+    ) -> Result<App> {
         let staging = name.env_name(Stage::Staging);
         let production = name.env_name(Stage::Production);
         let wanted = [name.as_str(), staging.as_str(), production.as_str()];
@@ -135,18 +148,22 @@ impl Store {
                 name: name.env_name(stage).as_str().to_string(),
                 stage,
                 private: stage.private_by_default(),
+                build_stack: build_stack.to_string(),
+                maintenance: false,
                 created_at: created_at.clone(),
                 updated_at: created_at.clone(),
             };
             sqlx::query(
-                "INSERT INTO environments (id, app_id, name, stage, private, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO environments \
+                 (id, app_id, name, stage, private, build_stack, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(&env.id)
             .bind(&env.app_id)
             .bind(&env.name)
             .bind(env.stage.as_str())
             .bind(i64::from(env.private))
+            .bind(&env.build_stack)
             .bind(&env.created_at)
             .bind(&env.updated_at)
             .execute(&mut *tx)
@@ -231,6 +248,7 @@ impl Store {
             format!("DELETE FROM builds WHERE env_id IN {ENV_IDS}"),
             format!("DELETE FROM config_vars WHERE env_id IN {ENV_IDS}"),
             format!("DELETE FROM formations WHERE env_id IN {ENV_IDS}"),
+            format!("DELETE FROM domains WHERE env_id IN {ENV_IDS}"),
             "DELETE FROM environments WHERE app_id = $1".to_string(),
         ];
         for sql in statements {

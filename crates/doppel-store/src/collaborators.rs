@@ -143,6 +143,32 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Narrows a user's access to the app down to the one environment `env_id` (how access
+    /// to the other environment is taken away). `false` when the user has no access.
+    pub async fn restrict_access(&self, app_id: &str, user_id: &str, env_id: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE collaborators SET env_id = $1, updated_at = $2 \
+             WHERE app_id = $3 AND user_id = $4",
+        )
+        .bind(env_id)
+        .bind(now())
+        .bind(app_id)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            if is_foreign_key_violation(&e) {
+                StoreError::NotFound(format!("environment {env_id}"))
+            } else {
+                db_error(e, "narrowing access")
+            }
+        })?;
+        if done.rows_affected() > 0 {
+            tracing::info!(app = %app_id, user = %user_id, env = %env_id, "narrowed access");
+        }
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Digests of the valid tokens of every user with access to `env_id` (the router checks a
     /// private environment's Basic auth against these), admins included.
     pub async fn env_token_digests(

@@ -2,6 +2,10 @@
 //! associated data that binds each ciphertext to the row it belongs to.
 //!
 //! Stored format (hex-encoded into a TEXT column): `version (1 byte) ‖ nonce (24) ‖ ciphertext+tag`.
+//!
+//! The same master key also signs capability URLs (a build's output stream): a keyed BLAKE3
+//! hash under a subkey derived from it, so such a URL needs no row of its own, survives
+//! restarts, and cannot be made without the key.
 
 use crate::error::{Result, StoreError};
 use chacha20poly1305::aead::{Aead, Generate, KeyInit, Payload};
@@ -15,7 +19,12 @@ const NONCE_LEN: usize = 24;
 #[derive(Clone)]
 pub(crate) struct Cipher {
     aead: XChaCha20Poly1305,
+    /// Subkey for capability tokens (never the encryption key itself).
+    capability_key: [u8; 32],
 }
+
+/// The BLAKE3 key-derivation context of capability tokens.
+const CAPABILITY_CONTEXT: &str = "doppel 2026-12 capability URL tokens v1";
 
 impl std::fmt::Debug for Cipher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -47,7 +56,29 @@ impl Cipher {
         let key = Key::from(secret_key);
         Cipher {
             aead: XChaCha20Poly1305::new(&key),
+            capability_key: blake3::derive_key(CAPABILITY_CONTEXT, &secret_key),
         }
+    }
+
+    /// The token that grants `purpose` on object `id` (64 hex characters).
+    pub(crate) fn capability(&self, purpose: &str, id: &str) -> String {
+        self.capability_hash(purpose, id).to_hex().to_string()
+    }
+
+    /// Whether `token` is the capability for `purpose` on `id` (compared in constant time).
+    pub(crate) fn check_capability(&self, purpose: &str, id: &str, token: &str) -> bool {
+        match blake3::Hash::from_hex(token) {
+            Ok(given) => given == self.capability_hash(purpose, id),
+            Err(_) => false,
+        }
+    }
+
+    fn capability_hash(&self, purpose: &str, id: &str) -> blake3::Hash {
+        let mut hasher = blake3::Hasher::new_keyed(&self.capability_key);
+        hasher.update(purpose.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(id.as_bytes());
+        hasher.finalize()
     }
 
     /// Encrypts `plaintext` bound to `aad`; `what` names the value for error messages.
@@ -128,6 +159,22 @@ mod tests {
             Err(StoreError::Crypto(_))
         ));
         assert!(format!("{c:?}").contains(".."));
+    }
+
+    #[test]
+    fn capabilities_are_bound_to_key_purpose_and_id() {
+        let c = Cipher::new([7; 32]);
+        let token = c.capability("build-output", "b1");
+        assert_eq!(token.len(), 64);
+        assert_eq!(token, c.capability("build-output", "b1"));
+        assert!(c.check_capability("build-output", "b1", &token));
+        assert!(!c.check_capability("build-output", "b2", &token));
+        assert!(!c.check_capability("release-output", "b1", &token));
+        assert!(!c.check_capability("build-output", "b1", "not hex"));
+        assert!(!c.check_capability("build-output", "b1", &token[..32]));
+        // Another master key makes other tokens; "ab" + "c" is not "a" + "bc".
+        assert_ne!(token, Cipher::new([8; 32]).capability("build-output", "b1"));
+        assert_ne!(c.capability("ab", "c"), c.capability("a", "bc"));
     }
 
     #[test]

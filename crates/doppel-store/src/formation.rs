@@ -22,6 +22,22 @@ pub struct FormationEntry {
     pub updated_at: String,
 }
 
+/// How a change sets a quantity: to a number, or by a difference (`+1`, `-1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuantityChange {
+    Set(i64),
+    Add(i64),
+}
+
+/// One change of one process type's entry (scaling, resizing, or both).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormationChange {
+    pub process_type: String,
+    pub quantity: Option<QuantityChange>,
+    /// A dyno size name, already validated by the caller.
+    pub size: Option<String>,
+}
+
 const FORMATION_COLUMNS: &str = "id, env_id, process_type, quantity, size, created_at, updated_at";
 
 fn entry_from_row(row: &AnyRow) -> Result<FormationEntry> {
@@ -120,5 +136,72 @@ impl Store {
                     "formation entry {process_type} of environment {env_id}"
                 ))
             })
+    }
+
+    /// Applies `changes` in one transaction, all or none. Relative quantities are resolved
+    /// against the stored ones under the environment's lock (so two `+1`s make `+2`). A
+    /// resulting quantity below 0 or above `max_quantity` is `Invalid` (naming the type and the
+    /// limit), a type without an entry `NotFound`; either way nothing changes. Returns the
+    /// changed entries in the order first named.
+    pub async fn change_formation(
+        &self,
+        env_id: &str,
+        changes: &[FormationChange],
+        max_quantity: i64,
+    ) -> Result<Vec<FormationEntry>> {
+        let mut tx = self.begin_write().await?;
+        Store::lock_environment(&mut tx, env_id, false).await?;
+        let ts = now();
+        let mut order: Vec<&str> = Vec::new();
+        for change in changes {
+            let missing = || {
+                StoreError::NotFound(format!(
+                    "formation entry {} of environment {env_id}",
+                    change.process_type
+                ))
+            };
+            let current: i64 = sqlx::query_scalar(
+                "SELECT quantity FROM formations WHERE env_id = $1 AND process_type = $2",
+            )
+            .bind(env_id)
+            .bind(change.process_type.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .ctx("reading a formation entry")?
+            .ok_or_else(missing)?;
+            let quantity = match change.quantity {
+                Some(QuantityChange::Set(n)) => Some(n),
+                Some(QuantityChange::Add(d)) => Some(current.saturating_add(d)),
+                None => None,
+            };
+            if let Some(q) = quantity.filter(|q| !(0..=max_quantity).contains(q)) {
+                return Err(StoreError::Invalid(format!(
+                    "{} would have {q} dynos; a process type runs from 0 to {max_quantity} dynos",
+                    change.process_type
+                )));
+            }
+            sqlx::query(
+                "UPDATE formations SET quantity = COALESCE($1, quantity), \
+                 size = COALESCE($2, size), updated_at = $3 \
+                 WHERE env_id = $4 AND process_type = $5",
+            )
+            .bind(quantity)
+            .bind(change.size.as_deref())
+            .bind(&ts)
+            .bind(env_id)
+            .bind(change.process_type.as_str())
+            .execute(&mut *tx)
+            .await
+            .ctx("changing a formation entry")?;
+            if !order.contains(&change.process_type.as_str()) {
+                order.push(&change.process_type);
+            }
+        }
+        tx.commit().await.ctx("committing a formation change")?;
+        let all = self.formation(env_id).await?;
+        Ok(order
+            .iter()
+            .filter_map(|t| all.iter().find(|e| e.process_type == *t).cloned())
+            .collect())
     }
 }

@@ -1,5 +1,6 @@
 //! doppel-store: doppel's control-plane state (users and tokens, apps and their two
-//! environments, builds, releases, config vars, formations) over SQLite or PostgreSQL.
+//! environments, builds, releases, config vars, formations, promotions and parity marks)
+//! over SQLite or PostgreSQL.
 //!
 //! The only crate that names sqlx. One code path on sqlx's Any driver with portable SQL
 //! (`$N` placeholders, TEXT uuid ids, RFC 3339 UTC TEXT timestamps, JSON as TEXT); the schema
@@ -12,8 +13,12 @@ mod builds;
 mod collaborators;
 mod config;
 mod crypto;
+mod domains;
+mod env_settings;
 mod error;
 mod formation;
+mod parity_marks;
+mod promotions;
 mod releases;
 mod users;
 mod util;
@@ -23,8 +28,11 @@ pub use audit::{AuditEvent, AuditFilter, NewAuditEvent};
 pub use builds::{Build, BuildOutcome, BuildStatus, INTERRUPTED_REASON};
 pub use collaborators::Collaborator;
 pub use config::valid_config_key;
+pub use domains::Domain;
 pub use error::{DatabaseError, Result, StoreError};
-pub use formation::{FormationEntry, DEFAULT_SIZE};
+pub use formation::{FormationChange, FormationEntry, QuantityChange, DEFAULT_SIZE};
+pub use parity_marks::ParityMark;
+pub use promotions::{NewPromotion, Promotion, PromotionStatus};
 pub use releases::{NewRelease, Release, ReleaseStatus};
 pub use users::{TokenInfo, User, TOKEN_PREFIX};
 
@@ -179,6 +187,17 @@ impl Store {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
         }
+    }
+
+    /// The unguessable token of a capability URL granting `purpose` (e.g. `build-output`)
+    /// on object `id`: derived from the master key, so it needs no row and outlives restarts.
+    pub fn capability(&self, purpose: &str, id: &str) -> String {
+        self.cipher.capability(purpose, id)
+    }
+
+    /// Whether `token` is [`Store::capability`] of `purpose` on `id` (constant-time).
+    pub fn check_capability(&self, purpose: &str, id: &str, token: &str) -> bool {
+        self.cipher.check_capability(purpose, id, token)
     }
 
     /// Closes every connection of the pool; later calls fail.

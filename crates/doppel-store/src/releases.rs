@@ -70,12 +70,22 @@ pub struct Release {
     pub description: String,
     pub status: ReleaseStatus,
     pub user_id: Option<String>,
+    /// For a promoted release: the staging release whose image it runs.
+    pub source_release_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
 
+impl Release {
+    /// Whether the release runs an image. A release made by a config change before any build
+    /// (as Heroku's clients expect one to exist) carries only config: nothing runs.
+    pub fn has_image(&self) -> bool {
+        !self.image_id.is_empty()
+    }
+}
+
 const RELEASE_COLUMNS: &str = "id, env_id, version, build_id, image_id, image_kind, \
-     process_types, description, status, user_id, created_at, updated_at";
+     process_types, description, status, user_id, source_release_id, created_at, updated_at";
 
 fn release_from_row(row: &AnyRow) -> Result<Release> {
     let id: String = get(row, "releases", "id")?;
@@ -95,6 +105,7 @@ fn release_from_row(row: &AnyRow) -> Result<Release> {
         description: get(row, "releases", "description")?,
         status,
         user_id: get(row, "releases", "user_id")?,
+        source_release_id: get(row, "releases", "source_release_id")?,
         created_at: get(row, "releases", "created_at")?,
         updated_at: get(row, "releases", "updated_at")?,
         id,
@@ -105,6 +116,27 @@ impl Store {
     /// Inserts a release with the next version of its environment and a snapshot of the
     /// environment's config, in one transaction.
     pub async fn create_release(&self, new: &NewRelease) -> Result<Release> {
+        self.insert_release(new, None).await
+    }
+
+    /// Inserts the release a promotion makes (see [`Store::create_release`]), recording the
+    /// staging release it came from and linking it to the promotion in the same transaction.
+    /// `Conflict` (and nothing inserted) unless the promotion is pending without a release.
+    pub async fn create_promoted_release(
+        &self,
+        new: &NewRelease,
+        promotion_id: &str,
+        source_release_id: &str,
+    ) -> Result<Release> {
+        self.insert_release(new, Some((promotion_id, source_release_id)))
+            .await
+    }
+
+    async fn insert_release(
+        &self,
+        new: &NewRelease,
+        promotion: Option<(&str, &str)>,
+    ) -> Result<Release> {
         let process_types = process_types_to_json(&new.process_types)?;
         let mut tx = self.begin_write().await?;
         // Serializes release creation per environment (PostgreSQL row lock; SQLite holds the
@@ -129,14 +161,14 @@ impl Store {
             description: new.description.clone(),
             status: new.status,
             user_id: new.user_id.clone(),
+            source_release_id: promotion.map(|(_, source)| source.to_string()),
             created_at: ts.clone(),
             updated_at: ts,
         };
-        sqlx::query(
-            "INSERT INTO releases (id, env_id, version, build_id, image_id, image_kind, \
-             process_types, description, status, user_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO releases ({RELEASE_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        )))
         .bind(&release.id)
         .bind(&release.env_id)
         .bind(release.version)
@@ -147,6 +179,7 @@ impl Store {
         .bind(&release.description)
         .bind(release.status.as_str())
         .bind(release.user_id.as_deref())
+        .bind(release.source_release_id.as_deref())
         .bind(&release.created_at)
         .bind(&release.updated_at)
         .execute(&mut *tx)
@@ -189,6 +222,9 @@ impl Store {
             .execute(&mut *tx)
             .await
             .ctx("snapshotting config into a release")?;
+        }
+        if let Some((promotion_id, _)) = promotion {
+            Store::link_promotion(&mut tx, promotion_id, &release.id).await?;
         }
         tx.commit().await.ctx("committing a release")?;
         tracing::info!(

@@ -5,7 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 use doppel_store::{
-    BuildOutcome, BuildStatus, NewRelease, ReleaseStatus, Store, StoreError, INTERRUPTED_REASON,
+    BuildOutcome, BuildStatus, FormationChange, NewPromotion, NewRelease, PromotionStatus,
+    QuantityChange, ReleaseStatus, Store, StoreError, INTERRUPTED_REASON,
 };
 use doppel_types::{token_digest, AppName, ImageKind, ProcessTypes, Stage};
 use sqlx::Row;
@@ -172,7 +173,16 @@ conformance!(
     interrupted_releases_fail,
     builds_finish_and_interrupted_builds_fail,
     formation_ensure_keeps_existing,
+    formation_changes_apply_all_or_none,
+    capabilities_outlive_a_reopen,
     delete_app_cascades,
+    promotions_get_one_release_and_never_interleave,
+    direct_pushes_to_production_are_off_until_allowed,
+    parity_marks_need_a_reason_and_replace_each_other,
+    environment_settings_round_trip,
+    existing_environments_build_on_debian_12,
+    domains_are_unique_and_bounded,
+    access_narrows_to_one_environment,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -195,7 +205,7 @@ async fn app_with_envs(store: &Store, name: &str) -> (doppel_store::App, String,
         ),
     };
     let app = store
-        .create_app(&AppName::parse(name).unwrap(), &user.id)
+        .create_app(&AppName::parse(name).unwrap(), &user.id, "debian-testing")
         .await
         .unwrap();
     let staging = app.environments[0].id.clone();
@@ -308,7 +318,11 @@ async fn duplicate_app_name_is_taken(db: Arc<Db>) {
     let store = db.store().await;
     let (app, _, _) = app_with_envs(&store, "dup").await;
     let err = store
-        .create_app(&AppName::parse("dup").unwrap(), &app.owner_id)
+        .create_app(
+            &AppName::parse("dup").unwrap(),
+            &app.owner_id,
+            "debian-testing",
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NameTaken(_)), "{err:?}");
@@ -339,13 +353,21 @@ async fn environment_name_collisions_are_taken(db: Arc<Db>) {
         .unwrap();
     // App "foo" collides with the environment named "foo".
     let err = store
-        .create_app(&AppName::parse("foo").unwrap(), &app.owner_id)
+        .create_app(
+            &AppName::parse("foo").unwrap(),
+            &app.owner_id,
+            "debian-testing",
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("Name is already taken"), "{err}");
     // App "bar" would create "bar-staging", which exists.
     let err = store
-        .create_app(&AppName::parse("bar").unwrap(), &app.owner_id)
+        .create_app(
+            &AppName::parse("bar").unwrap(),
+            &app.owner_id,
+            "debian-testing",
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NameTaken(_)), "{err:?}");
@@ -355,7 +377,11 @@ async fn environment_name_collisions_are_taken(db: Arc<Db>) {
     // A free name still works, and an unknown owner is NotFound.
     app_with_envs(&store, "free").await;
     let err = store
-        .create_app(&AppName::parse("orphan").unwrap(), "no-such-user")
+        .create_app(
+            &AppName::parse("orphan").unwrap(),
+            "no-such-user",
+            "debian-testing",
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
@@ -1077,6 +1103,129 @@ async fn formation_ensure_keeps_existing(db: Arc<Db>) {
     ));
 }
 
+fn change(
+    process_type: &str,
+    quantity: Option<QuantityChange>,
+    size: Option<&str>,
+) -> FormationChange {
+    FormationChange {
+        process_type: process_type.to_string(),
+        quantity,
+        size: size.map(str::to_string),
+    }
+}
+
+async fn formation_changes_apply_all_or_none(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, production) = app_with_envs(&store, "scale").await;
+    let mut types = web_types();
+    types.insert("worker".into(), "python worker.py".into());
+    store.ensure_formation(&staging, &types).await.unwrap();
+    store.ensure_formation(&production, &types).await.unwrap();
+    let shape = |f: &[doppel_store::FormationEntry]| -> Vec<(String, i64, String)> {
+        f.iter()
+            .map(|e| (e.process_type.clone(), e.quantity, e.size.clone()))
+            .collect()
+    };
+
+    // Absolute, relative and size changes together; answered in the order named.
+    let changed = store
+        .change_formation(
+            &staging,
+            &[
+                change("worker", Some(QuantityChange::Add(2)), Some("standard-2X")),
+                change("web", Some(QuantityChange::Set(3)), None),
+                change("worker", Some(QuantityChange::Add(-1)), None),
+            ],
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        shape(&changed),
+        [
+            ("worker".to_string(), 1, "standard-2X".to_string()),
+            ("web".to_string(), 3, "standard-1X".to_string())
+        ]
+    );
+    let before = store.formation(&staging).await.unwrap();
+    // Production is a separate formation.
+    assert_eq!(store.formation(&production).await.unwrap()[0].quantity, 1);
+
+    // Below zero, over the limit, or an unknown type: nothing of the batch is applied.
+    for bad in [
+        vec![
+            change("web", Some(QuantityChange::Set(1)), None),
+            change("worker", Some(QuantityChange::Add(-2)), None),
+        ],
+        vec![
+            change("web", Some(QuantityChange::Set(0)), None),
+            change("worker", Some(QuantityChange::Set(11)), None),
+        ],
+        vec![
+            change("web", None, Some("performance-L")),
+            change("clock", Some(QuantityChange::Set(1)), None),
+        ],
+    ] {
+        let err = store
+            .change_formation(&staging, &bad, 10)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Invalid(_) | StoreError::NotFound(_)),
+            "{err:?}"
+        );
+        assert_eq!(
+            shape(&store.formation(&staging).await.unwrap()),
+            shape(&before)
+        );
+    }
+    let err = store
+        .change_formation(
+            &staging,
+            &[change("worker", Some(QuantityChange::Set(11)), None)],
+            10,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("10"), "the limit is named: {err}");
+    assert!(matches!(
+        store
+            .change_formation("no-such-env", &[change("web", None, None)], 10)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+
+    // Concurrent relative changes both count.
+    let plus_one = [change("web", Some(QuantityChange::Add(1)), None)];
+    let (a, b) = tokio::join!(
+        store.change_formation(&staging, &plus_one, 100),
+        store.change_formation(&staging, &plus_one, 100),
+    );
+    a.unwrap();
+    b.unwrap();
+    let web = store.formation(&staging).await.unwrap();
+    assert_eq!(
+        web.iter()
+            .find(|e| e.process_type == "web")
+            .unwrap()
+            .quantity,
+        5
+    );
+}
+
+async fn capabilities_outlive_a_reopen(db: Arc<Db>) {
+    let store = db.store().await;
+    let token = store.capability("build-output", "b-1");
+    assert!(store.check_capability("build-output", "b-1", &token));
+    assert!(!store.check_capability("build-output", "b-2", &token));
+    let reopened = db.store().await;
+    assert_eq!(reopened.capability("build-output", "b-1"), token);
+    let other_key = db.store_with_key([9; 32]).await;
+    assert!(!other_key.check_capability("build-output", "b-1", &token));
+}
+
 async fn delete_app_cascades(db: Arc<Db>) {
     let store = db.store().await;
     let (app, staging, production) = app_with_envs(&store, "gone").await;
@@ -1091,7 +1240,32 @@ async fn delete_app_cascades(db: Arc<Db>) {
         r.build_id = Some(b.id);
         store.create_release(&r).await.unwrap();
         store.ensure_formation(env, &web_types()).await.unwrap();
+        let host = format!("{env}.example.com");
+        store.add_domain(env, &host, 10).await.unwrap();
     }
+    let source = store.current_release(&staging).await.unwrap().unwrap();
+    let promotion = store
+        .create_promotion(&NewPromotion {
+            app_id: app.id.clone(),
+            source_env_id: staging.clone(),
+            target_env_id: production.clone(),
+            source_release_id: source.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    store
+        .create_promoted_release(
+            &new_release(&production, ReleaseStatus::Pending),
+            &promotion.id,
+            &source.id,
+        )
+        .await
+        .unwrap();
+    store
+        .set_parity_mark(&app.id, "config", "A", "because", None)
+        .await
+        .unwrap();
     store.delete_app(&app.id).await.unwrap();
     assert!(store.app("gone").await.unwrap().is_none());
     assert!(store.environment(&staging).await.unwrap().is_none());
@@ -1104,6 +1278,7 @@ async fn delete_app_cascades(db: Arc<Db>) {
         "releases",
         "config_vars",
         "formations",
+        "domains",
     ] {
         let col = if table == "environments" {
             "id"
@@ -1120,6 +1295,16 @@ async fn delete_app_cascades(db: Arc<Db>) {
         .unwrap();
         assert_eq!(n, 0, "{table}");
     }
+    for table in ["promotions", "parity_marks"] {
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM {table} WHERE app_id = $1"
+        )))
+        .bind(&app.id)
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+        assert_eq!(n, 0, "{table}");
+    }
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM release_config_vars")
         .fetch_one(&mut raw)
         .await
@@ -1127,6 +1312,7 @@ async fn delete_app_cascades(db: Arc<Db>) {
     assert_eq!(n, 1, "only the kept app's snapshot remains");
     // The other app is untouched.
     assert_eq!(store.list_releases(&keep_staging).await.unwrap().len(), 1);
+    assert_eq!(store.all_domains().await.unwrap().len(), 1);
     assert_eq!(store.config_vars(&keep_staging).await.unwrap().len(), 1);
     // The name is free again.
     app_with_envs(&store, "gone").await;
@@ -1134,6 +1320,328 @@ async fn delete_app_cascades(db: Arc<Db>) {
         store.delete_app("no-such-app").await.unwrap_err(),
         StoreError::NotFound(_)
     ));
+}
+
+async fn promotions_get_one_release_and_never_interleave(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, staging, production) = app_with_envs(&store, "promo").await;
+    let user = store.user("admin@example.com").await.unwrap().unwrap();
+    let source = store
+        .create_release(&new_release(&staging, ReleaseStatus::Succeeded))
+        .await
+        .unwrap();
+    let new = NewPromotion {
+        app_id: app.id.clone(),
+        source_env_id: staging.clone(),
+        target_env_id: production.clone(),
+        source_release_id: source.id.clone(),
+        forced: true,
+        reason: Some("hotfix".into()),
+        user_id: Some(user.id.clone()),
+    };
+    let first = store.create_promotion(&new).await.unwrap();
+    assert_eq!(first.status, PromotionStatus::Pending);
+    assert!(first.forced && first.reason.as_deref() == Some("hotfix"));
+    assert_ne!(first.id, first.target_id);
+    assert_eq!(
+        store.promotion(&first.target_id).await.unwrap().unwrap(),
+        first,
+        "found by its target's id too"
+    );
+    // A second promotion to the same environment waits its turn.
+    let err = store.create_promotion(&new).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.list_promotions(&app.id).await.unwrap().len(), 1);
+
+    let made = store
+        .create_promoted_release(
+            &new_release(&production, ReleaseStatus::Pending),
+            &first.id,
+            &source.id,
+        )
+        .await
+        .unwrap();
+    assert_eq!(made.source_release_id.as_deref(), Some(source.id.as_str()));
+    assert_eq!(store.release(&made.id).await.unwrap().unwrap(), made);
+    let linked = store.promotion(&first.id).await.unwrap().unwrap();
+    assert_eq!(linked.target_release_id.as_deref(), Some(made.id.as_str()));
+    // Running the step twice makes no second release.
+    let err = store
+        .create_promoted_release(
+            &new_release(&production, ReleaseStatus::Pending),
+            &first.id,
+            &source.id,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.list_releases(&production).await.unwrap().len(), 1);
+    assert_eq!(store.pending_promotions().await.unwrap().len(), 1);
+
+    let err = store
+        .finish_promotion(&first.id, PromotionStatus::Pending, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    let done = store
+        .finish_promotion(&first.id, PromotionStatus::Succeeded, None)
+        .await
+        .unwrap();
+    assert_eq!(done.status, PromotionStatus::Succeeded);
+    let err = store
+        .finish_promotion(&first.id, PromotionStatus::Failed, Some("late"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert!(store.pending_promotions().await.unwrap().is_empty());
+    // Once it ended, the next promotion may start; a finished one cannot get a release.
+    let second = store.create_promotion(&new).await.unwrap();
+    let failed = store
+        .finish_promotion(&second.id, PromotionStatus::Failed, Some("no"))
+        .await
+        .unwrap();
+    assert_eq!(failed.error_message.as_deref(), Some("no"));
+    let err = store
+        .create_promoted_release(
+            &new_release(&production, ReleaseStatus::Pending),
+            &second.id,
+            &source.id,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.list_promotions(&app.id).await.unwrap().len(), 2);
+    // Plain releases record no source.
+    let plain = store
+        .create_release(&new_release(&staging, ReleaseStatus::Succeeded))
+        .await
+        .unwrap();
+    assert!(plain.source_release_id.is_none());
+    let err = store
+        .finish_promotion("no-such-promotion", PromotionStatus::Failed, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+}
+
+async fn direct_pushes_to_production_are_off_until_allowed(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, _, _) = app_with_envs(&store, "pushy").await;
+    assert!(!store.direct_pushes_allowed(&app.id).await.unwrap());
+    store.set_direct_pushes(&app.id, true).await.unwrap();
+    assert!(store.direct_pushes_allowed(&app.id).await.unwrap());
+    store.set_direct_pushes(&app.id, false).await.unwrap();
+    assert!(!store.direct_pushes_allowed(&app.id).await.unwrap());
+    for err in [
+        store.set_direct_pushes("nope", true).await.unwrap_err(),
+        store.direct_pushes_allowed("nope").await.unwrap_err(),
+    ] {
+        assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    }
+}
+
+async fn parity_marks_need_a_reason_and_replace_each_other(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, _, _) = app_with_envs(&store, "marks").await;
+    let user = store.user("admin@example.com").await.unwrap().unwrap();
+    for (aspect, item, reason) in [("config", "A", " "), ("", "A", "r"), ("config", "", "r")] {
+        let err = store
+            .set_parity_mark(&app.id, aspect, item, reason, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    }
+    assert!(store.parity_marks(&app.id).await.unwrap().is_empty());
+    store
+        .set_parity_mark(&app.id, "config", "A", "first", Some(&user.id))
+        .await
+        .unwrap();
+    let mark = store
+        .set_parity_mark(&app.id, "config", "A", " second ", Some(&user.id))
+        .await
+        .unwrap();
+    store
+        .set_parity_mark(&app.id, "addons", "redis", "cache only in staging", None)
+        .await
+        .unwrap();
+    let marks = store.parity_marks(&app.id).await.unwrap();
+    assert_eq!(marks.len(), 2);
+    assert_eq!(marks[1], mark);
+    assert_eq!(mark.reason, "second");
+    store
+        .delete_parity_mark(&app.id, "config", "A")
+        .await
+        .unwrap();
+    let err = store
+        .delete_parity_mark(&app.id, "config", "A")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    let err = store
+        .set_parity_mark("no-such-app", "config", "A", "r", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+}
+
+async fn environment_settings_round_trip(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, staging, production) = app_with_envs(&store, "settings").await;
+    for env in &app.environments {
+        assert_eq!(env.build_stack, "debian-testing", "{}", env.name);
+        assert!(!env.maintenance);
+    }
+    let env = store.set_build_stack(&staging, "debian-12").await.unwrap();
+    assert_eq!(env.build_stack, "debian-12");
+    let env = store.set_maintenance(&production, true).await.unwrap();
+    assert!(env.maintenance);
+    // Each setting is the one environment's.
+    let staging_now = store.environment(&staging).await.unwrap().unwrap();
+    assert!(!staging_now.maintenance);
+    let production_now = store.environment("settings").await.unwrap().unwrap();
+    assert_eq!(production_now.build_stack, "debian-testing");
+    assert!(production_now.maintenance);
+    let listed = store.list_environments().await.unwrap();
+    assert_eq!(listed[0].build_stack, "debian-12");
+    assert!(listed[1].maintenance);
+    let app = store.app("settings").await.unwrap().unwrap();
+    assert_eq!(app.environments[0].build_stack, "debian-12");
+    let env = store.set_maintenance(&production, false).await.unwrap();
+    assert!(!env.maintenance);
+    assert!(matches!(
+        store
+            .set_build_stack("nope", "debian-12")
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+    assert!(matches!(
+        store.set_maintenance("nope", true).await.unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+    assert!(matches!(
+        store.set_build_stack(&staging, " ").await.unwrap_err(),
+        StoreError::Invalid(_)
+    ));
+}
+
+/// What the migration gives environments made before stacks were per environment.
+async fn existing_environments_build_on_debian_12(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, _, _) = app_with_envs(&store, "fresh").await;
+    let mut raw = db.raw().await;
+    sqlx::query(
+        "INSERT INTO environments (id, app_id, name, stage, private, created_at, updated_at) \
+         VALUES ('old-env', $1, 'old-env-name', 'review', 0, 'x', 'x')",
+    )
+    .bind(&app.id)
+    .execute(&mut raw)
+    .await
+    .unwrap();
+    let row = sqlx::query("SELECT build_stack, maintenance FROM environments WHERE id = 'old-env'")
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(row.get::<String, _>("build_stack"), "debian-12");
+    assert_eq!(row.get::<i64, _>("maintenance"), 0);
+}
+
+async fn domains_are_unique_and_bounded(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, production) = app_with_envs(&store, "dom").await;
+    let (_, other, _) = app_with_envs(&store, "other").await;
+    let a = store
+        .add_domain(&production, "www.example.com", 2)
+        .await
+        .unwrap();
+    assert_eq!(a.env_id, production);
+    assert_eq!(a.hostname, "www.example.com");
+    // One host name, one environment: not the twin, not another app.
+    for env in [&production, &staging, &other] {
+        assert!(matches!(
+            store
+                .add_domain(env, "www.example.com", 2)
+                .await
+                .unwrap_err(),
+            StoreError::NameTaken(_)
+        ));
+    }
+    store
+        .add_domain(&production, "api.example.com", 2)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .add_domain(&production, "three.example.com", 2)
+            .await
+            .unwrap_err(),
+        StoreError::Invalid(_)
+    ));
+    store
+        .add_domain(&staging, "staging.example.com", 2)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .add_domain("no-such-env", "x.example.com", 2)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+    let names: Vec<String> = store
+        .domains(&production)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.hostname)
+        .collect();
+    assert_eq!(names, ["api.example.com", "www.example.com"]);
+    assert_eq!(store.all_domains().await.unwrap().len(), 3);
+    assert_eq!(
+        store.domain("www.example.com").await.unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(store.domain(&a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(store.domain("nope.example.com").await.unwrap(), None);
+    // Removing needs the right environment.
+    assert!(!store.remove_domain(&staging, &a.id).await.unwrap());
+    assert!(store.remove_domain(&production, &a.id).await.unwrap());
+    assert!(!store.remove_domain(&production, &a.id).await.unwrap());
+    // The name is free again, for anyone.
+    store
+        .add_domain(&other, "www.example.com", 2)
+        .await
+        .unwrap();
+}
+
+async fn access_narrows_to_one_environment(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, staging, production) = app_with_envs(&store, "narrow").await;
+    let member = store
+        .create_user("narrow@example.com", false)
+        .await
+        .unwrap();
+    assert!(!store
+        .restrict_access(&app.id, &member.id, &staging)
+        .await
+        .unwrap());
+    store.grant_access(&app.id, &member.id, None).await.unwrap();
+    assert!(store
+        .restrict_access(&app.id, &member.id, &staging)
+        .await
+        .unwrap());
+    let rows = store.access_of(&member.id).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].covers(&staging) && !rows[0].covers(&production));
+    // The owner's row is untouched.
+    let owner = store
+        .collaborators(&app.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.user_id == app.owner_id)
+        .unwrap();
+    assert!(owner.env_id.is_none());
 }
 
 // ---------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 //! labels) are converted at the edges.
 
 pub mod dyno;
+pub mod hostname;
 pub mod names;
 pub mod procfile;
 pub mod size;
@@ -12,6 +13,7 @@ pub mod stage;
 pub mod token;
 
 pub use dyno::{dyno_command, ImageKind, DYNO_LAUNCHER, WEB_PORT};
+pub use hostname::{Hostname, HostnameError};
 pub use names::{AppName, EnvName, NameError};
 pub use procfile::{
     merge_process_types, valid_process_type, ProcessTypes, Procfile, ProcfileError,

@@ -7,6 +7,8 @@
 /// One dyno size and the limits it stands for.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DynoSize {
+    /// A fixed id (a UUID, as Heroku's sizes have), the same on every installation.
+    pub id: &'static str,
     /// Heroku's name, e.g. `standard-1X`.
     pub name: &'static str,
     /// Memory limit in MiB (swap is not allowed beyond it).
@@ -32,6 +34,14 @@ impl DynoSize {
             .find(|s| s.name.eq_ignore_ascii_case(name))
     }
 
+    /// The size whose id or name (any case) is `id_or_name`, or `None`.
+    pub fn find_by_id_or_name(id_or_name: &str) -> Option<&'static DynoSize> {
+        DYNO_SIZES
+            .iter()
+            .find(|s| s.id.eq_ignore_ascii_case(id_or_name))
+            .or_else(|| DynoSize::find(id_or_name))
+    }
+
     /// The size called `name`, or an error listing the sizes there are.
     pub fn parse(name: &str) -> Result<&'static DynoSize, String> {
         DynoSize::find(name).ok_or_else(|| {
@@ -51,6 +61,7 @@ pub const DEFAULT_DYNO_SIZE: &str = "standard-1X";
 /// to one machine (a dyno never gets more than the machine has).
 pub const DYNO_SIZES: &[DynoSize] = &[
     DynoSize {
+        id: "00000000-0000-4000-8000-0000000d50e0",
         name: "eco",
         memory_mb: 512,
         cpus: 0.5,
@@ -58,6 +69,7 @@ pub const DYNO_SIZES: &[DynoSize] = &[
         compute: 1,
     },
     DynoSize {
+        id: "00000000-0000-4000-8000-0000000d50ba",
         name: "basic",
         memory_mb: 512,
         cpus: 0.5,
@@ -65,6 +77,7 @@ pub const DYNO_SIZES: &[DynoSize] = &[
         compute: 1,
     },
     DynoSize {
+        id: "00000000-0000-4000-8000-0000000d5001",
         name: "standard-1X",
         memory_mb: 512,
         cpus: 1.0,
@@ -72,6 +85,7 @@ pub const DYNO_SIZES: &[DynoSize] = &[
         compute: 1,
     },
     DynoSize {
+        id: "00000000-0000-4000-8000-0000000d5002",
         name: "standard-2X",
         memory_mb: 1024,
         cpus: 2.0,
@@ -79,6 +93,7 @@ pub const DYNO_SIZES: &[DynoSize] = &[
         compute: 2,
     },
     DynoSize {
+        id: "00000000-0000-4000-8000-0000000d500d",
         name: "performance-M",
         memory_mb: 2560,
         cpus: 2.0,
@@ -86,6 +101,7 @@ pub const DYNO_SIZES: &[DynoSize] = &[
         compute: 12,
     },
     DynoSize {
+        id: "00000000-0000-4000-8000-0000000d500e",
         name: "performance-L",
         memory_mb: 14336,
         cpus: 8.0,
@@ -106,6 +122,21 @@ mod tests {
             DynoSize::find(DEFAULT_DYNO_SIZE).map(|s| s.memory_bytes()),
             Some(512 * 1024 * 1024)
         );
+        let by_id = DynoSize::find(DEFAULT_DYNO_SIZE)
+            .map(|s| s.id)
+            .unwrap_or_default();
+        assert_eq!(
+            DynoSize::find_by_id_or_name(by_id).map(|s| s.name),
+            Some(DEFAULT_DYNO_SIZE)
+        );
+        assert_eq!(
+            DynoSize::find_by_id_or_name("PERFORMANCE-m").map(|s| s.name),
+            Some("performance-M")
+        );
+        let mut ids: Vec<&str> = DYNO_SIZES.iter().map(|s| s.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), DYNO_SIZES.len(), "ids are distinct");
         let err = DynoSize::parse("huge").err().unwrap_or_default();
         assert!(err.contains("standard-1X"), "{err}");
     }

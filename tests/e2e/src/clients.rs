@@ -32,6 +32,18 @@ impl HerokuCli {
         }
         Ok(path)
     }
+
+    /// The CLI's data directory holding its user plugins (`heroku-builds` for v10), when
+    /// `deploy/test-tools.sh` made one: `HEROKU_DATA_DIR` points there.
+    fn plugins_dir(self) -> Option<PathBuf> {
+        if self != HerokuCli::V10 {
+            return None;
+        }
+        let dir = std::env::var("DOPPEL_TEST_HEROKU_V10_DATA")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| PathBuf::from("/var/tmp/doppel-tools/heroku-v10-data"));
+        dir.join("node_modules").exists().then_some(dir)
+    }
 }
 
 /// What a client printed and how it exited.
@@ -72,7 +84,11 @@ impl Server {
         let home = self.data_dir.join(format!("heroku-home-{cli:?}"));
         std::fs::create_dir_all(&home)?;
         let host = format!("https://localhost:{}", self.https_port);
-        let out = Command::new(cli.program()?)
+        let mut cmd = Command::new(cli.program()?);
+        if let Some(plugins) = cli.plugins_dir() {
+            cmd.env("HEROKU_DATA_DIR", plugins);
+        }
+        let out = cmd
             .args(args)
             .env("HOME", &home)
             .env("HEROKU_HOST", &host)

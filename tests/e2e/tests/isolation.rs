@@ -1,7 +1,8 @@
-//! Isolation, end to end with the real engine: each environment on its own network, builds off
-//! the host's network, hardened containers, bounded reads of hostile build output, plain HTTP
-//! that only redirects, one server per data directory, several servers on one engine, and
-//! networks that heal (duplicates from the old bug, a network removed by hand).
+//! Isolation, end to end with the real engine: each environment on its own network (staging
+//! and production of one app too), builds off the host's network, hardened containers,
+//! bounded reads of hostile build output, plain HTTP that only redirects, one server per data
+//! directory, several servers on one engine, and networks that heal (duplicates from the old
+//! bug, a network removed by hand).
 
 use std::net::TcpListener;
 use std::process::Command;
@@ -143,6 +144,34 @@ fn dynos_and_builds_reach_only_what_is_theirs() -> Result<()> {
     Ok(())
 }
 
+#[test]
+fn staging_and_production_of_one_app_cannot_reach_each_other() -> Result<()> {
+    let server = Server::start()?;
+    server.create_app("twins")?;
+    push_ok(&server, &probe_repo(&[])?, "twins-staging")?;
+    let out = server.cli(&["promote", "-p", "twins"])?;
+    assert!(
+        out.status.success(),
+        "promote failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(server.wait_serves("twins", "probe up", 60)?);
+    let (s_id, s_ip, s_net) = web_dyno(&server, "twins-staging")?;
+    let (p_id, p_ip, p_net) = web_dyno(&server, "twins")?;
+    assert_ne!(s_net, p_net, "staging and production share a network");
+    // The same image on both sides, each on its own network.
+    assert_eq!(
+        docker_inspect(&s_id)?["Image"],
+        docker_inspect(&p_id)?["Image"]
+    );
+    assert_eq!(dyno_probe(&server, "twins-staging", &s_ip, 5000)?, "open");
+    assert_eq!(dyno_probe(&server, "twins", &p_ip, 5000)?, "open");
+    assert_eq!(dyno_probe(&server, "twins-staging", &p_ip, 5000)?, "closed");
+    assert_eq!(dyno_probe(&server, "twins", &s_ip, 5000)?, "closed");
+    Ok(())
+}
+
 /// Peak resident memory of a process, from /proc (VmHWM, in KiB).
 fn peak_rss_kib(pid: u32) -> Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
@@ -220,9 +249,9 @@ fn hostile_builds_are_refused_and_the_server_memory_stays_bounded() -> Result<()
         peak < MAX_SERVER_RSS_MIB,
         "server peak RSS {peak} MiB is over {MAX_SERVER_RSS_MIB} MiB"
     );
-    // Still healthy: an ordinary push deploys.
-    push_ok(&server, &probe_repo(&[])?, env)?;
-    assert!(server.wait_serves(env, "probe up", 10)?);
+    // Still healthy: an ordinary push deploys (a small one: the slug limit is 64 MiB here).
+    push_ok(&server, &tiny_app("still healthy")?, env)?;
+    assert!(server.wait_serves(env, "still healthy", 20)?);
     Ok(())
 }
 

@@ -322,7 +322,7 @@ fn bad_input_gets_clear_errors_and_changes_nothing() -> Result<()> {
     let (ok, text) = repo.push(&server, "okapp", "main")?;
     assert!(!ok, "{text}");
     assert!(
-        text.contains("only runs releases promoted from staging"),
+        text.contains("production deploys only by promotion: doppel promote -p okapp"),
         "{text}"
     );
 

@@ -59,6 +59,29 @@ impl Api {
         body: Option<Value>,
         auth: Option<&str>,
     ) -> anyhow::Result<(StatusCode, Value)> {
+        self.send(method, path, body.map(|b| b.to_string()), auth)
+            .await
+    }
+
+    /// Sends `body` as it is (for malformed JSON) with `token`.
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: &str,
+        token: &str,
+    ) -> anyhow::Result<(StatusCode, Value)> {
+        self.send(method, path, Some(body.to_string()), Some(token))
+            .await
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+        auth: Option<&str>,
+    ) -> anyhow::Result<(StatusCode, Value)> {
         let mut req = Request::builder()
             .method(method)
             .uri(path)
@@ -69,7 +92,7 @@ impl Api {
         let req = match body {
             Some(b) => req
                 .header("Content-Type", "application/json")
-                .body(Body::from(b.to_string()))?,
+                .body(Body::from(b))?,
             None => req.body(Body::empty())?,
         };
         let resp = self.router.clone().oneshot(req).await?;
@@ -79,5 +102,34 @@ impl Api {
             status,
             serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         ))
+    }
+
+    /// Creates app `name` as the user of `token`; fails unless it answers 201.
+    pub async fn create_app_as(&self, name: &str, token: &str) -> anyhow::Result<()> {
+        let body = serde_json::json!({ "name": name });
+        let (status, answer) = self.call("POST", "/apps", Some(body), Some(token)).await?;
+        anyhow::ensure!(status == StatusCode::CREATED, "creating {name}: {answer}");
+        Ok(())
+    }
+
+    /// Creates a user through `POST /users` as the admin; returns its first token.
+    pub async fn create_user(&self, email: &str) -> anyhow::Result<String> {
+        let body = serde_json::json!({ "email": email });
+        let (status, answer) = self
+            .call("POST", "/users", Some(body), Some(&self.token))
+            .await?;
+        anyhow::ensure!(status == StatusCode::CREATED, "creating {email}: {answer}");
+        Ok(answer["token"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// The audit log's actions for app `name`, newest first.
+    pub async fn audit_actions(&self, name: &str) -> anyhow::Result<Vec<String>> {
+        let store = self.state.store();
+        let app = store
+            .app(name)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no app {name}"))?;
+        let events = store.audit_events(&app.id, &Default::default()).await?;
+        Ok(events.into_iter().map(|e| e.action).collect())
     }
 }

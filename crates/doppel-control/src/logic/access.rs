@@ -24,6 +24,18 @@ pub fn require_admin(actor: &Actor) -> Result<(), LogicError> {
     }
 }
 
+/// Fails unless the actor owns `app` or is an admin (destroying an app, granting access).
+pub fn require_owner(actor: &Actor, app: &App) -> Result<(), LogicError> {
+    if actor.user.admin || actor.user.id == app.owner_id {
+        Ok(())
+    } else {
+        Err(LogicError::Forbidden(format!(
+            "Only the owner of {} or an admin may do this.",
+            app.name
+        )))
+    }
+}
+
 /// The actor's collaborator rows (empty for admins, who need none).
 async fn grants(state: &AppState, actor: &Actor) -> Result<Vec<Collaborator>, LogicError> {
     if actor.user.admin {

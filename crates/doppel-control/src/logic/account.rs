@@ -33,6 +33,10 @@ pub async fn create_user(
         .create_token(&user.id, &format!("first token of {email}"))
         .await?;
     tracing::info!(user = %user.email, by = %actor.user.email, admin, "created user");
+    if admin {
+        // An admin may use every staging environment with their first token.
+        crate::routes::publish(state).await;
+    }
     Ok(NewUser { user, token })
 }
 
@@ -55,13 +59,38 @@ pub async fn user(state: &AppState, actor: &Actor, id_or_email: &str) -> Result<
         .ok_or_else(|| LogicError::not_found("user", id_or_email))
 }
 
+/// What a new token is asked to be (`POST /oauth/authorizations`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenRequest {
+    pub description: Option<String>,
+    /// Heroku's OAuth scopes; doppel tokens carry all of their user's access (`global`).
+    pub scope: Option<Vec<String>>,
+    /// Seconds until the token expires, as the client sent it; doppel tokens do not expire.
+    pub expires_in: Option<String>,
+}
+
 /// Issues a token for the actor; returns its record and the secret (shown once).
 pub async fn create_token(
     state: &AppState,
     actor: &Actor,
-    description: Option<&str>,
+    request: &TokenRequest,
 ) -> Result<(TokenInfo, String), LogicError> {
-    let description = description.unwrap_or("").trim();
+    if request.expires_in.is_some() {
+        return Err(LogicError::Invalid(
+            "doppel API tokens do not expire; create one without an expiry and revoke it when it is no longer needed (`heroku authorizations:revoke ID`).".to_string(),
+        ));
+    }
+    if let Some(other) = request
+        .scope
+        .iter()
+        .flatten()
+        .find(|s| s.trim() != "global")
+    {
+        return Err(LogicError::Invalid(format!(
+            "doppel API tokens carry all of their user's access (scope \"global\"); scope {other:?} is not available."
+        )));
+    }
+    let description = request.description.as_deref().unwrap_or("").trim();
     if description.len() > 200 || description.chars().any(char::is_control) {
         return Err(LogicError::Invalid(
             "a token's description is one line of at most 200 characters".to_string(),
@@ -76,6 +105,9 @@ pub async fn create_token(
         .token(&id)
         .await?
         .ok_or_else(|| LogicError::not_found("authorization", &id))?;
+    // Staging admits the tokens the route table carries: the new one works there at once.
+    crate::routes::publish(state).await;
+    tracing::info!(user = %actor.user.email, token = %info.id, "created token");
     Ok((info, secret))
 }
 
@@ -100,7 +132,9 @@ pub async fn revoke_token(
 ) -> Result<TokenInfo, LogicError> {
     let found = token(state, actor, id).await?;
     state.store().revoke_token_id(&actor.user.id, id).await?;
+    // Staging checks tokens against the digests the route table carries.
     crate::routes::publish(state).await;
+    tracing::info!(user = %actor.user.email, token = %id, "revoked token");
     Ok(state.store().token(id).await?.unwrap_or(found))
 }
 

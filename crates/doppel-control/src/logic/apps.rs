@@ -16,6 +16,19 @@ pub struct EnvView {
     pub owner: Option<User>,
     /// When its current release was made.
     pub released_at: Option<String>,
+    /// The stack its current release was built on (canonical name); before the first
+    /// release, the stack its first build will use (`build_stack`), as Heroku shows it.
+    pub stack: String,
+}
+
+/// What `PATCH /apps/{app}` may change; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppChanges {
+    /// A new name: refused, with the reason (names are tied to the twin and to git remotes).
+    pub name: Option<String>,
+    pub maintenance: Option<bool>,
+    /// A stack's name, alias or id.
+    pub build_stack: Option<String>,
 }
 
 /// Creates app `name` owned by the actor: `<name>-staging` and `<name>`, their git
@@ -31,7 +44,12 @@ pub async fn create(
         ));
     };
     let name = AppName::parse(requested).map_err(|e| LogicError::Invalid(e.to_string()))?;
-    let app = state.store().create_app(&name, &actor.user.id).await?;
+    // Both environments build on the installation's default stack, so they start identical.
+    let stack = state.config().stacks.default_stack().name;
+    let app = state
+        .store()
+        .create_app(&name, &actor.user.id, stack)
+        .await?;
     tracing::info!(app = %app.name, user = %actor.user.email, "created app with staging and production environments");
     if let Some(git) = state.git() {
         for env in &app.environments {
@@ -61,44 +79,57 @@ pub async fn show(
 ) -> Result<EnvView, LogicError> {
     let EnvAccess { env, app } = access::environment(state, actor, name_or_id).await?;
     let owner = state.store().user(&app.owner_id).await?;
-    let released_at = released_at(state, &env).await?;
-    Ok(EnvView {
-        env,
-        app,
-        owner,
-        released_at,
-    })
+    view(state, env, app, owner).await
 }
 
 /// Every environment the actor may see, staging before production, apps by name. With
-/// `owned_by`, only apps that user owns.
+/// `of_user`, only the environments that user owns or collaborates on (what Heroku's
+/// `/users/{account}/apps` lists: the CLI's `heroku apps` shows them as the user's apps and
+/// "Collaborated Apps").
 pub async fn list(
     state: &AppState,
     actor: &Actor,
-    owned_by: Option<&User>,
+    of_user: Option<&User>,
 ) -> Result<Vec<EnvView>, LogicError> {
-    let apps = access::visible_apps(state, actor).await?;
+    let mut apps = access::visible_apps(state, actor).await?;
+    if let Some(user) = of_user {
+        let grants = state.store().access_of(&user.id).await?;
+        apps.retain_mut(|app| {
+            if app.owner_id != user.id {
+                let grant = grants.iter().find(|g| g.app_id == app.id);
+                app.environments
+                    .retain(|e| grant.is_some_and(|g| g.covers(&e.id)));
+            }
+            !app.environments.is_empty()
+        });
+    }
     let mut owners: HashMap<String, Option<User>> = HashMap::new();
     let mut out = Vec::new();
     for app in apps {
-        if owned_by.is_some_and(|u| u.id != app.owner_id) {
-            continue;
-        }
         if !owners.contains_key(&app.owner_id) {
             let found = state.store().user(&app.owner_id).await?;
             owners.insert(app.owner_id.clone(), found);
         }
         let owner = owners.get(&app.owner_id).cloned().flatten();
         for env in &app.environments {
-            out.push(EnvView {
-                env: env.clone(),
-                app: app.clone(),
-                owner: owner.clone(),
-                released_at: released_at(state, env).await?,
-            });
+            out.push(view(state, env.clone(), app.clone(), owner.clone()).await?);
         }
     }
     Ok(out)
+}
+
+/// The environments among `ids` (ids or names) the actor may see, in `list`'s order
+/// (`POST /filters/apps`); the others are left out, as unknown ones are.
+pub async fn filter(
+    state: &AppState,
+    actor: &Actor,
+    ids: &[String],
+) -> Result<Vec<EnvView>, LogicError> {
+    let all = list(state, actor, None).await?;
+    Ok(all
+        .into_iter()
+        .filter(|v| ids.iter().any(|i| *i == v.env.id || *i == v.env.name))
+        .collect())
 }
 
 /// The user `account` names (`~`, an id or an email) for app listings.
@@ -118,7 +149,8 @@ pub async fn account_user(
 }
 
 /// Destroys the app holding environment `name_or_id` (both environments): the store first,
-/// then repositories; the reconciler removes dynos and networks. Needs access to both.
+/// then repositories; the reconciler removes dynos and networks. Only the app's owner or an
+/// admin may (as on Heroku, collaborators may not destroy an app).
 pub async fn destroy(
     state: &AppState,
     actor: &Actor,
@@ -126,6 +158,7 @@ pub async fn destroy(
 ) -> Result<EnvView, LogicError> {
     let view = show(state, actor, name_or_id).await?;
     access::whole_app(state, actor, &view.app.id).await?;
+    access::require_owner(actor, &view.app)?;
     state.store().delete_app(&view.app.id).await?;
     if let Some(git) = state.git() {
         for e in &view.app.environments {
@@ -148,10 +181,58 @@ pub async fn destroy(
     Ok(view)
 }
 
-async fn released_at(state: &AppState, env: &Environment) -> Result<Option<String>, LogicError> {
-    Ok(state
-        .store()
-        .current_release(&env.id)
-        .await?
-        .map(|r| r.created_at))
+/// Changes an environment's settings (`PATCH /apps/{app}`): maintenance mode and the stack
+/// of its next build. A rename is refused: an environment's name is tied to its twin's
+/// (`<app>-staging` and `<app>`) and to every git remote that points at it. Everything is
+/// checked before anything changes.
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    name_or_id: &str,
+    changes: &AppChanges,
+) -> Result<EnvView, LogicError> {
+    let EnvAccess { env, app } = access::environment(state, actor, name_or_id).await?;
+    if let Some(name) = changes.name.as_deref().filter(|n| *n != env.name) {
+        return Err(LogicError::Invalid(format!(
+            "doppel cannot rename {env} to {name}: an app's environments are named together \
+             ({app}-staging and {app}) and their names are in every git remote that points at \
+             them. Create a new app named {new} and push to it, then destroy {app}.",
+            env = env.name,
+            app = app.name,
+            new = name.trim_end_matches("-staging"),
+        )));
+    }
+    let stack = match changes.build_stack.as_deref() {
+        Some(wanted) => Some(super::stacks::resolve(state, wanted)?),
+        None => None,
+    };
+    if let Some(on) = changes.maintenance {
+        super::maintenance::set(state, actor, &app, &env, on).await?;
+    }
+    if let Some(stack) = stack {
+        super::stacks::set(state, actor, &app, &env, stack).await?;
+    }
+    show(state, actor, &env.id).await
+}
+
+/// An environment with its owner, when it was last released and on which stack.
+async fn view(
+    state: &AppState,
+    env: Environment,
+    app: App,
+    owner: Option<User>,
+) -> Result<EnvView, LogicError> {
+    let current = state.store().current_release(&env.id).await?;
+    let built_on = match current.as_ref().and_then(|r| r.build_id.as_deref()) {
+        Some(build_id) => state.store().build(build_id).await?.and_then(|b| b.stack),
+        None => None,
+    };
+    let stack = super::stacks::canonical(state, built_on.as_deref().unwrap_or(&env.build_stack));
+    Ok(EnvView {
+        released_at: current.map(|r| r.created_at),
+        stack,
+        env,
+        app,
+        owner,
+    })
 }

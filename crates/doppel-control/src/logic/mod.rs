@@ -8,8 +8,19 @@ pub mod account;
 pub mod apps;
 pub mod audit;
 pub mod builds;
+pub mod collaborators;
+pub mod config_vars;
+pub mod domains;
+pub mod dyno_sizes;
 mod error;
+pub mod formation;
+pub mod maintenance;
+pub mod parity;
+pub mod pipelines;
+pub mod platform;
+pub mod promotions;
 pub mod releases;
+pub mod stacks;
 
 pub use error::LogicError;
 

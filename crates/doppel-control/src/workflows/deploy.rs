@@ -4,10 +4,12 @@
 //! start marks failed; a release row is written only for a finished build.
 
 use super::release::{self, ReleaseRequest};
+use crate::outputs::LiveOutput;
 use crate::state::AppState;
 use doppel_builder::{BuildLimits, BuildOutput, BuildRequest};
 use doppel_git::{ProgressSink, Push};
 use doppel_store::{BuildOutcome, Environment};
+use std::sync::Arc;
 use tokio::sync::mpsc;
 
 /// Longest build log kept in the store (the live stream to git is not cut).
@@ -35,7 +37,9 @@ pub async fn deploy_push(
         .create_build(&env.id, commit, push.pusher.as_deref())
         .await
         .map_err(|e| internal("recording the build", e))?;
-    let (result, log) = run_build(state, env, push, commit, &build.id, out).await;
+    // Readers of the build's output URL follow this until the stored copy is written.
+    let live = state.outputs().start(&build.id);
+    let (result, log) = run_build(state, env, push, commit, &build.id, live.output(), out).await;
     let output = match result {
         Ok(output) => output,
         Err(reason) => {
@@ -47,6 +51,7 @@ pub async fn deploy_push(
             if let Err(e) = state.store().finish_build(&build.id, &outcome, &log).await {
                 tracing::error!(error = %e, build = %build.id, "could not record failed build");
             }
+            drop(live);
             return Err(format!("!\tPush rejected to {}.", env.name));
         }
     };
@@ -58,11 +63,9 @@ pub async fn deploy_push(
         stack: output.stack.clone(),
         size_bytes: i64::try_from(output.size_bytes).unwrap_or(i64::MAX),
     };
-    state
-        .store()
-        .finish_build(&build.id, &outcome, &log)
-        .await
-        .map_err(|e| internal("recording the build", e))?;
+    let finished = state.store().finish_build(&build.id, &outcome, &log).await;
+    drop(live);
+    finished.map_err(|e| internal("recording the build", e))?;
     release(
         state,
         env,
@@ -114,13 +117,15 @@ async fn release(
         .map_err(|e| e.to_string())
 }
 
-/// Runs the builder, relaying its lines live to git and keeping a copy for the store.
+/// Runs the builder, relaying its lines live to git and to the build's output stream, and
+/// keeping a copy for the store.
 async fn run_build(
     state: &AppState,
     env: &Environment,
     push: &Push,
     commit: &str,
     build_id: &str,
+    live: Arc<LiveOutput>,
     out: &ProgressSink,
 ) -> (Result<BuildOutput, String>, String) {
     let workdir = match tempfile::tempdir() {
@@ -189,6 +194,7 @@ async fn run_build(
     let relay = tokio::spawn(async move {
         let mut kept = String::new();
         while let Some(line) = rx.recv().await {
+            live.push(&line);
             relay_out.line(&line).await;
             if kept.len() < MAX_STORED_LOG {
                 kept.push_str(&line);

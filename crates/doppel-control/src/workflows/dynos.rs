@@ -12,6 +12,8 @@ pub const LABEL_ENV: &str = "doppel.env";
 pub const LABEL_ENV_ID: &str = "doppel.env-id";
 pub const LABEL_RELEASE: &str = "doppel.release";
 pub const LABEL_DYNO: &str = "doppel.dyno";
+/// The dyno size a dyno was started with (`standard-2X`): a resize replaces the dyno.
+pub const LABEL_SIZE: &str = "doppel.size";
 pub const ROLE_DYNO: &str = "dyno";
 
 /// Capabilities a Dockerfile app's processes keep (they may start as root and drop to a user
@@ -79,6 +81,7 @@ pub fn spec(
     labels.insert(LABEL_ENV_ID.to_string(), env.id.clone());
     labels.insert(LABEL_RELEASE.to_string(), release.id.clone());
     labels.insert(LABEL_DYNO.to_string(), dyno.name());
+    labels.insert(LABEL_SIZE.to_string(), dyno.size.clone());
     let suffix = &uuid::Uuid::new_v4().simple().to_string()[..6];
     Ok(DynoSpec {
         name: format!(
@@ -99,6 +102,15 @@ pub fn spec(
             ImageKind::Buildpack => Vec::new(),
         },
     })
+}
+
+/// Whether container `c` runs with dyno size `size` (names in any case). Dynos started before
+/// sizes were labelled carry no label and ran the default size, the only one there was.
+pub fn has_size(c: &ContainerState, size: &str) -> bool {
+    c.labels
+        .get(LABEL_SIZE)
+        .map_or(DEFAULT_DYNO_SIZE, String::as_str)
+        .eq_ignore_ascii_case(size)
 }
 
 /// The dynos a formation asks for, e.g. web=2 → web.1, web.2.

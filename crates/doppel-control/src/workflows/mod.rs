@@ -5,6 +5,7 @@
 pub mod deploy;
 pub mod dynos;
 pub mod progress;
+pub mod promote;
 pub mod release;
 pub mod rollout;
 pub mod stacks;

@@ -77,7 +77,39 @@ pub async fn release_locked(
     req: ReleaseRequest,
     progress: &dyn Progress,
 ) -> Result<Release, ReleaseError> {
+    release_from(state, env, req, None, progress).await
+}
+
+/// Where a promoted release comes from: its promotion, and the staging release whose image
+/// it runs. The release row is linked to the promotion in the transaction that inserts it.
+#[derive(Debug, Clone, Copy)]
+pub struct Promoted<'a> {
+    pub promotion_id: &'a str,
+    pub source_release_id: &'a str,
+}
+
+/// [`release_locked`] for a promotion (the caller holds the environment's lock).
+pub async fn release_promoted_locked(
+    state: &AppState,
+    env: &Environment,
+    req: ReleaseRequest,
+    promoted: Promoted<'_>,
+    progress: &dyn Progress,
+) -> Result<Release, ReleaseError> {
+    release_from(state, env, req, Some(promoted), progress).await
+}
+
+async fn release_from(
+    state: &AppState,
+    env: &Environment,
+    req: ReleaseRequest,
+    promoted: Option<Promoted<'_>>,
+    progress: &dyn Progress,
+) -> Result<Release, ReleaseError> {
     let apply_config = req.config.is_some();
+    if req.image_id.is_empty() {
+        return release_config_only(state, env, req, progress).await;
+    }
     let mut formation_types = req.process_types.clone();
     formation_types.entry("web".to_string()).or_default();
     state
@@ -86,21 +118,27 @@ pub async fn release_locked(
         .await
         .map_err(store_err("record the formation"))?;
     progress.line("-----> Launching...").await;
-    let release = state
-        .store()
-        .create_release(&NewRelease {
-            env_id: env.id.clone(),
-            build_id: req.build_id,
-            image_id: req.image_id,
-            image_kind: req.image_kind,
-            process_types: req.process_types,
-            description: req.description,
-            user_id: req.user_id,
-            status: ReleaseStatus::Pending,
-            config: req.config,
-        })
-        .await
-        .map_err(store_err("record the release"))?;
+    let new = NewRelease {
+        env_id: env.id.clone(),
+        build_id: req.build_id,
+        image_id: req.image_id,
+        image_kind: req.image_kind,
+        process_types: req.process_types,
+        description: req.description,
+        user_id: req.user_id,
+        status: ReleaseStatus::Pending,
+        config: req.config,
+    };
+    let created = match promoted {
+        None => state.store().create_release(&new).await,
+        Some(p) => {
+            state
+                .store()
+                .create_promoted_release(&new, p.promotion_id, p.source_release_id)
+                .await
+        }
+    };
+    let release = created.map_err(store_err("record the release"))?;
     if let Err(reason) = rollout::roll_out(state, env, &release).await {
         if let Err(e) = state
             .store()
@@ -134,6 +172,45 @@ pub async fn release_locked(
         .await;
     tracing::info!(env = %env.name, version = release.version, "released");
     let mut release = release;
+    release.status = ReleaseStatus::Succeeded;
+    Ok(release)
+}
+
+/// A release without an image (a config change before the first build): recorded and made
+/// current with its config at once; no dyno runs until a build brings an image.
+async fn release_config_only(
+    state: &AppState,
+    env: &Environment,
+    req: ReleaseRequest,
+    progress: &dyn Progress,
+) -> Result<Release, ReleaseError> {
+    let apply_config = req.config.is_some();
+    let mut release = state
+        .store()
+        .create_release(&NewRelease {
+            env_id: env.id.clone(),
+            build_id: None,
+            image_id: String::new(),
+            image_kind: req.image_kind,
+            process_types: ProcessTypes::new(),
+            description: req.description,
+            user_id: req.user_id,
+            status: ReleaseStatus::Pending,
+            config: req.config,
+        })
+        .await
+        .map_err(store_err("record the release"))?;
+    state
+        .store()
+        .succeed_release(&release.id, apply_config)
+        .await
+        .map_err(store_err("record the release"))?;
+    progress
+        .line(&format!(
+            "       Released v{} (config only: nothing runs until the first build)",
+            release.version
+        ))
+        .await;
     release.status = ReleaseStatus::Succeeded;
     Ok(release)
 }

@@ -8,14 +8,28 @@ use doppel_git::ProgressSink;
 use doppel_store::Environment;
 use tokio::sync::mpsc;
 
-/// The stack `env`'s next build runs on.
-///
-/// Environments do not record a stack yet (`build_stack` / `stack:set` come with the API
-/// work): every build uses the installation's default stack until then. When the store has
-/// the column, this returns it (existing rows migrated to `debian-12`, new environments
-/// given the default), resolved through the catalog so `heroku-24` still means `debian-12`.
-pub fn build_stack_for(state: &AppState, _env: &Environment) -> &'static StackSpec {
-    state.config().stacks.default_stack()
+/// The stack `env`'s next build runs on: its `build_stack` (set when the environment was
+/// made, changed by `stack:set`), resolved through the catalog so an alias still names its
+/// stack. A name the catalog no longer knows falls back to the default stack, with a warning.
+pub fn build_stack_for(state: &AppState, env: &Environment) -> &'static StackSpec {
+    let stacks = &state.config().stacks;
+    match stacks.resolve(&env.build_stack) {
+        Ok(spec) => spec,
+        Err(e) => {
+            tracing::warn!(env = %env.name, error = %e, default = %stacks.default_stack(), "the environment's stack is unknown; building on the default stack");
+            stacks.default_stack()
+        }
+    }
+}
+
+/// The stable id the API gives a stack: a name-based (v5) UUID of its canonical name, the
+/// same on every installation.
+pub fn stack_id(name: &str) -> String {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("doppel:stack:{name}").as_bytes(),
+    )
+    .to_string()
 }
 
 /// Every stack and whether its images are made (for `GET /stacks` and `doppel stack list`).

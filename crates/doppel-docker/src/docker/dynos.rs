@@ -14,7 +14,7 @@ use bollard::Docker;
 
 use super::images::to_hash;
 use super::util::{engine, hardened, is_status};
-use crate::{ContainerState, DockerError, DynoSpec};
+use crate::{ContainerConfig, ContainerState, DockerError, DynoSpec};
 
 pub(crate) async fn run_dyno(
     docker: &Docker,
@@ -115,6 +115,42 @@ pub(crate) async fn inspect(
     }))
 }
 
+/// `K=V` lines of an engine's `Env` as a map (a line without `=` is a variable set empty).
+fn env_map(lines: Option<Vec<String>>) -> BTreeMap<String, String> {
+    lines
+        .unwrap_or_default()
+        .into_iter()
+        .map(|line| match line.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (line, String::new()),
+        })
+        .collect()
+}
+
+pub(crate) async fn config(
+    docker: &Docker,
+    id: &str,
+) -> Result<Option<ContainerConfig>, DockerError> {
+    let c = match docker.inspect_container(id, None).await {
+        Ok(c) => c,
+        Err(e) if is_status(&e, &[404]) => return Ok(None),
+        Err(e) => return Err(engine("inspect container", id, e)),
+    };
+    let image_id = c.image.unwrap_or_default();
+    let config = c.config.unwrap_or_default();
+    let image_env = match docker.inspect_image(&image_id).await {
+        Ok(img) => env_map(img.config.and_then(|c| c.env)),
+        Err(e) if is_status(&e, &[404]) => BTreeMap::new(),
+        Err(e) => return Err(engine("inspect image", &image_id, e)),
+    };
+    Ok(Some(ContainerConfig {
+        image_id,
+        env: env_map(config.env),
+        image_env,
+        labels: config.labels.unwrap_or_default().into_iter().collect(),
+    }))
+}
+
 pub(crate) async fn stop_and_remove(
     docker: &Docker,
     id: &str,
@@ -196,6 +232,15 @@ pub(crate) async fn list(docker: &Docker, label: &str) -> Result<Vec<ContainerSt
 #[cfg(test)]
 mod tests {
     use super::exit_code_of;
+
+    #[test]
+    fn reads_env_lines() {
+        let env = super::env_map(Some(vec!["A=1".into(), "B=x=y".into(), "C".into()]));
+        assert_eq!(env.get("A").map(String::as_str), Some("1"));
+        assert_eq!(env.get("B").map(String::as_str), Some("x=y"));
+        assert_eq!(env.get("C").map(String::as_str), Some(""));
+        assert!(super::env_map(None).is_empty());
+    }
 
     #[test]
     fn parses_exit_codes() {

@@ -15,8 +15,8 @@ use bollard::Docker;
 use tokio::sync::mpsc;
 
 use crate::{
-    ContainerRuntime, ContainerSpec, ContainerState, DockerError, DockerfileBuild, DynoSpec,
-    ImageInfo, LineStream, NetworkInfo, NetworkSpec, TarSource,
+    ContainerConfig, ContainerRuntime, ContainerSpec, ContainerState, DockerError, DockerfileBuild,
+    DynoSpec, ImageInfo, LineStream, NetworkInfo, NetworkSpec, TarSource,
 };
 
 /// Time allowed for long engine calls (builds, imports, commits, uploads) to answer.
@@ -147,6 +147,10 @@ impl ContainerRuntime for DockerRuntime {
         network: Option<&str>,
     ) -> Result<Option<ContainerState>, DockerError> {
         dynos::inspect(&self.docker, id, network).await
+    }
+
+    async fn container_config(&self, id: &str) -> Result<Option<ContainerConfig>, DockerError> {
+        dynos::config(&self.docker, id).await
     }
 
     async fn stop_and_remove(&self, id: &str, grace: Duration) -> Result<(), DockerError> {

@@ -4,6 +4,7 @@
 mod ca;
 mod harness;
 mod heroku;
+mod maintenance;
 mod proxy;
 mod tls;
 mod upgrade;

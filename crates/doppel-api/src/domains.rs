@@ -1,0 +1,67 @@
+//! `/apps/{app}/domains`: an environment's platform host name (kind `heroku`) and its custom
+//! domains (kind `custom`, with the CNAME target a user's DNS must point at).
+
+use super::body::Body;
+use super::error::ApiError;
+use super::range::{paginate, Field, Page, RangeSpec, SortKey};
+use super::views;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::{Extension, Json};
+use doppel_api_types::domains::{Domain, DomainCreate};
+use doppel_control::logic::{domains, Actor};
+use doppel_control::state::AppState;
+
+const FIELDS: &[Field<Domain>] = &[
+    ("hostname", |d| SortKey::Text(d.hostname.clone())),
+    ("id", |d| SortKey::Text(d.id.clone())),
+];
+
+/// `GET /apps/{app}/domains`.
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(app): Path<String>,
+    headers: HeaderMap,
+) -> Result<Page<Domain>, ApiError> {
+    let (env, all) = domains::list(&state, &actor, &app).await?;
+    let items = all.iter().map(|d| views::domain(d, &env)).collect();
+    Ok(paginate(items, &RangeSpec::from_headers(&headers), FIELDS))
+}
+
+/// `GET /apps/{app}/domains/{id|hostname}`.
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path((app, domain)): Path<(String, String)>,
+) -> Result<Json<Domain>, ApiError> {
+    let (env, found) = domains::show(&state, &actor, &app, &domain).await?;
+    Ok(Json(views::domain(&found, &env)))
+}
+
+/// `POST /apps/{app}/domains {hostname, sni_endpoint}` → 201. `sni_endpoint` must be null:
+/// doppel serves the platform's certificates.
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(app): Path<String>,
+    Body(body): Body<DomainCreate>,
+) -> Result<(StatusCode, Json<Domain>), ApiError> {
+    if body.sni_endpoint.as_ref().is_some_and(|v| !v.is_null()) {
+        return Err(ApiError::invalid(
+            "doppel has no SNI endpoints (uploaded certificates); send \"sni_endpoint\": null.",
+        ));
+    }
+    let (env, added) = domains::add(&state, &actor, &app, &body.hostname).await?;
+    Ok((StatusCode::CREATED, Json(views::domain(&added, &env))))
+}
+
+/// `DELETE /apps/{app}/domains/{id|hostname}`: the removed domain.
+pub async fn destroy(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path((app, domain)): Path<(String, String)>,
+) -> Result<Json<Domain>, ApiError> {
+    let (env, removed) = domains::remove(&state, &actor, &app, &domain).await?;
+    Ok(Json(views::domain(&removed, &env)))
+}
