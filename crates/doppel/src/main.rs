@@ -398,7 +398,9 @@ async fn stack_list(catalog: doppel_builder::StackCatalog) -> anyhow::Result<()>
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DOPPEL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        // rustls warns once per handshake about what clients send (an IP address as SNI, as
+        // wrk and many scanners do): clients' faults, not the operator's, and a flood.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rustls=error"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
