@@ -83,7 +83,8 @@ EOF
     cat >"$dir/haproxy.cfg" <<EOF
 global
   nbthread 2
-  maxconn 20000
+  # Each connection needs two descriptors: below a 20,000 descriptor limit.
+  maxconn 9000
   ssl-default-bind-options ssl-min-ver TLSv1.2
 defaults
   mode http
@@ -114,7 +115,9 @@ EOF
   auto_https off
   http_port 18280
   https_port 18643
-  servers { protocols h1 h2 }
+  servers {
+    protocols h1 h2
+  }
 }
 http://:18280 {
   redir https://{host}{uri} 301

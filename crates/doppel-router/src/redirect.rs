@@ -22,10 +22,11 @@ pub(crate) fn to_https<B>(
     http01: &HashMap<String, String>,
 ) -> Response<RespBody> {
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let close = may_have_body(req);
     if let Some(token) = req.uri().path().strip_prefix(ACME_CHALLENGE_PREFIX) {
         return match http01.get(token) {
             Some(key_authorization) => {
-                let mut resp = plain(StatusCode::OK, "");
+                let mut resp = plain(StatusCode::OK, "", close);
                 *resp.body_mut() = RespBody::full(key_authorization.clone());
                 resp.headers_mut().insert(
                     header::CONTENT_TYPE,
@@ -36,6 +37,7 @@ pub(crate) fn to_https<B>(
             None => plain(
                 StatusCode::NOT_FOUND,
                 "No ACME challenge is pending for this path.\n",
+                close,
             ),
         };
     }
@@ -43,6 +45,7 @@ pub(crate) fn to_https<B>(
         return plain(
             StatusCode::BAD_REQUEST,
             "A valid Host header is required; doppel serves only over HTTPS.\n",
+            true,
         );
     };
     let authority = if host.contains(':') {
@@ -60,6 +63,7 @@ pub(crate) fn to_https<B>(
         return plain(
             StatusCode::BAD_REQUEST,
             "The request target is not valid.\n",
+            true,
         );
     };
     // 301 for reads (what browsers expect), 308 for the rest so the method and body survive.
@@ -68,7 +72,7 @@ pub(crate) fn to_https<B>(
     } else {
         StatusCode::PERMANENT_REDIRECT
     };
-    let mut resp = plain(status, "doppel serves only over HTTPS.\n");
+    let mut resp = plain(status, "doppel serves only over HTTPS.\n", close);
     resp.headers_mut().insert(header::LOCATION, location);
     resp
 }
@@ -82,7 +86,17 @@ fn is_hostname(host: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b':')
 }
 
-fn plain(status: StatusCode, text: &'static str) -> Response<RespBody> {
+/// Whether the request announces a body (which is never read here).
+fn may_have_body<B>(req: &Request<B>) -> bool {
+    let h = req.headers();
+    h.contains_key(header::TRANSFER_ENCODING)
+        || h.get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0")
+}
+
+/// A short text answer; `close` ends the connection after it (when a request body was left
+/// unread, or the request was bad), else the connection stays open for the next request.
+fn plain(status: StatusCode, text: &'static str, close: bool) -> Response<RespBody> {
     let mut resp = Response::new(RespBody::full(text));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
@@ -91,8 +105,10 @@ fn plain(status: StatusCode, text: &'static str) -> Response<RespBody> {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    // The request body is never read: close rather than drain it.
-    h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    if close {
+        // The request body is never read: close rather than drain it.
+        h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     resp
 }
 
@@ -127,6 +143,25 @@ mod tests {
         assert_eq!(r.headers()[header::LOCATION], "https://example.com/apps");
         let r = to_https(&req(Method::GET, "/"), Some("::1"), 443, &none);
         assert_eq!(r.headers()[header::LOCATION], "https://[::1]/");
+    }
+
+    #[test]
+    fn keeps_the_connection_unless_a_body_was_left_unread() {
+        let none = HashMap::new();
+        let r = to_https(&req(Method::GET, "/"), Some("a.example"), 443, &none);
+        assert!(r.headers().get(header::CONNECTION).is_none());
+        let mut post = req(Method::POST, "/apps");
+        post.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from_static("5"));
+        let r = to_https(&post, Some("a.example"), 443, &none);
+        assert_eq!(r.headers()[header::CONNECTION], "close");
+        let mut chunked = req(Method::POST, "/apps");
+        chunked.headers_mut().insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
+        let r = to_https(&chunked, Some("a.example"), 443, &none);
+        assert_eq!(r.headers()[header::CONNECTION], "close");
     }
 
     #[test]
