@@ -122,16 +122,25 @@ EOF
 http://:18280 {
   redir https://{host}{uri} 301
 }
-https://$PUBLIC:18643 {
+# One site for every name on the port (wrk sends the IP address as SNI), hosts told apart by
+# matchers as in the other proxies.
+https://:18643 {
   tls $dir/bench.crt $dir/bench.key
-  reverse_proxy $BACKEND
-}
-https://$PRIVATE:18643 {
-  tls $dir/bench.crt $dir/bench.key
-  @denied not header Authorization "$AUTH"
-  respond @denied 401
-  reverse_proxy $BACKEND {
-    header_up -Authorization
+  @denied {
+    host $PRIVATE
+    not header Authorization "$AUTH"
+  }
+  @private host $PRIVATE
+  handle @denied {
+    respond 401
+  }
+  handle @private {
+    reverse_proxy $BACKEND {
+      header_up -Authorization
+    }
+  }
+  handle {
+    reverse_proxy $BACKEND
   }
 }
 EOF
