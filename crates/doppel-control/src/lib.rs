@@ -8,7 +8,10 @@
 //! - [`logic`]: one file per resource, with access checks; what API handlers call.
 //! - [`push`]: what happens when git receives a push (the `PushHandler`).
 //! - [`workflows`]: durable multi-step work (building a push, rolling out a release).
-//! - [`reconcile`]: the loop that converges networks, dynos and the route table from the store.
+//! - [`supervisor`]: the background task that converges dynos and networks from the store,
+//!   woken by Docker's events; [`reconcile`]: its startup chores.
+//! - [`logs`]: one log stream per environment (files, tails, log sessions, drains).
+//! - [`dynos`]: dynos as users see them (`ps`), one-off dynos and attaching to them.
 //! - [`routes`]: the route table the router serves from (its only writer).
 //! - [`router_link`]: sends that table to the router process, brings its log lines back.
 //! - [`networks`]: the network model (one network per environment, one for builds).
@@ -17,7 +20,9 @@
 
 pub mod config;
 pub mod datadir;
+pub mod dynos;
 pub mod logic;
+pub mod logs;
 pub mod networks;
 pub mod outputs;
 pub mod push;
@@ -26,6 +31,7 @@ pub mod router_link;
 pub mod routes;
 pub mod secrets;
 pub mod state;
+pub mod supervisor;
 pub mod urls;
 pub mod workflows;
 

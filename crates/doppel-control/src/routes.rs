@@ -1,10 +1,16 @@
 //! The route table: built from the store (environments, their current releases, who may
-//! see private ones, maintenance mode, custom domains) and the running web dynos, and
-//! published whole to the router. The only writer of the table.
+//! see private ones, maintenance mode, custom domains) and the web dynos that are up (passed
+//! their health check, not being stopped), and published whole to the router. The only
+//! writer of the table.
+//!
+//! An environment's backends are its current release's web dynos that are up; while none is
+//! (a restart of doppel between a release's commit and its new dynos booting), the web
+//! dynos of an earlier release that are still up keep serving.
 
 use crate::state::AppState;
-use crate::workflows::dynos::{self, LABEL_DYNO, LABEL_RELEASE};
-use doppel_docker::ContainerState;
+use crate::supervisor::observed::Observed;
+use crate::supervisor::Phase;
+use crate::workflows::dynos;
 use doppel_router::{Backend, Route, RouteStatus, RouteTable, Upstream};
 use doppel_store::{Environment, Release};
 use doppel_types::WEB_PORT;
@@ -30,10 +36,16 @@ pub async fn publish(state: &AppState) {
 
 async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
     let envs = state.store().list_environments().await?;
-    let containers = dynos::list(state).await?;
+    let containers: Vec<Observed> = dynos::list(state)
+        .await?
+        .iter()
+        .filter_map(Observed::read)
+        .collect();
     let domains = state.store().all_domains().await?;
     let mut routes = HashMap::new();
+    let mut names = HashMap::new();
     for env in &envs {
+        names.insert(env.name.clone(), env.id.clone());
         let current = state.store().current_release(&env.id).await?;
         // A release holding config only (no build yet) runs nothing: still "no release".
         let (backends, status) = match &current {
@@ -67,6 +79,7 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
         }
         routes.insert(state.urls().env_host(&env.name), route);
     }
+    state.logs().set_names(names);
     Ok(RouteTable {
         routes,
         platform: Some(Upstream::Unix(platform_socket(&state.config().data_dir))),
@@ -74,32 +87,16 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
     })
 }
 
-/// The running web dynos of `release`, and what to answer while there are none: H14 when the
-/// formation runs no web dyno, H10 when they all exited, else they are booting (requests wait).
+/// The web dynos that serve `env` (see [`backends`]), and what to answer while there are
+/// none: H14 when the formation runs no web dyno, H10 when the release's web dynos all
+/// exited, else they are booting (requests wait for them).
 async fn web_dynos(
     state: &AppState,
     env: &Environment,
     release: &Release,
-    containers: &[ContainerState],
+    containers: &[Observed],
 ) -> anyhow::Result<(Vec<Backend>, RouteStatus)> {
-    let web: Vec<&ContainerState> = dynos::of_env(containers, &env.id)
-        .filter(|c| c.labels.get(LABEL_RELEASE) == Some(&release.id))
-        .filter(|c| {
-            c.labels
-                .get(LABEL_DYNO)
-                .is_some_and(|d| d.starts_with("web."))
-        })
-        .collect();
-    let mut backends: Vec<Backend> = web
-        .iter()
-        .filter(|c| c.running)
-        .filter_map(|c| {
-            let ip = c.ip.as_deref()?.parse().ok()?;
-            let dyno = c.labels.get(LABEL_DYNO)?;
-            Some(Backend::new(SocketAddr::new(ip, WEB_PORT), dyno))
-        })
-        .collect();
-    backends.sort_by(|a, b| a.dyno.cmp(&b.dyno));
+    let backends = backends(state, containers, &env.id, &release.id);
     if !backends.is_empty() {
         return Ok((backends, RouteStatus::Up));
     }
@@ -107,6 +104,10 @@ async fn web_dynos(
     let wants_web = formation
         .iter()
         .any(|f| f.process_type == "web" && f.quantity > 0);
+    let web: Vec<&Observed> = containers
+        .iter()
+        .filter(|c| c.env_id == env.id && c.is_web() && c.release_id == release.id)
+        .collect();
     let status = if !wants_web {
         RouteStatus::NoWebDynos
     } else if !web.is_empty() && web.iter().all(|c| !c.running && c.exit_code.is_some()) {
@@ -115,4 +116,32 @@ async fn web_dynos(
         RouteStatus::Booting
     };
     Ok((backends, status))
+}
+
+/// The addresses of `env_id`'s web dynos that are up: the current release's, else (none up
+/// yet) an earlier release's still serving.
+fn backends(
+    state: &AppState,
+    containers: &[Observed],
+    env_id: &str,
+    release_id: &str,
+) -> Vec<Backend> {
+    let table = &state.supervisor().table;
+    let up: Vec<&Observed> = containers
+        .iter()
+        .filter(|c| c.env_id == env_id && c.is_web() && c.running)
+        .filter(|c| table.get(&c.id).map(|d| d.phase) == Some(Phase::Up))
+        .collect();
+    let current: Vec<&&Observed> = up.iter().filter(|c| c.release_id == release_id).collect();
+    let chosen: Vec<&Observed> = if current.is_empty() {
+        up
+    } else {
+        current.into_iter().copied().collect()
+    };
+    chosen
+        .iter()
+        .filter_map(|c| {
+            c.ip.map(|ip| Backend::new(SocketAddr::new(ip, WEB_PORT), &c.dyno))
+        })
+        .collect()
 }

@@ -49,7 +49,7 @@ pub use ca::PlatformCa;
 pub use control::{ControlClient, ControlError, RouterStatus};
 pub use error::RouterError;
 pub use log::{LogSink, NoSink, RouterLine, TracingSink};
-pub use server::{serve, Router, RouterConfig, RouterOptions};
+pub use server::{platform_tls_acceptor, serve, Router, RouterConfig, RouterOptions};
 pub use table::{
     Backend, Certificate, Challenges, Route, RouteStatus, RouteTable, SharedRouteTable, Upstream,
 };

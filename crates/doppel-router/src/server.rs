@@ -388,6 +388,17 @@ fn log_end(conn: &ConnInfo, result: Result<(), hyper::Error>) {
     }
 }
 
+/// A TLS acceptor with the platform CA's certificates only (a leaf per SNI name under the
+/// platform domain; `listener_ip` in the fallback certificate), for the control plane's own
+/// TLS listeners (one-off dynos' rendezvous).
+pub fn platform_tls_acceptor(
+    ca: Arc<PlatformCa>,
+    domain: &str,
+    listener_ip: IpAddr,
+) -> Result<TlsAcceptor, RouterError> {
+    tls_acceptor(ca, domain, &[listener_ip], Arc::new(Live::new()))
+}
+
 fn tls_acceptor(
     ca: Arc<PlatformCa>,
     domain: &str,

@@ -4,11 +4,12 @@
 //!
 //! Order: data dir (taken with a lock, so a second server on it stops before changing
 //! anything) → master key → store (migrations) → admin user and token → platform CA →
-//! Docker and the stack images → interrupted builds and releases marked failed → the
-//! platform's socket → the router (found, upgraded or started) and the link that sends it the
-//! route table → git → interrupted promotions ended → old shared networks removed → first
-//! reconcile pass (networks, dynos and routes from the store) → serve the API and git on the
-//! platform socket.
+//! Docker and the stack images → interrupted builds, releases and rollouts marked failed →
+//! the platform's socket → the router (found, upgraded or started) and the link that sends it
+//! the route table → the one-off dynos' rendezvous listener → git → interrupted promotions
+//! ended → old shared networks removed → first supervisor pass (networks, dynos and routes
+//! from the store), then the supervisor in the background → log drains → serve the API and
+//! git on the platform socket (the router's lines come back into the log streams).
 
 mod router_process;
 
@@ -21,7 +22,7 @@ use doppel_control::secrets;
 use doppel_control::state::AppState;
 use doppel_control::ServerConfig;
 use doppel_docker::{ContainerRuntime, DockerRuntime};
-use doppel_router::{ControlClient, LogSink, PlatformCa, RouteTable, TracingSink};
+use doppel_router::{ControlClient, LogSink, PlatformCa, RouteTable};
 use doppel_store::Store;
 use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
@@ -44,8 +45,10 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         .with_context(|| format!("opening the database ({})", redact(&db_url)))?;
     let new_token = ensure_admin(&store, &config).await?;
     // The router issues certificates with it; made here so it exists before the router starts.
-    PlatformCa::load_or_create(&config.data_dir, &config.domain)
-        .context("loading the platform CA")?;
+    let ca = Arc::new(
+        PlatformCa::load_or_create(&config.data_dir, &config.domain)
+            .context("loading the platform CA")?,
+    );
 
     let runtime: Arc<dyn ContainerRuntime> = Arc::new(
         DockerRuntime::connect()
@@ -57,15 +60,22 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     // the reconciler removes any dyno it had started.
     store.fail_interrupted_builds().await?;
     store.fail_interrupted_releases().await?;
+    // A rollout cut off before its commit is unwound (the supervisor removes its dynos); one
+    // cut off after it is finished by the supervisor.
+    store
+        .interrupt_rollouts("interrupted by a restart of doppel; the previous release kept serving")
+        .await?;
 
     let platform_listener = bind_platform_socket(&config.data_dir)?;
+    let rendezvous = bind(&config, config.rendezvous_port).await?;
     let router = ControlClient::for_data_dir(&config.data_dir);
     router_process::ensure(&config, &router).await?;
     let routes = RouteTable::default().into_shared();
-    let sink: Arc<dyn LogSink> = Arc::new(TracingSink);
-    doppel_control::router_link::spawn(router.clone(), routes.clone(), Some(sink));
     let instance_id = secrets::load_or_create_instance_id(&config.data_dir)?;
     let state = AppState::new(store, runtime, routes.clone(), config.clone(), instance_id);
+    // The router's lines go into the environments' log streams.
+    let sink: Arc<dyn LogSink> = state.router_feed().clone();
+    doppel_control::router_link::spawn(router.clone(), routes.clone(), Some(sink));
 
     let hook = hook_command()?;
     let git = Arc::new(
@@ -86,8 +96,16 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     doppel_control::logic::promotions::recover(&state).await;
     doppel_control::networks::remove_legacy(&state).await;
     doppel_control::reconcile::sweep_build_leftovers(&state).await;
-    doppel_control::reconcile::run_once(&state).await;
-    tokio::spawn(doppel_control::reconcile::run_forever(state.clone()));
+    doppel_control::supervisor::run_once(&state).await;
+    tokio::spawn(doppel_control::supervisor::run_forever(state.clone()));
+    doppel_control::logic::logs::sync_drains(&state).await;
+    let acceptor = doppel_router::platform_tls_acceptor(ca, &config.domain, config.bind_addr)
+        .context("setting up TLS for one-off dynos")?;
+    tokio::spawn(doppel_control::dynos::attach::serve(
+        state.clone(),
+        rendezvous,
+        acceptor,
+    ));
 
     let platform = doppel_api::router(state.clone())
         .merge(git.router())
@@ -103,6 +121,14 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         "doppel stopped; the router keeps serving apps (`doppel router --stop` stops it)"
     );
     Ok(())
+}
+
+/// Listens on a TCP port of the server's own (the one-off dynos' rendezvous).
+async fn bind(config: &ServerConfig, port: u16) -> anyhow::Result<tokio::net::TcpListener> {
+    let addr = SocketAddr::new(config.bind_addr, port);
+    tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("listening on {addr}: is another server using the port? Choose another with --rendezvous-port")
+    })
 }
 
 /// Listens on `<data-dir>/platform.sock` (0600): only the router (same user) reaches the API.

@@ -45,6 +45,8 @@ pub struct Server {
     _data_tmp: Option<tempfile::TempDir>,
     pub https_port: u16,
     pub http_port: u16,
+    /// Where clients attach to one-off dynos.
+    pub rendezvous_port: u16,
     pub token: String,
 }
 
@@ -117,13 +119,11 @@ impl Server {
     /// server's bind, so a bind failure is retried on new ports.
     fn launch(data_dir: &Path, extra: &[&str]) -> Result<Server> {
         // The router outlives a stopped server: a restart serves on its ports.
-        if let Some((https, http)) = running_router_ports(data_dir) {
-            return Server::launch_once(data_dir, extra, Some((https, http)));
-        }
+        let router_ports = running_router_ports(data_dir);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match Server::launch_once(data_dir, extra, None) {
+            match Server::launch_once(data_dir, extra, router_ports) {
                 Err(e)
                     if attempt < 4
                         && format!("{e:#}").contains("is another server using the port") =>
@@ -140,6 +140,7 @@ impl Server {
             Some(p) => p,
             None => (free_port()?, free_port()?),
         };
+        let rendezvous_port = free_port()?;
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -153,6 +154,7 @@ impl Server {
             .args(["--bind", "127.0.0.1"])
             .args(["--https-port", &https_port.to_string()])
             .args(["--http-port", &http_port.to_string()])
+            .args(["--rendezvous-port", &rendezvous_port.to_string()])
             .args(["--build-ca-bundle", HOST_CA_BUNDLE])
             .args(extra)
             .env("DOPPEL_LOG", "info")
@@ -166,6 +168,7 @@ impl Server {
             _data_tmp: None,
             https_port,
             http_port,
+            rendezvous_port,
             token: String::new(),
         };
         server.wait_ready(Duration::from_secs(900))?;
