@@ -13,6 +13,7 @@
 //! - [`logs`]: one log stream per environment (files, tails, log sessions, drains).
 //! - [`dynos`]: dynos as users see them (`ps`), one-off dynos and attaching to them.
 //! - [`routes`]: the route table the router serves from (its only writer).
+//! - [`router_link`]: sends that table to the router process, brings its log lines back.
 //! - [`networks`]: the network model (one network per environment, one for builds).
 //! - [`outputs`]: live output of running builds, bounded, for their stream URLs.
 //! - [`datadir`], [`secrets`]: the data directory, its lock, keys and the instance id.
@@ -31,6 +32,7 @@ pub mod networks;
 pub mod outputs;
 pub mod push;
 pub mod reconcile;
+pub mod router_link;
 pub mod routes;
 pub mod secrets;
 pub mod state;
