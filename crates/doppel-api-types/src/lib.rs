@@ -21,6 +21,7 @@ pub mod dynos;
 pub mod error;
 pub mod formation;
 pub mod parity;
+pub mod passwords;
 pub mod pipelines;
 pub mod platform;
 pub mod releases;

@@ -17,6 +17,7 @@ mod dyno_sizes;
 mod error;
 mod formation;
 mod parity;
+mod passwords;
 mod pipelines;
 mod platform;
 mod promotions;
@@ -27,7 +28,7 @@ mod views;
 
 pub use error::ApiError;
 
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use doppel_control::state::AppState;
 
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
             get(account::list_users).post(account::create_user),
         )
         .route("/users/{account}", get(account::user))
+        .route("/users/{account}/password", put(passwords::set))
         .route("/users/{account}/apps", get(apps::list_for_user))
         .route(
             "/oauth/authorizations",

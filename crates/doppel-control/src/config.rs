@@ -37,6 +37,8 @@ pub struct ServerConfig {
     /// Where builds may download Python runtimes a stack does not carry
     /// (python-build-standalone's layout); without it only the stacks' Pythons are used.
     pub python_mirror: Option<String>,
+    /// The email of the admin user made on first start (`admin@localhost`).
+    pub admin_email: String,
 }
 
 impl ServerConfig {
@@ -58,6 +60,7 @@ impl ServerConfig {
             bind_addr: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
             stacks: doppel_builder::StackCatalog::default(),
             python_mirror: None,
+            admin_email: "admin@localhost".to_string(),
         }
     }
 

@@ -24,6 +24,8 @@ pub(crate) struct ConnInfo {
 /// Chooses where each request goes.
 pub(crate) struct Dispatcher {
     domain: String,
+    /// `dashboard.<domain>`: the web dashboard, served by the platform too.
+    dashboard: String,
     /// The HTTPS port clients use, for redirects from plain HTTP.
     https_port: u16,
     platform: axum::Router,
@@ -41,6 +43,7 @@ impl Dispatcher {
     ) -> Self {
         Self {
             domain: normalize_host(domain),
+            dashboard: normalize_host(&format!("{}.{domain}", doppel_types::DASHBOARD_NAME)),
             https_port,
             platform,
             table,
@@ -63,7 +66,7 @@ impl Dispatcher {
         }
         let is_platform = match host.as_deref() {
             None => true,
-            Some(h) => h == self.domain || h.parse::<IpAddr>().is_ok(),
+            Some(h) => h == self.domain || h == self.dashboard || h.parse::<IpAddr>().is_ok(),
         };
         if is_platform {
             req.extensions_mut().insert(ConnectInfo(conn.peer));

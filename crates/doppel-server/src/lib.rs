@@ -1,5 +1,5 @@
 //! doppel-server: `doppel server`, the startup order that wires the store, Docker, the
-//! stack, git, the control plane, the API and the router together, and shutdown on
+//! stack, git, the control plane, the API, the dashboard and the router together, and shutdown on
 //! SIGINT/SIGTERM.
 //!
 //! Order: data dir (taken with a lock, so a second server on it stops before changing
@@ -7,6 +7,8 @@
 //! Docker and the stack images → interrupted builds and releases marked failed → listeners →
 //! git → interrupted promotions ended → old shared networks removed → first reconcile pass
 //! (networks, dynos and routes from the store) → serve.
+
+mod admin;
 
 use anyhow::Context;
 use doppel_control::push::PushDeployer;
@@ -33,7 +35,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     let store = Store::open(&db_url, key)
         .await
         .with_context(|| format!("opening the database ({})", redact(&db_url)))?;
-    let new_token = ensure_admin(&store, &config).await?;
+    let new_token = admin::ensure_admin(&store, &config).await?;
     let ca = PlatformCa::load_or_create(&config.data_dir, &config.domain)
         .context("loading the platform CA")?;
 
@@ -75,8 +77,13 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     doppel_control::reconcile::sweep_build_leftovers(&state).await;
     doppel_control::reconcile::run_once(&state).await;
     tokio::spawn(doppel_control::reconcile::run_forever(state.clone()));
+    tokio::spawn(doppel_dashboard::sweep_sessions(state.clone()));
 
-    let platform = doppel_api::router(state.clone()).merge(git.router());
+    let platform = doppel_dashboard::with_dashboard(
+        doppel_api::router(state.clone()).merge(git.router()),
+        doppel_dashboard::router(state.clone()),
+        &state.urls().dashboard_host(),
+    );
     announce(&config, new_token.is_some());
     let router_cfg = RouterConfig {
         domain: config.domain.clone(),
@@ -90,18 +97,6 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         .context("serving")?;
     tracing::info!("doppel stopped");
     Ok(())
-}
-
-/// Creates the admin user and token on first start and writes the token to `admin-token`.
-async fn ensure_admin(store: &Store, config: &ServerConfig) -> anyhow::Result<Option<String>> {
-    let email = format!("admin@{}", config.domain);
-    let created = store.ensure_admin(&email).await?;
-    let Some((_user, token)) = created else {
-        return Ok(None);
-    };
-    let path = config.data_dir.join("admin-token");
-    secrets::write_private(&path, format!("{token}\n").as_bytes())?;
-    Ok(Some(token))
 }
 
 /// Makes the default stack's images when they are missing (a few minutes on first start),
@@ -155,13 +150,17 @@ fn announce(config: &ServerConfig, new_token: bool) {
         );
     }
     eprintln!(
-        "doppel is serving {} (API and git) and {}\n\
-         Log in with:\n  export DOPPEL_HOST={} DOPPEL_CA_CERT={} DOPPEL_API_KEY=$(cat {})\n  doppel apps:create myapp",
+        "doppel is serving {} (API and git), {} (the dashboard) and {}\n\
+         Log in with:\n  export DOPPEL_HOST={} DOPPEL_CA_CERT={} DOPPEL_API_KEY=$(cat {})\n  doppel apps:create myapp\n\
+         Sign in to the dashboard as {} with the password in {}",
         urls.platform(),
+        urls.dashboard(),
         urls.web_url("<environment>"),
         urls.platform(),
         ca.display(),
         token_file.display(),
+        config.admin_email,
+        config.data_dir.join("admin-password").display(),
     );
 }
 

@@ -183,7 +183,13 @@ conformance!(
     existing_environments_build_on_debian_12,
     domains_are_unique_and_bounded,
     access_narrows_to_one_environment,
+    passwords_are_hashed_and_checked,
+    sessions_expire_end_and_follow_passwords,
 );
+
+#[path = "conformance/dashboard.rs"]
+mod dashboard;
+use dashboard::{passwords_are_hashed_and_checked, sessions_expire_end_and_follow_passwords};
 
 // ---------------------------------------------------------------------------------------
 // helpers

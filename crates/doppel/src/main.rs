@@ -146,6 +146,10 @@ struct ServerArgs {
     /// download a Python their stack lacks from it. Without it only the stacks' Pythons are used.
     #[arg(long, env = "DOPPEL_PYTHON_MIRROR")]
     python_mirror: Option<String>,
+    /// Email of the admin user made on first start (its API token goes to
+    /// <data-dir>/admin-token, its dashboard password to <data-dir>/admin-password).
+    #[arg(long, env = "DOPPEL_ADMIN_EMAIL", default_value = "admin@localhost")]
+    admin_email: String,
     #[command(flatten)]
     stack: StackArgs,
 }
@@ -289,6 +293,7 @@ fn server_config(args: ServerArgs) -> anyhow::Result<doppel_control::ServerConfi
     cfg.python_mirror = args
         .python_mirror
         .map(|url| url.trim_end_matches('/').to_string());
+    cfg.admin_email = args.admin_email.trim().to_string();
     Ok(cfg)
 }
 
