@@ -16,6 +16,7 @@ pub mod audit;
 pub mod builds;
 pub mod collaborators;
 pub mod common;
+pub mod config_vars;
 pub mod domains;
 pub mod dynos;
 pub mod error;

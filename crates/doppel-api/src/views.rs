@@ -182,10 +182,14 @@ pub fn release(
         current: current_version == Some(r.version),
         description: r.description.clone(),
         slug: None,
-        artifacts: vec![Artifact {
-            kind: "oci-image".to_string(),
-            id: r.image_id.clone(),
-        }],
+        artifacts: r
+            .has_image()
+            .then(|| Artifact {
+                kind: "oci-image".to_string(),
+                id: r.image_id.clone(),
+            })
+            .into_iter()
+            .collect(),
         addon_plan_names: Vec::new(),
         user: user_ref_by_id(r.user_id.as_deref(), users),
         app: env_ref(env),

@@ -21,11 +21,16 @@ fn keys(v: &Value) -> Vec<String> {
 #[tokio::test]
 async fn config_changes_are_releases_that_roll_out() -> anyhow::Result<()> {
     let w = world().await?;
-    // No release yet: the change is only stored, for the first build's release.
+    // Nothing built yet: the change makes v1, a release holding config only (Heroku's
+    // clients print the version a config change made); nothing runs.
     let (status, body) = w.patch_config("shop-staging", json!({"A": "1"})).await?;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!({"A": "1"}));
-    assert!(w.releases("shop-staging").await?.is_empty());
+    let first = w.releases("shop-staging").await?;
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].version, 1);
+    assert!(!first[0].has_image());
+    assert!(w.dynos("shop-staging").is_empty());
     let v1 = w
         .deploy(
             "shop-staging",
@@ -33,20 +38,23 @@ async fn config_changes_are_releases_that_roll_out() -> anyhow::Result<()> {
             types(&[("web", "python app.py")]),
         )
         .await?;
-    assert_eq!(v1.version, 1);
+    assert_eq!(
+        v1.version, 2,
+        "the first build's release follows the config-only one"
+    );
     let first_dyno = w.dynos("shop-staging");
     assert_eq!(
         first_dyno["web.1"].spec.env.get("A").map(String::as_str),
         Some("1")
     );
 
-    // Two keys: one release, v2, Heroku's description; the response is the whole config.
+    // Two keys: one release, v3, Heroku's description; the response is the whole config.
     let (status, body) = w
         .patch_config("shop-staging", json!({"FOO": "bar", "BAZ": "secret-baz"}))
         .await?;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!({"A": "1", "BAZ": "secret-baz", "FOO": "bar"}));
-    // What `heroku config:set` reads to print "done, v2": the newest release first.
+    // What `heroku config:set` reads to print "done, v3": the newest release first.
     let (status, headers, newest) = w
         .request(
             "GET",
@@ -57,15 +65,15 @@ async fn config_changes_are_releases_that_roll_out() -> anyhow::Result<()> {
         .await?;
     assert_eq!(status, StatusCode::PARTIAL_CONTENT, "{newest}");
     assert_eq!(newest.as_array().map(Vec::len), Some(1));
-    assert_eq!(newest[0]["version"], 2);
+    assert_eq!(newest[0]["version"], 3);
     assert_eq!(newest[0]["description"], "Set BAZ, FOO config vars");
     assert_eq!(newest[0]["status"], "succeeded");
     assert_eq!(newest[0]["current"], true);
     assert_eq!(
         headers.get("next-range").and_then(|v| v.to_str().ok()),
-        Some("version ]2..; max=1; order=desc")
+        Some("version ]3..; max=1; order=desc")
     );
-    // The release runs the same image with the new config; v1's dyno is gone.
+    // The release runs the same image with the new config; v2's dyno is gone.
     let dynos = w.dynos("shop-staging");
     assert_eq!(dynos.len(), 1, "{:?}", dynos.keys());
     let web = &dynos["web.1"];
@@ -77,15 +85,15 @@ async fn config_changes_are_releases_that_roll_out() -> anyhow::Result<()> {
     );
 
     // Each release keeps its own snapshot.
-    let (_, v2) = w
+    let (_, v3) = w
         .call(
             "GET",
-            &format!("{STAGING}/releases/v2/config-vars"),
+            &format!("{STAGING}/releases/v3/config-vars"),
             None,
             None,
         )
         .await?;
-    assert_eq!(keys(&v2), ["A", "BAZ", "FOO"]);
+    assert_eq!(keys(&v3), ["A", "BAZ", "FOO"]);
     let (_, v1c) = w
         .call(
             "GET",
@@ -105,7 +113,7 @@ async fn config_changes_are_releases_that_roll_out() -> anyhow::Result<()> {
         .await?;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    // Removing: v3; removing what is absent or setting the same value makes no release.
+    // Removing: v4; removing what is absent or setting the same value makes no release.
     let (_, body) = w.patch_config("shop-staging", json!({"FOO": null})).await?;
     assert_eq!(keys(&body), ["A", "BAZ"]);
     let (status, body) = w
@@ -118,6 +126,7 @@ async fn config_changes_are_releases_that_roll_out() -> anyhow::Result<()> {
     assert_eq!(
         descriptions,
         [
+            "Set A config vars",
             "Deploy sha256:one",
             "Set BAZ, FOO config vars",
             "Remove FOO config vars"
@@ -139,7 +148,7 @@ async fn config_changes_are_releases_that_roll_out() -> anyhow::Result<()> {
     let set = set.ok_or_else(|| anyhow::anyhow!("no config.set event: {events:?}"))?;
     assert_eq!(set.env_name.as_deref(), Some("shop-staging"));
     let details: Value = serde_json::from_str(&set.details)?;
-    assert_eq!(details, json!({"keys": ["BAZ", "FOO"], "version": 2}));
+    assert_eq!(details, json!({"keys": ["BAZ", "FOO"], "version": 3}));
     assert!(events
         .iter()
         .any(|e| e.action == "config.unset" && e.details.contains("FOO")));
@@ -265,7 +274,21 @@ async fn a_config_change_that_fails_to_roll_out_changes_nothing() -> anyhow::Res
 async fn rollback_restores_an_earlier_image_and_its_config() -> anyhow::Result<()> {
     let w = world().await?;
     let web = types(&[("web", "python app.py")]);
-    w.patch_config("shop-staging", json!({"GREETING": "one"}))
+    // Config stored before the first build (the store directly: through the API it would
+    // make a config-only release, which the other test covers).
+    let staging = w
+        .api
+        .state
+        .store()
+        .environment("shop-staging")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no staging"))?;
+    let greeting =
+        std::collections::BTreeMap::from([("GREETING".to_string(), Some("one".to_string()))]);
+    w.api
+        .state
+        .store()
+        .set_config_vars(&staging.id, &greeting)
         .await?;
     let v1 = w.deploy("shop-staging", "sha256:one", web.clone()).await?;
     w.patch_config("shop-staging", json!({"GREETING": "two", "EXTRA": "x"}))

@@ -3,8 +3,10 @@
 use crate::auth::JsonArgs;
 use crate::context::Context;
 use crate::error::CliError;
+use crate::table::{key_values, Table};
+use crate::target::{self, TargetArgs};
+use doppel_api_types::apps::{App, AppCreate, EnvironmentSummary};
 use doppel_types::{AppName, EnvName, Stage};
-use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// Arguments of `doppel apps:create`.
@@ -12,7 +14,7 @@ use std::collections::BTreeMap;
 pub struct CreateArgs {
     /// The app name; doppel creates NAME-staging and NAME
     pub name: String,
-    /// Print the server's JSON instead of the summary
+    /// Print the API's JSON instead of the summary
     #[arg(long)]
     pub json: bool,
 }
@@ -20,13 +22,12 @@ pub struct CreateArgs {
 /// Arguments of `doppel apps:info`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct InfoArgs {
-    /// The environment, e.g. myapp-staging or myapp
-    #[arg(short = 'a', long = "app", value_name = "ENV")]
-    pub app: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// The environment (instead of -a)
-    #[arg(value_name = "ENV", conflicts_with = "app")]
+    #[arg(value_name = "ENV", conflicts_with_all = ["app", "pipeline", "remote"])]
     pub env: Option<String>,
-    /// Print the server's JSON instead of the summary
+    /// Print the API's JSON instead of the summary
     #[arg(long)]
     pub json: bool,
 }
@@ -35,11 +36,20 @@ pub struct InfoArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct DestroyArgs {
     /// The app to destroy, with both its environments
-    pub name: String,
+    #[arg(value_name = "APP", required_unless_present = "pipeline")]
+    pub name: Option<String>,
+    /// The app to destroy (instead of the argument)
+    #[arg(
+        short = 'p',
+        long = "pipeline",
+        value_name = "APP",
+        conflicts_with = "name"
+    )]
+    pub pipeline: Option<String>,
     /// The app name again, to confirm
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "APP")]
     pub confirm: Option<String>,
-    /// Print the server's JSON instead of the summary
+    /// Print the API's JSON instead of the summary
     #[arg(long)]
     pub json: bool,
 }
@@ -50,67 +60,33 @@ pub struct EnvView {
     pub app: String,
     pub stage: Option<Stage>,
     pub name: String,
-    pub web_url: Option<String>,
-    pub git_url: Option<String>,
+    pub web_url: String,
+    pub git_url: String,
     pub private: bool,
 }
 
-fn str_field(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::as_str).map(str::to_string)
-}
-
 impl EnvView {
-    /// Reads a Heroku app object, using doppel's `"doppel": {"app","stage"}` when present
-    /// and the name (`<app>-staging` / `<app>`) otherwise.
-    pub fn from_app_object(v: &Value) -> EnvView {
-        let name = str_field(v, "name").unwrap_or_default();
-        let doppel = v.get("doppel");
-        let (guess_app, guess_stage) = match EnvName::parse(&name) {
-            Ok(env) => {
-                let (app, stage) = env.split();
-                (app, Some(stage))
-            }
-            Err(_) => (name.clone(), None),
-        };
-        let app = doppel
-            .and_then(|d| str_field(d, "app"))
-            .unwrap_or(guess_app);
-        let stage = doppel
-            .and_then(|d| d.get("stage"))
-            .and_then(Value::as_str)
-            .and_then(Stage::parse)
-            .or(guess_stage);
-        Self::build(app, stage, name, v, doppel)
-    }
-
-    /// Reads one entry of `doppel.environments` (`{name, stage, web_url, git_url}`).
-    pub fn from_environment(app: &str, v: &Value) -> EnvView {
-        let name = str_field(v, "name").unwrap_or_default();
-        let stage = v
-            .get("stage")
-            .and_then(Value::as_str)
-            .and_then(Stage::parse);
-        Self::build(app.to_string(), stage, name, v, Some(v))
-    }
-
-    fn build(
-        app: String,
-        stage: Option<Stage>,
-        name: String,
-        v: &Value,
-        doppel: Option<&Value>,
-    ) -> EnvView {
-        let private = doppel
-            .and_then(|d| d.get("private"))
-            .and_then(Value::as_bool)
-            .unwrap_or_else(|| stage.is_some_and(Stage::private_by_default));
+    /// An environment as the API shows it (`doppel.app`, `doppel.stage`).
+    pub fn from_app(app: &App) -> EnvView {
         EnvView {
-            app,
-            stage,
-            name,
-            web_url: str_field(v, "web_url"),
-            git_url: str_field(v, "git_url"),
-            private,
+            app: app.doppel.app.clone(),
+            stage: Stage::parse(&app.doppel.stage),
+            name: app.name.clone(),
+            web_url: app.web_url.clone(),
+            git_url: app.git_url.clone(),
+            private: app.doppel.private,
+        }
+    }
+
+    /// One entry of an app's `doppel.environments`.
+    pub fn from_summary(app: &str, env: &EnvironmentSummary) -> EnvView {
+        EnvView {
+            app: app.to_string(),
+            stage: Stage::parse(&env.stage),
+            name: env.name.clone(),
+            web_url: env.web_url.clone(),
+            git_url: env.git_url.clone(),
+            private: env.private,
         }
     }
 
@@ -125,6 +101,20 @@ impl EnvView {
             "(public)"
         }
     }
+
+    fn cells(&self, with_git: bool) -> Vec<String> {
+        let mut cells = vec![
+            String::new(),
+            self.stage_word().to_string(),
+            self.name.clone(),
+            self.web_url.clone(),
+            self.visibility().to_string(),
+        ];
+        if with_git {
+            cells.push(format!("git: {}", self.git_url));
+        }
+        cells
+    }
 }
 
 /// One app with its environments, staging first.
@@ -134,118 +124,80 @@ pub struct AppGroup {
     pub envs: Vec<EnvView>,
 }
 
+fn sort_envs(envs: &mut [EnvView]) {
+    // Staging before production; unknown stages last, by name.
+    envs.sort_by(|a, b| {
+        (a.stage.is_none(), a.stage, &a.name).cmp(&(b.stage.is_none(), b.stage, &b.name))
+    });
+}
+
 /// Groups the per-environment app objects of `GET /apps` by app, sorted by name.
-pub fn group_apps(apps: &[Value]) -> Vec<AppGroup> {
+pub fn group_apps(apps: &[App]) -> Vec<AppGroup> {
     let mut groups: BTreeMap<String, Vec<EnvView>> = BTreeMap::new();
-    for v in apps {
-        let env = EnvView::from_app_object(v);
+    for a in apps {
+        let env = EnvView::from_app(a);
         groups.entry(env.app.clone()).or_default().push(env);
     }
     groups
         .into_iter()
         .map(|(app, mut envs)| {
-            // Staging before production; unknown stages last, by name.
-            envs.sort_by(|a, b| {
-                (a.stage.is_none(), a.stage, &a.name).cmp(&(b.stage.is_none(), b.stage, &b.name))
-            });
+            sort_envs(&mut envs);
             AppGroup { app, envs }
         })
         .collect()
 }
 
-/// Aligned lines, one per environment:
-/// `  staging     myapp-staging  https://…/  (private)  git: https://…/myapp-staging.git`.
-pub fn render_env_lines<'a>(envs: impl IntoIterator<Item = &'a EnvView>, with_git: bool) -> String {
-    let envs: Vec<&EnvView> = envs.into_iter().collect();
-    let stage_w = envs.iter().map(|e| e.stage_word().len()).max().unwrap_or(0);
-    let name_w = envs.iter().map(|e| e.name.len()).max().unwrap_or(0);
-    let url_w = envs
-        .iter()
-        .map(|e| e.web_url.as_deref().unwrap_or("-").len())
-        .max()
-        .unwrap_or(0);
-    let mut out = String::new();
-    for e in envs {
-        let mut line = format!(
-            "  {:<stage_w$}  {:<name_w$}  {:<url_w$}  {:<9}",
-            e.stage_word(),
-            e.name,
-            e.web_url.as_deref().unwrap_or("-"),
-            e.visibility(),
-        );
-        if with_git {
-            if let Some(git) = &e.git_url {
-                line.push_str(&format!("  git: {git}"));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-/// The `doppel apps` listing.
+/// The `doppel apps` listing: each app, then its environments, columns aligned across apps.
 pub fn render_apps(groups: &[AppGroup]) -> String {
     if groups.is_empty() {
         return "You have no apps. Create one with `doppel apps:create NAME`.\n".to_string();
     }
-    let all: Vec<&EnvView> = groups.iter().flat_map(|g| g.envs.iter()).collect();
-    // Render every environment together so the columns line up across apps.
-    let rendered = render_env_lines(all.iter().copied(), false);
+    // Every environment in one table, so the columns line up across apps.
+    let mut table = Table::plain();
+    for e in groups.iter().flat_map(|g| g.envs.iter()) {
+        table.row(e.cells(false));
+    }
+    let rendered = table.render();
     let mut lines = rendered.lines();
     let mut out = String::from("=== Apps\n");
     for g in groups {
         out.push_str(&g.app);
         out.push('\n');
-        for _ in &g.envs {
-            if let Some(line) = lines.next() {
-                out.push_str(line);
-                out.push('\n');
-            }
+        for line in lines.by_ref().take(g.envs.len()) {
+            out.push_str(line);
+            out.push('\n');
         }
     }
     out
 }
 
 /// What `apps:create` prints after "Creating NAME... done".
-pub fn render_created(app: &Value) -> String {
-    let top = EnvView::from_app_object(app);
-    let envs: Vec<EnvView> = match app
-        .get("doppel")
-        .and_then(|d| d.get("environments"))
-        .and_then(Value::as_array)
-    {
-        Some(list) if !list.is_empty() => {
-            let mut envs: Vec<EnvView> = list
-                .iter()
-                .map(|e| EnvView::from_environment(&top.app, e))
-                .collect();
-            envs.sort_by_key(|e| (e.stage.is_none(), e.stage));
-            envs
-        }
-        _ => vec![top],
-    };
-    let mut out = render_env_lines(&envs, true);
-    let push_target = envs
+pub fn render_created(app: &App) -> String {
+    let mut envs: Vec<EnvView> = app
+        .doppel
+        .environments
         .iter()
-        .find(|e| e.stage == Some(Stage::Staging))
-        .or(envs.first())
-        .and_then(|e| e.git_url.clone());
-    if let Some(git) = push_target {
-        out.push_str(&format!("Deploy with: git push {git} main\n"));
+        .map(|e| EnvView::from_summary(&app.doppel.app, e))
+        .collect();
+    if envs.is_empty() {
+        envs.push(EnvView::from_app(app));
     }
+    sort_envs(&mut envs);
+    let mut table = Table::plain();
+    for e in &envs {
+        table.row(e.cells(true));
+    }
+    let mut out = table.render();
+    let name = &app.doppel.app;
+    out.push_str(&format!(
+        "Next: `doppel git:remote -p {name}` adds the staging and production git remotes; `git push staging main` deploys.\n"
+    ));
     out
 }
 
-/// The `apps:info` summary.
-pub fn render_info(app: &Value) -> String {
-    let env = EnvView::from_app_object(app);
-    let nested = |key: &str, field: &str| {
-        app.get(key)
-            .and_then(|v| v.get(field))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
+/// The `apps:info` summary of one environment.
+pub fn render_info(app: &App) -> String {
+    let env = EnvView::from_app(app);
     let mut rows: Vec<(&str, String)> = vec![(
         "App",
         format!(
@@ -255,30 +207,30 @@ pub fn render_info(app: &Value) -> String {
             env.visibility().trim_matches(|c| c == '(' || c == ')')
         ),
     )];
+    let twin = app
+        .doppel
+        .environments
+        .iter()
+        .find(|e| e.name != app.name)
+        .map(|e| e.name.clone());
     let mut push = |label: &'static str, value: Option<String>| {
         if let Some(v) = value.filter(|v| !v.is_empty()) {
             rows.push((label, v));
         }
     };
-    push("Web URL", env.web_url.clone());
-    push("Git URL", env.git_url.clone());
-    push("Owner", nested("owner", "email"));
-    push("Region", nested("region", "name"));
-    push("Stack", nested("stack", "name"));
+    push("Web URL", Some(env.web_url.clone()));
+    push("Git URL", Some(env.git_url.clone()));
+    push("Other env", twin);
+    push("Owner", app.owner.as_ref().and_then(|o| o.email.clone()));
+    push("Region", Some(app.region.name.clone()));
+    push("Stack", Some(app.stack.name.clone()));
     push(
         "Maintenance",
-        app.get("maintenance")
-            .and_then(Value::as_bool)
-            .map(|m| if m { "on" } else { "off" }.to_string()),
+        Some(if app.maintenance { "on" } else { "off" }.to_string()),
     );
-    push("Created", str_field(app, "created_at"));
-    push("Released", str_field(app, "released_at"));
-    let width = rows.iter().map(|(l, _)| l.len() + 1).max().unwrap_or(0);
-    let mut out = format!("=== {}\n", env.name);
-    for (label, value) in rows {
-        out.push_str(&format!("{:<width$} {value}\n", format!("{label}:")));
-    }
-    out
+    push("Created", Some(app.created_at.clone()));
+    push("Released", app.released_at.clone());
+    format!("=== {}\n{}", env.name, key_values(&rows))
 }
 
 /// Checks an environment name (or id) before it goes into a URL path.
@@ -297,22 +249,25 @@ pub(crate) fn env_segment(name: &str) -> Result<&str, CliError> {
 
 pub(crate) async fn list(ctx: &mut Context, args: JsonArgs) -> Result<(), CliError> {
     let client = ctx.client()?;
-    let apps: Value = client.get("/apps").await?;
+    let apps: Vec<App> = client.get("/apps").await?;
     if args.json {
         return ctx.print_json(&apps);
     }
-    let list = apps.as_array().map(Vec::as_slice).unwrap_or(&[]);
-    ctx.print(&render_apps(&group_apps(list)))
+    ctx.print(&render_apps(&group_apps(&apps)))
 }
 
 pub(crate) async fn create(ctx: &mut Context, args: CreateArgs) -> Result<(), CliError> {
-    let name = AppName::parse(&args.name)?;
+    let name = AppName::parse(args.name.trim())?;
     let client = ctx.client()?;
-    ctx.note(&format!("Creating {name}... "))?;
-    let result: Result<Value, CliError> = client
-        .post("/apps", &json!({ "name": name.as_str() }))
-        .await;
-    let app = match result {
+    ctx.note(&format!(
+        "Creating {name} ({} and {name})... ",
+        name.env_name(Stage::Staging)
+    ))?;
+    let body = AppCreate {
+        name: Some(name.to_string()),
+        ..AppCreate::default()
+    };
+    let app: App = match client.post("/apps", &body).await {
         Ok(app) => {
             ctx.note("done\n")?;
             app
@@ -329,40 +284,54 @@ pub(crate) async fn create(ctx: &mut Context, args: CreateArgs) -> Result<(), Cl
 }
 
 pub(crate) async fn info(ctx: &mut Context, args: InfoArgs) -> Result<(), CliError> {
-    let env = args.app.or(args.env).ok_or(CliError::NoApp)?;
-    let env = env_segment(&env)?;
-    let client = ctx.client()?;
-    let app: Value = client.get(&format!("/apps/{env}")).await?;
-    if args.json {
-        return ctx.print_json(&app);
+    let mut targeting = args.target.clone();
+    if let Some(env) = &args.env {
+        targeting.app = Some(env.clone());
     }
-    ctx.print(&render_info(&app))
+    let (client, target) = target::client_and_target(ctx, &targeting)?;
+    let shown: Vec<(EnvName, App)> = target.get_each(&client, "").await?;
+    ctx.print_per_env(&shown, args.json, |_, app| render_info(app))
+}
+
+/// The app `apps:destroy` names, checked against `--confirm`.
+fn confirmed_app(args: &DestroyArgs) -> Result<AppName, CliError> {
+    let given = args
+        .name
+        .as_deref()
+        .or(args.pipeline.as_deref())
+        .ok_or(CliError::NoApp)?;
+    let name = AppName::parse(given.trim()).map_err(|e| {
+        // `apps:destroy myapp-staging` means the app, which has no single environment to destroy.
+        match EnvName::parse(given.trim()) {
+            Ok(env) if env.split().1 == Stage::Staging => CliError::WholeAppOnly {
+                command: "apps:destroy",
+                app: env.split().0,
+                env: env.to_string(),
+            },
+            _ => CliError::InvalidName(e),
+        }
+    })?;
+    match &args.confirm {
+        None => Err(CliError::ConfirmRequired {
+            name: name.to_string(),
+        }),
+        Some(given) if given.trim() != name.as_str() => Err(CliError::ConfirmMismatch {
+            name: name.to_string(),
+            given: given.clone(),
+        }),
+        Some(_) => Ok(name),
+    }
 }
 
 pub(crate) async fn destroy(ctx: &mut Context, args: DestroyArgs) -> Result<(), CliError> {
-    let name = AppName::parse(&args.name)?;
-    match args.confirm {
-        None => {
-            return Err(CliError::ConfirmRequired {
-                name: name.to_string(),
-            })
-        }
-        Some(given) if given != name.as_str() => {
-            return Err(CliError::ConfirmMismatch {
-                name: name.to_string(),
-                given,
-            })
-        }
-        Some(_) => {}
-    }
+    let name = confirmed_app(&args)?;
     let client = ctx.client()?;
     ctx.note(&format!(
         "Destroying {name} ({} and {})... ",
         name.env_name(Stage::Staging),
         name.env_name(Stage::Production)
     ))?;
-    let result: Result<Value, CliError> = client.delete(&format!("/apps/{name}")).await;
-    match result {
+    match client.delete::<App>(&format!("/apps/{name}")).await {
         Ok(app) => {
             ctx.note("done\n")?;
             if args.json {
@@ -378,37 +347,76 @@ pub(crate) async fn destroy(ctx: &mut Context, args: DestroyArgs) -> Result<(), 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use doppel_api_types::apps::AppExtra;
+    use doppel_api_types::common::{NamedRef, UserRef};
 
-    fn env_obj(app: &str, stage: &str) -> Value {
+    /// An app object as the server shows one environment.
+    pub fn app_obj(app: &str, stage: &str) -> App {
         let name = if stage == "staging" {
             format!("{app}-staging")
         } else {
             app.to_string()
         };
-        json!({
-            "id": format!("id-{name}"),
-            "name": name,
-            "web_url": format!("https://{name}.localhost:8443/"),
-            "git_url": format!("https://localhost:8443/{name}.git"),
-            "doppel": {"app": app, "stage": stage},
-        })
+        let summary = |n: String, s: &str| EnvironmentSummary {
+            id: format!("id-{n}"),
+            web_url: format!("https://{n}.localhost:8443/"),
+            git_url: format!("https://localhost:8443/{n}.git"),
+            stage: s.into(),
+            private: s == "staging",
+            name: n,
+        };
+        App {
+            id: format!("id-{name}"),
+            name: name.clone(),
+            created_at: "2026-01-01T12:00:00Z".into(),
+            updated_at: "2026-01-01T12:00:00Z".into(),
+            released_at: None,
+            archived_at: None,
+            acm: false,
+            maintenance: false,
+            internal_routing: false,
+            repo_size: None,
+            slug_size: None,
+            web_url: format!("https://{name}.localhost:8443/"),
+            git_url: format!("https://localhost:8443/{name}.git"),
+            buildpack_provided_description: None,
+            owner: Some(UserRef {
+                id: "u1".into(),
+                email: Some("admin@example.com".into()),
+            }),
+            region: NamedRef::new("r", "local"),
+            stack: NamedRef::new("s", "debian-testing"),
+            build_stack: NamedRef::new("s", "debian-testing"),
+            generation: NamedRef::new("g", "cedar"),
+            organization: None,
+            team: None,
+            space: None,
+            doppel: AppExtra {
+                app: app.into(),
+                stage: stage.into(),
+                private: stage == "staging",
+                environments: vec![
+                    summary(app.to_string(), "production"),
+                    summary(format!("{app}-staging"), "staging"),
+                ],
+            },
+        }
     }
 
     #[test]
     fn groups_environments_by_app_staging_first() {
         let apps = vec![
-            env_obj("zeta", "production"),
-            env_obj("alpha", "production"),
-            env_obj("zeta", "staging"),
-            env_obj("alpha", "staging"),
+            app_obj("zeta", "production"),
+            app_obj("alpha", "production"),
+            app_obj("zeta", "staging"),
+            app_obj("alpha", "staging"),
         ];
         let groups = group_apps(&apps);
         assert_eq!(groups.len(), 2);
         assert_eq!(groups[0].app, "alpha");
         assert_eq!(groups[0].envs[0].name, "alpha-staging");
-        assert_eq!(groups[0].envs[0].stage, Some(Stage::Staging));
         assert!(groups[0].envs[0].private);
         assert_eq!(groups[0].envs[1].name, "alpha");
         assert!(!groups[0].envs[1].private);
@@ -416,25 +424,12 @@ mod tests {
     }
 
     #[test]
-    fn groups_by_name_when_doppel_key_is_missing() {
-        let apps = vec![
-            json!({"name": "shop", "web_url": "https://shop.localhost/"}),
-            json!({"name": "shop-staging", "web_url": "https://shop-staging.localhost/"}),
-        ];
-        let groups = group_apps(&apps);
-        assert_eq!(groups.len(), 1);
-        assert_eq!(groups[0].app, "shop");
-        assert_eq!(groups[0].envs[0].stage, Some(Stage::Staging));
-        assert_eq!(groups[0].envs[1].stage, Some(Stage::Production));
-    }
-
-    #[test]
     fn renders_app_listing_aligned() {
         let apps = vec![
-            env_obj("myapp", "staging"),
-            env_obj("myapp", "production"),
-            env_obj("blog", "staging"),
-            env_obj("blog", "production"),
+            app_obj("myapp", "staging"),
+            app_obj("myapp", "production"),
+            app_obj("blog", "staging"),
+            app_obj("blog", "production"),
         ];
         let text = render_apps(&group_apps(&apps));
         let expected = "\
@@ -451,36 +446,28 @@ myapp
     }
 
     #[test]
-    fn renders_created_app_with_both_environments_and_push_hint() {
-        let mut app = env_obj("myapp", "production");
-        app["doppel"]["environments"] = json!([
-            {"name": "myapp", "stage": "production", "web_url": "https://myapp.localhost:8443/", "git_url": "https://localhost:8443/myapp.git"},
-            {"name": "myapp-staging", "stage": "staging", "web_url": "https://myapp-staging.localhost:8443/", "git_url": "https://localhost:8443/myapp-staging.git"},
-        ]);
-        let text = render_created(&app);
+    fn renders_created_app_with_both_environments_and_next_step() {
+        let text = render_created(&app_obj("myapp", "production"));
         let expected = concat!(
             "  staging     myapp-staging  https://myapp-staging.localhost:8443/  (private)  git: https://localhost:8443/myapp-staging.git\n",
             "  production  myapp          https://myapp.localhost:8443/          (public)   git: https://localhost:8443/myapp.git\n",
-            "Deploy with: git push https://localhost:8443/myapp-staging.git main\n",
+            "Next: `doppel git:remote -p myapp` adds the staging and production git remotes; `git push staging main` deploys.\n",
         );
         assert_eq!(text, expected);
     }
 
     #[test]
     fn renders_info() {
-        let mut app = env_obj("myapp", "staging");
-        app["owner"] = json!({"id": "u1", "email": "admin@example.com"});
-        app["stack"] = json!({"id": "s", "name": "heroku-24"});
-        app["created_at"] = json!("2026-01-01T12:00:00Z");
-        let text = render_info(&app);
+        let text = render_info(&app_obj("myapp", "staging"));
         assert!(text.starts_with("=== myapp-staging\n"), "{text}");
         assert!(
-            text.contains("App:     myapp (staging, private)\n"),
+            text.contains("App:         myapp (staging, private)\n"),
             "{text}"
         );
-        assert!(text.contains("Owner:   admin@example.com\n"), "{text}");
+        assert!(text.contains("Owner:       admin@example.com\n"), "{text}");
+        assert!(text.contains("Other env:   myapp\n"), "{text}");
         assert!(
-            text.contains("Git URL: https://localhost:8443/myapp-staging.git\n"),
+            text.contains("Git URL:     https://localhost:8443/myapp-staging.git\n"),
             "{text}"
         );
     }
@@ -492,5 +479,26 @@ myapp
         assert!(env_segment("../account").is_err());
         assert!(env_segment("My App").is_err());
         assert!(env_segment("").is_err());
+    }
+
+    #[test]
+    fn destroy_needs_the_app_and_a_matching_confirm() {
+        let args = |name: &str, confirm: Option<&str>| DestroyArgs {
+            name: Some(name.into()),
+            pipeline: None,
+            confirm: confirm.map(str::to_string),
+            json: false,
+        };
+        assert!(confirmed_app(&args("myapp", Some("myapp"))).is_ok());
+        let e = confirmed_app(&args("myapp", None)).err();
+        assert!(e.is_some_and(|e| e.to_string().contains("--confirm myapp")));
+        let e = confirmed_app(&args("myapp", Some("other"))).err();
+        assert!(matches!(e, Some(CliError::ConfirmMismatch { .. })));
+        let e = confirmed_app(&args("myapp-staging", Some("myapp-staging"))).err();
+        assert!(
+            e.as_ref()
+                .is_some_and(|e| e.to_string().contains("use -p myapp")),
+            "{e:?}"
+        );
     }
 }

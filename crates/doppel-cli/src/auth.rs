@@ -1,10 +1,14 @@
-//! `login`, `logout`, `auth:whoami`, `auth:token`: getting a token and checking it.
+//! `login`, `logout`, `auth:whoami`, `auth:token`: getting a token and checking it. The
+//! token goes to `~/.netrc` under the server's host name (as the Heroku CLI keeps its own,
+//! and where git finds it too); the server URL and CA file to
+//! `~/.config/doppel/config.json`.
 
 use crate::client::Client;
-use crate::config::{Config, Credentials, Source};
+use crate::config::{self, netrc_machine, Config, Saved, Settings, Source};
 use crate::context::Context;
 use crate::error::{CliError, DEFAULT_DATA_DIR};
-use serde_json::Value;
+use crate::netrc::Netrc;
+use doppel_api_types::account::Account;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -20,6 +24,9 @@ pub struct LoginArgs {
     /// A PEM file of a CA to trust besides the system's, usually the server's <data-dir>/ca.pem
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// Print the account as the API's JSON instead of the summary
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl fmt::Debug for LoginArgs {
@@ -28,31 +35,37 @@ impl fmt::Debug for LoginArgs {
             .field("host", &self.host)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("ca_cert", &self.ca_cert)
+            .field("json", &self.json)
             .finish()
     }
 }
 
 /// `--json` alone.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct JsonArgs {
-    /// Print the server's JSON instead of the summary
+    /// Print the API's JSON instead of the summary
     #[arg(long)]
     pub json: bool,
 }
 
-/// The email of an account object, or a placeholder.
-fn account_email(account: &Value) -> &str {
-    account
-        .get("email")
-        .and_then(Value::as_str)
-        .unwrap_or("(account without email)")
+/// The saved files' paths, or the error saying HOME is needed.
+fn netrc_path(ctx: &Context) -> Result<PathBuf, CliError> {
+    ctx.paths.netrc.clone().ok_or(CliError::NoConfigDir)
+}
+
+fn save_netrc(path: &std::path::Path, netrc: &Netrc) -> Result<(), CliError> {
+    netrc.save(path).map_err(|source| CliError::Credentials {
+        action: "write",
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 pub(crate) async fn login(ctx: &mut Context, args: LoginArgs) -> Result<(), CliError> {
-    let path = ctx.credentials_path.clone().ok_or(CliError::NoConfigDir)?;
+    let netrc_path = netrc_path(ctx)?;
     // A broken earlier file is about to be replaced, so it is not an error here.
-    let saved = Credentials::load(&path).ok().flatten();
-    let base = Config::resolve(&ctx.env, saved.as_ref());
+    let saved = Saved::load(&ctx.paths).unwrap_or_default();
+    let base = Config::resolve(&ctx.env, &saved);
     let host = args
         .host
         .map(|h| h.trim().trim_end_matches('/').to_string())
@@ -70,18 +83,35 @@ pub(crate) async fn login(ctx: &mut Context, args: LoginArgs) -> Result<(), CliE
         return Err(CliError::EmptyToken);
     }
     let client = Client::new(&host, &token, ca_cert.as_deref())?;
-    let account: Value = client.get("/account").await?;
-    let creds = Credentials {
-        host: client.host().to_string(),
-        token,
-        ca_cert,
-    };
-    creds.save(&path)?;
-    ctx.print(&format!("Logged in as {}\n", account_email(&account)))?;
-    if ctx.env.get(crate::config::ENV_HOST).is_some()
-        || ctx.env.get(crate::config::ENV_API_KEY).is_some()
-    {
-        ctx.note("Note: DOPPEL_HOST / DOPPEL_API_KEY are set and take precedence over the saved credentials.\n")?;
+    let account: Account = client.get("/account").await?;
+    let machine = netrc_machine(client.host()).ok_or_else(|| CliError::InvalidHost {
+        host: host.clone(),
+        reason: "the URL has no host name".into(),
+    })?;
+    let mut netrc = Netrc::load(&netrc_path).map_err(|source| CliError::Credentials {
+        action: "read",
+        path: netrc_path.clone(),
+        source,
+    })?;
+    netrc.set(&machine, &account.email, &token);
+    save_netrc(&netrc_path, &netrc)?;
+    if let Some(path) = &ctx.paths.settings {
+        Settings {
+            host: Some(client.host().to_string()),
+            ca_cert,
+        }
+        .save(path)?;
+    }
+    if let Some(legacy) = &ctx.paths.legacy {
+        config::remove_file(legacy)?;
+    }
+    if args.json {
+        ctx.print_json(&account)?;
+    } else {
+        ctx.print(&format!("Logged in as {}\n", account.email))?;
+    }
+    if ctx.env.get(config::ENV_HOST).is_some() || ctx.env.get(config::ENV_API_KEY).is_some() {
+        ctx.note("Note: DOPPEL_HOST / DOPPEL_API_KEY are set and take precedence over the saved login.\n")?;
     }
     Ok(())
 }
@@ -115,14 +145,32 @@ fn set_echo(on: bool) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Removes doppel's `~/.netrc` entry for the current host (no other machine's) and the old
+/// credentials file; keeps the saved host, so the next `login` offers it again.
 pub(crate) fn logout(ctx: &mut Context) -> Result<(), CliError> {
-    let path = ctx.credentials_path.clone().ok_or(CliError::NoConfigDir)?;
-    if Credentials::remove(&path)? {
-        ctx.print("Logged out\n")?;
+    let netrc_path = netrc_path(ctx)?;
+    let cfg = ctx.config()?;
+    let mut removed = false;
+    if let Some(machine) = netrc_machine(&cfg.host) {
+        let mut netrc = Netrc::load(&netrc_path).map_err(|source| CliError::Credentials {
+            action: "read",
+            path: netrc_path.clone(),
+            source,
+        })?;
+        if netrc.remove(&machine) {
+            save_netrc(&netrc_path, &netrc)?;
+            removed = true;
+        }
+    }
+    if let Some(legacy) = &ctx.paths.legacy {
+        removed |= config::remove_file(legacy)?;
+    }
+    if removed {
+        ctx.print(&format!("Logged out of {}\n", cfg.host))?;
     } else {
         ctx.print("Not logged in\n")?;
     }
-    if ctx.env.get(crate::config::ENV_API_KEY).is_some() {
+    if ctx.env.get(config::ENV_API_KEY).is_some() {
         ctx.note("Note: DOPPEL_API_KEY is still set in this shell and will keep being used.\n")?;
     }
     Ok(())
@@ -130,11 +178,11 @@ pub(crate) fn logout(ctx: &mut Context) -> Result<(), CliError> {
 
 pub(crate) async fn whoami(ctx: &mut Context, args: JsonArgs) -> Result<(), CliError> {
     let client = ctx.client()?;
-    let account: Value = client.get("/account").await?;
+    let account: Account = client.get("/account").await?;
     if args.json {
         return ctx.print_json(&account);
     }
-    ctx.print(&format!("{}\n", account_email(&account)))
+    ctx.print(&format!("{}\n", account.email))
 }
 
 pub(crate) fn token(ctx: &mut Context) -> Result<(), CliError> {

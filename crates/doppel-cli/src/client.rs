@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::error::CliError;
+use doppel_api_types::ErrorBody;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use reqwest::{Method, StatusCode, Url};
 use rustls::pki_types::pem::PemObject;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The Accept header of Platform API v3.
-pub const ACCEPT_V3: &str = "application/vnd.heroku+json; version=3";
+pub const ACCEPT_V3: &str = doppel_api_types::MEDIA_TYPE;
 /// The User-Agent this client sends.
 pub const USER_AGENT_VALUE: &str = concat!("doppel-cli/", env!("CARGO_PKG_VERSION"));
 
@@ -26,7 +27,20 @@ pub struct Client {
     /// The host as the user wrote it, for messages.
     host: String,
     token: String,
+    /// `Authorization: Bearer <token>`, sent to this server only.
+    auth: HeaderValue,
+    /// How long one call may take.
+    timeout: Duration,
 }
+
+/// The longest output line held before it is passed on.
+const MAX_LINE: usize = 64 * 1024;
+
+/// How long an ordinary call may take.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a call that rolls a release out may take (the server answers when the new
+/// dynos are up, or the rollout failed).
+pub const ROLLOUT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -56,7 +70,6 @@ impl Client {
         auth.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_V3));
-        headers.insert(AUTHORIZATION, auth);
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
 
         let tls = tls_config(&host, base.scheme() == "https", ca_cert)?;
@@ -64,7 +77,6 @@ impl Client {
             .default_headers(headers)
             .tls_backend_preconfigured(tls)
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(120))
             .build()
             .map_err(|e| CliError::InvalidHost {
                 host: host.clone(),
@@ -75,7 +87,17 @@ impl Client {
             base,
             host,
             token: token.trim().to_string(),
+            auth,
+            timeout: DEFAULT_TIMEOUT,
         })
+    }
+
+    /// The same client with calls allowed to take `timeout`.
+    pub fn with_timeout(&self, timeout: Duration) -> Client {
+        Client {
+            timeout,
+            ..self.clone()
+        }
     }
 
     /// A client from resolved configuration; fails with a hint when no token is set.
@@ -134,6 +156,74 @@ impl Client {
         self.send(Method::DELETE, path, None::<&()>, None).await
     }
 
+    /// DELETE whose answer carries nothing to read (`{}` for dyno restarts).
+    pub async fn delete_ignoring_body(&self, path: &str) -> Result<(), CliError> {
+        self.send::<serde::de::IgnoredAny, ()>(Method::DELETE, path, None, None)
+            .await
+            .map(|_| ())
+    }
+
+    /// POST whose answer carries nothing to read.
+    pub async fn post_ignoring_body<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<(), CliError> {
+        self.send::<serde::de::IgnoredAny, B>(Method::POST, path, Some(body), None)
+            .await
+            .map(|_| ())
+    }
+
+    /// Reads a plain-text stream (a release's or build's `output_stream_url`) line by
+    /// line into `lines` until the server ends it. The token goes only to this server.
+    /// `Ok(false)`: the stream does not exist (yet): Heroku answers 404 until it starts.
+    pub async fn stream_lines(
+        &self,
+        url: &str,
+        lines: tokio::sync::mpsc::Sender<String>,
+    ) -> Result<bool, CliError> {
+        let url = self.base.join(url).map_err(|e| CliError::BadResponse {
+            host: self.host.clone(),
+            status: 0,
+            reason: format!("output stream URL {url:?} is not valid ({e})"),
+        })?;
+        let mut req = self.http.get(url.clone()).header(ACCEPT, "text/plain");
+        if url.origin() == self.base.origin() {
+            req = req.header(AUTHORIZATION, self.auth.clone());
+        }
+        let mut resp = req
+            .send()
+            .await
+            .map_err(|e| transport_error(&self.host, &e))?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(false);
+        }
+        if !resp.status().is_success() {
+            let status = resp.status();
+            let body = resp.bytes().await.unwrap_or_default();
+            return Err(api_error(&self.host, status, &body));
+        }
+        let mut pending: Vec<u8> = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| transport_error(&self.host, &e))?
+        {
+            pending.extend_from_slice(&chunk);
+            for text in take_lines(&mut pending) {
+                if lines.send(text).await.is_err() {
+                    return Ok(true);
+                }
+            }
+        }
+        if !pending.is_empty() {
+            let _ = lines
+                .send(String::from_utf8_lossy(&pending).into_owned())
+                .await;
+        }
+        Ok(true)
+    }
+
     /// POSTs `body` and reads the answer as a stream of text lines (doppel's promotion),
     /// handing each complete line to `on_line` as it arrives. Returns the value of the
     /// response header `header`. Waits as long as the server streams (up to two hours).
@@ -152,6 +242,7 @@ impl Client {
         let mut resp = self
             .http
             .post(self.url(path)?)
+            .header(AUTHORIZATION, self.auth.clone())
             .header(CONTENT_TYPE, "application/json")
             .body(bytes)
             .timeout(Duration::from_secs(2 * 3600))
@@ -178,9 +269,8 @@ impl Client {
             .map_err(|e| transport_error(&self.host, &e))?
         {
             pending.extend_from_slice(&chunk);
-            while let Some(end) = pending.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = pending.drain(..=end).collect();
-                on_line(String::from_utf8_lossy(&line[..end]).trim_end_matches('\r'))?;
+            for line in take_lines(&mut pending) {
+                on_line(&line)?;
             }
         }
         if !pending.is_empty() {
@@ -208,7 +298,11 @@ impl Client {
         body: Option<&B>,
         range: Option<&str>,
     ) -> Result<T, CliError> {
-        let mut req = self.http.request(method, self.url(path)?);
+        let mut req = self
+            .http
+            .request(method, self.url(path)?)
+            .header(AUTHORIZATION, self.auth.clone())
+            .timeout(self.timeout);
         if let Some(body) = body {
             let bytes = serde_json::to_vec(body).map_err(|e| CliError::BadResponse {
                 host: self.host.clone(),
@@ -243,6 +337,24 @@ impl Client {
             reason: format!("the body is not the expected JSON ({e})"),
         })
     }
+}
+
+/// Takes the complete lines off the front of `pending` (without `\n` or `\r\n`). A run
+/// longer than [`MAX_LINE`] without a newline is passed on as a line rather than held.
+fn take_lines(pending: &mut Vec<u8>) -> Vec<String> {
+    if pending.len() > MAX_LINE && !pending.contains(&b'\n') {
+        pending.push(b'\n');
+    }
+    let mut lines = Vec::new();
+    while let Some(n) = pending.iter().position(|b| *b == b'\n') {
+        let line: Vec<u8> = pending.drain(..=n).collect();
+        lines.push(
+            String::from_utf8_lossy(&line[..n])
+                .trim_end_matches('\r')
+                .to_string(),
+        );
+    }
+    lines
 }
 
 /// Checks the host URL: https anywhere, plain http only on loopback (the token would
@@ -402,22 +514,11 @@ pub fn api_error(host: &str, status: StatusCode, body: &[u8]) -> CliError {
     if status == StatusCode::UNAUTHORIZED {
         return CliError::Unauthorized;
     }
-    #[derive(serde::Deserialize)]
-    struct HerokuError {
-        #[serde(default)]
-        id: Option<String>,
-        #[serde(default)]
-        message: Option<String>,
-    }
-    if let Ok(HerokuError {
-        id,
-        message: Some(message),
-    }) = serde_json::from_slice::<HerokuError>(body)
-    {
+    if let Ok(ErrorBody { id, message, .. }) = serde_json::from_slice::<ErrorBody>(body) {
         if !message.trim().is_empty() {
             return CliError::Api {
                 status: status.as_u16(),
-                id: id.unwrap_or_default(),
+                id,
                 message,
             };
         }
@@ -465,7 +566,10 @@ mod tests {
         );
         assert!(matches!(err, CliError::Unauthorized));
         let msg = err.to_string();
-        assert!(msg.contains("Invalid credentials") && msg.contains("DOPPEL_API_KEY"));
+        assert!(
+            msg.contains("Invalid credentials") && msg.contains("DOPPEL_API_KEY"),
+            "{msg}"
+        );
         assert!(msg.contains("doppel login"));
     }
 
@@ -476,6 +580,16 @@ mod tests {
         assert!(err.to_string().contains("oops"));
         let err = api_error("http://x", StatusCode::NOT_FOUND, b"");
         assert!(err.to_string().contains("Not Found"));
+    }
+
+    #[test]
+    fn lines_are_split_and_bounded() {
+        let mut pending = b"one\r\ntwo\npart".to_vec();
+        assert_eq!(take_lines(&mut pending), ["one", "two"]);
+        assert_eq!(pending, b"part");
+        let mut long = vec![b'x'; MAX_LINE + 1];
+        assert_eq!(take_lines(&mut long).len(), 1);
+        assert!(long.is_empty());
     }
 
     #[test]

@@ -1,30 +1,48 @@
-//! doppel's client commands (`login`, `apps:create`, `releases`, …) on a small Heroku
-//! Platform API v3 client. The `doppel` binary flattens [`Command`] next to its own
-//! subcommands and calls [`run`].
+//! doppel's client commands (`login`, `apps:create`, `config:set`, `ps:scale`, …) on a
+//! small Heroku Platform API v3 client that reads and writes `doppel-api-types`. The
+//! `doppel` binary flattens [`Command`] next to its own subcommands and calls [`run`].
+//!
+//! Conventions every command follows: `-a ENV` one environment, `-p APP` both (see
+//! [`target`]); `--json` prints the API's JSON; tables and progress follow the Heroku
+//! CLI's shape (progress on stderr, results on stdout); every failure is a [`CliError`]
+//! whose message says what to do, and the binary exits non-zero on it.
 
+pub mod access;
 pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod client;
+pub mod completions;
 pub mod config;
+pub mod config_vars;
 pub mod context;
+pub mod domains;
 pub mod error;
+pub mod git;
+pub mod maintenance;
+pub mod netrc;
 pub mod parity;
+pub mod progress;
 pub mod promote;
+pub mod ps;
 pub mod releases;
+pub mod table;
+pub mod target;
+pub mod users;
 
 pub use client::Client;
 pub use config::{Config, Credentials, Env};
 pub use context::{Captured, Context};
 pub use error::CliError;
+pub use target::{Target, TargetArgs};
 
 /// The client subcommands, named like the Heroku CLI's.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
-    /// Log in to a doppel server: check the token and save it
+    /// Log in to a doppel server: check the token, save it in ~/.netrc
     #[command(name = "login")]
     Login(auth::LoginArgs),
-    /// Forget the saved credentials
+    /// Forget the saved token of the current server (other ~/.netrc entries stay)
     #[command(name = "logout")]
     Logout,
     /// Show the email of the account the token belongs to
@@ -39,15 +57,81 @@ pub enum Command {
     /// Create an app: NAME-staging (private) and NAME (public)
     #[command(name = "apps:create")]
     AppsCreate(apps::CreateArgs),
-    /// Show one environment
+    /// Show one environment (-a) or both (-p)
     #[command(name = "apps:info")]
     AppsInfo(apps::InfoArgs),
     /// Permanently delete an app and both its environments
     #[command(name = "apps:destroy")]
     AppsDestroy(apps::DestroyArgs),
-    /// List an environment's releases
+    /// Show the config vars of one environment (-a) or both (-p)
+    #[command(name = "config")]
+    Config(config_vars::ConfigArgs),
+    /// Print one config var's value
+    #[command(name = "config:get")]
+    ConfigGet(config_vars::GetArgs),
+    /// Set config vars and restart (one release per environment)
+    #[command(name = "config:set")]
+    ConfigSet(config_vars::SetArgs),
+    /// Remove config vars and restart (one release per environment)
+    #[command(name = "config:unset")]
+    ConfigUnset(config_vars::UnsetArgs),
+    /// List an environment's releases, newest first
     #[command(name = "releases")]
     Releases(releases::ReleasesArgs),
+    /// Show one release (default: the newest) with its config vars
+    #[command(name = "releases:info")]
+    ReleasesInfo(releases::InfoArgs),
+    /// Go back to an earlier release (default: the one before the current)
+    #[command(name = "rollback")]
+    Rollback(releases::RollbackArgs),
+    /// List an environment's dynos
+    #[command(name = "ps")]
+    Ps(ps::PsArgs),
+    /// Change how many dynos of each process type run, and their size
+    #[command(name = "ps:scale")]
+    PsScale(ps::ScaleArgs),
+    /// Restart all dynos, the dynos of one process type, or one dyno
+    #[command(name = "ps:restart")]
+    PsRestart(ps::RestartArgs),
+    /// List an environment's domains
+    #[command(name = "domains")]
+    Domains(domains::DomainsArgs),
+    /// Add a custom domain to an environment
+    #[command(name = "domains:add")]
+    DomainsAdd(domains::DomainArgs),
+    /// Remove a custom domain from an environment
+    #[command(name = "domains:remove")]
+    DomainsRemove(domains::DomainArgs),
+    /// Show whether maintenance mode is on
+    #[command(name = "maintenance")]
+    Maintenance(maintenance::MaintenanceArgs),
+    /// Serve the maintenance page instead of the dynos
+    #[command(name = "maintenance:on")]
+    MaintenanceOn(maintenance::MaintenanceArgs),
+    /// Serve the dynos again
+    #[command(name = "maintenance:off")]
+    MaintenanceOff(maintenance::MaintenanceArgs),
+    /// List who has access to an app's environments
+    #[command(name = "access")]
+    Access(access::AccessArgs),
+    /// Give a user access: both environments (-p) or one (-a)
+    #[command(name = "access:add")]
+    AccessAdd(access::MemberArgs),
+    /// Take a user's access away
+    #[command(name = "access:remove")]
+    AccessRemove(access::MemberArgs),
+    /// Create a user (admins only) and print their API token once
+    #[command(name = "users:create")]
+    UsersCreate(users::CreateArgs),
+    /// Add the `staging` and `production` git remotes of an app to this checkout
+    #[command(name = "git:remote")]
+    GitRemote(git::RemoteArgs),
+    /// git credential helper: hands git the doppel token (set up by git:remote)
+    #[command(name = "git:credentials", hide = true)]
+    GitCredentials(git::CredentialsArgs),
+    /// Print a shell completion script: doppel completions bash > /etc/bash_completion.d/doppel
+    #[command(name = "completions")]
+    Completions(completions::CompletionsArgs),
     /// Make production run the exact image staging runs, with production's own config
     #[command(name = "promote")]
     Promote(promote::PromoteArgs),
@@ -68,29 +152,52 @@ pub enum Command {
     Audit(audit::AuditArgs),
 }
 
-/// Runs `cmd` against the real environment, credentials file and terminal.
+/// Runs `cmd` against the real environment, saved files and terminal.
 pub async fn run(cmd: Command) -> Result<(), CliError> {
     run_in(&mut Context::from_process(), cmd).await
 }
 
 /// Runs `cmd` in the given context (tests use [`Context::captured`]).
 pub async fn run_in(ctx: &mut Context, cmd: Command) -> Result<(), CliError> {
+    use Command as C;
     match cmd {
-        Command::Login(args) => auth::login(ctx, args).await,
-        Command::Logout => auth::logout(ctx),
-        Command::Whoami(args) => auth::whoami(ctx, args).await,
-        Command::Token => auth::token(ctx),
-        Command::Apps(args) => apps::list(ctx, args).await,
-        Command::AppsCreate(args) => apps::create(ctx, args).await,
-        Command::AppsInfo(args) => apps::info(ctx, args).await,
-        Command::AppsDestroy(args) => apps::destroy(ctx, args).await,
-        Command::Releases(args) => releases::list(ctx, args).await,
-        Command::Promote(args) => promote::promote(ctx, args).await,
-        Command::DirectPushes(args) => promote::direct_pushes(ctx, args).await,
-        Command::Parity(args) => parity::show(ctx, args).await,
-        Command::ParityMark(args) => parity::mark(ctx, args).await,
-        Command::ParityUnmark(args) => parity::unmark(ctx, args).await,
-        Command::Audit(args) => audit::show(ctx, args).await,
+        C::Login(args) => auth::login(ctx, args).await,
+        C::Logout => auth::logout(ctx),
+        C::Whoami(args) => auth::whoami(ctx, args).await,
+        C::Token => auth::token(ctx),
+        C::Apps(args) => apps::list(ctx, args).await,
+        C::AppsCreate(args) => apps::create(ctx, args).await,
+        C::AppsInfo(args) => apps::info(ctx, args).await,
+        C::AppsDestroy(args) => apps::destroy(ctx, args).await,
+        C::Config(args) => config_vars::show(ctx, args).await,
+        C::ConfigGet(args) => config_vars::get(ctx, args).await,
+        C::ConfigSet(args) => config_vars::set(ctx, args).await,
+        C::ConfigUnset(args) => config_vars::unset(ctx, args).await,
+        C::Releases(args) => releases::list(ctx, args).await,
+        C::ReleasesInfo(args) => releases::info(ctx, args).await,
+        C::Rollback(args) => releases::rollback(ctx, args).await,
+        C::Ps(args) => ps::list(ctx, args).await,
+        C::PsScale(args) => ps::scale(ctx, args).await,
+        C::PsRestart(args) => ps::restart(ctx, args).await,
+        C::Domains(args) => domains::list(ctx, args).await,
+        C::DomainsAdd(args) => domains::add(ctx, args).await,
+        C::DomainsRemove(args) => domains::remove(ctx, args).await,
+        C::Maintenance(args) => maintenance::show(ctx, args).await,
+        C::MaintenanceOn(args) => maintenance::set(ctx, args, true).await,
+        C::MaintenanceOff(args) => maintenance::set(ctx, args, false).await,
+        C::Access(args) => access::list(ctx, args).await,
+        C::AccessAdd(args) => access::add(ctx, args).await,
+        C::AccessRemove(args) => access::remove(ctx, args).await,
+        C::UsersCreate(args) => users::create(ctx, args).await,
+        C::GitRemote(args) => git::remote(ctx, args).await,
+        C::GitCredentials(args) => git::credentials(ctx, args),
+        C::Completions(args) => completions::print(ctx, args),
+        C::Promote(args) => promote::promote(ctx, args).await,
+        C::DirectPushes(args) => promote::direct_pushes(ctx, args).await,
+        C::Parity(args) => parity::show(ctx, args).await,
+        C::ParityMark(args) => parity::mark(ctx, args).await,
+        C::ParityUnmark(args) => parity::unmark(ctx, args).await,
+        C::Audit(args) => audit::show(ctx, args).await,
     }
 }
 
@@ -105,29 +212,56 @@ mod tests {
         cmd: Command,
     }
 
+    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
+        let mut argv = vec!["doppel"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).map(|c| c.cmd)
+    }
+
     #[test]
     fn command_names_are_heroku_style() -> Result<(), clap::Error> {
-        let cli = Cli::try_parse_from(["doppel", "apps:create", "myapp"])?;
-        assert!(matches!(cli.cmd, Command::AppsCreate(a) if a.name == "myapp"));
-        let cli = Cli::try_parse_from(["doppel", "apps:info", "-a", "myapp-staging"])?;
         assert!(
-            matches!(cli.cmd, Command::AppsInfo(a) if a.app.as_deref() == Some("myapp-staging"))
+            matches!(parse(&["apps:create", "myapp"])?, Command::AppsCreate(a) if a.name == "myapp")
         );
-        let cli = Cli::try_parse_from(["doppel", "apps:info", "myapp"])?;
-        assert!(matches!(cli.cmd, Command::AppsInfo(a) if a.env.as_deref() == Some("myapp")));
-        let cli = Cli::try_parse_from(["doppel", "apps:destroy", "x1y", "--confirm", "x1y"])?;
-        assert!(matches!(cli.cmd, Command::AppsDestroy(a) if a.confirm.as_deref() == Some("x1y")));
-        let cli = Cli::try_parse_from(["doppel", "releases", "-a", "myapp", "--json"])?;
-        assert!(matches!(cli.cmd, Command::Releases(a) if a.json && a.num == 15));
-        let cli = Cli::try_parse_from([
-            "doppel",
-            "login",
-            "--host",
-            "https://h",
-            "--token",
-            "sekrit",
-        ])?;
+        assert!(matches!(
+            parse(&["apps:info", "-a", "myapp-staging"])?,
+            Command::AppsInfo(a) if a.target.app.as_deref() == Some("myapp-staging")
+        ));
+        assert!(
+            matches!(parse(&["apps:info", "myapp"])?, Command::AppsInfo(a) if a.env.as_deref() == Some("myapp"))
+        );
+        assert!(matches!(
+            parse(&["apps:destroy", "x1y", "--confirm", "x1y"])?,
+            Command::AppsDestroy(a) if a.confirm.as_deref() == Some("x1y")
+        ));
+        assert!(matches!(
+            parse(&["releases", "-a", "myapp", "--json"])?,
+            Command::Releases(a) if a.json && a.num == 15
+        ));
+        assert!(matches!(
+            parse(&["config:set", "A=1", "B=2", "-p", "myapp"])?,
+            Command::ConfigSet(a) if a.pairs.len() == 2 && a.target.pipeline.as_deref() == Some("myapp")
+        ));
+        assert!(matches!(
+            parse(&["ps:scale", "web=2", "worker+1:standard-2x", "-r", "staging"])?,
+            Command::PsScale(a) if a.changes.len() == 2 && a.target.remote.as_deref() == Some("staging")
+        ));
+        let cli = parse(&["login", "--host", "https://h", "--token", "sekrit"])?;
         assert!(!format!("{cli:?}").contains("sekrit"));
+        for name in [
+            "logout",
+            "auth:whoami",
+            "auth:token",
+            "apps",
+            "config",
+            "ps",
+            "releases",
+            "domains",
+            "maintenance",
+            "access",
+        ] {
+            parse(&[name])?;
+        }
         let cli = Cli::try_parse_from([
             "doppel",
             "promote",
@@ -163,40 +297,100 @@ mod tests {
             Cli::try_parse_from(["doppel", "direct-pushes", "-p", "s", "--allow", "--forbid"])
                 .is_err()
         );
-        for name in ["logout", "auth:whoami", "auth:token", "apps"] {
-            Cli::try_parse_from(["doppel", name])?;
-        }
+        parse(&["completions", "bash"])?;
+        parse(&["git:remote", "-p", "myapp"])?;
         Ok(())
+    }
+
+    #[test]
+    fn conflicting_targets_and_missing_args_are_usage_errors() {
+        assert!(parse(&["config", "-a", "x-staging", "-p", "x"]).is_err());
+        assert!(parse(&["config", "-a", "x-staging", "-r", "staging"]).is_err());
+        assert!(parse(&["config:set"]).is_err());
+        assert!(parse(&["config:unset", "-a", "abc"]).is_err());
+        assert!(parse(&["git:remote"]).is_err());
+        assert!(parse(&["git:remote", "-p", "x", "-r", "y"]).is_err());
+        assert!(parse(&["completions", "tcsh"]).is_err());
+        assert!(parse(&["apps:destroy"]).is_err());
     }
 
     #[tokio::test]
     async fn destroy_refuses_without_matching_confirm() {
-        let (mut ctx, _out) = Context::captured(Env::default(), None);
+        let (mut ctx, _out) = Context::captured(Env::default());
         let cmd = Command::AppsDestroy(apps::DestroyArgs {
-            name: "myapp".into(),
+            name: Some("myapp".into()),
+            pipeline: None,
             confirm: None,
             json: false,
         });
         let err = run_in(&mut ctx, cmd).await.err();
         assert!(matches!(&err, Some(CliError::ConfirmRequired { .. })));
         assert!(err.is_some_and(|e| e.to_string().contains("--confirm myapp")));
-
-        let cmd = Command::AppsDestroy(apps::DestroyArgs {
-            name: "myapp".into(),
-            confirm: Some("other".into()),
-            json: false,
-        });
-        let err = run_in(&mut ctx, cmd).await.err();
-        assert!(matches!(err, Some(CliError::ConfirmMismatch { .. })));
     }
 
     #[tokio::test]
     async fn missing_token_says_how_to_set_it() {
-        let (mut ctx, _out) = Context::captured(Env::default(), None);
+        let (mut ctx, _out) = Context::captured(Env::default());
         let err = run_in(&mut ctx, Command::Apps(auth::JsonArgs { json: false }))
             .await
             .err();
         assert!(matches!(&err, Some(CliError::NoToken)));
         assert!(err.is_some_and(|e| e.to_string().contains("DOPPEL_API_KEY")));
+    }
+
+    #[tokio::test]
+    async fn no_target_says_which_flags_exist() {
+        let env = Env::from_pairs([
+            ("DOPPEL_API_KEY", "t"),
+            ("DOPPEL_HOST", "http://127.0.0.1:1"),
+        ]);
+        let (mut ctx, _out) = Context::captured(env);
+        let cmd = Command::Config(config_vars::ConfigArgs {
+            target: TargetArgs::default(),
+            shell: false,
+            json: false,
+        });
+        let err = run_in(&mut ctx, cmd).await.err().map(|e| e.to_string());
+        let msg = err.unwrap_or_default();
+        assert!(
+            msg.contains("-a") && msg.contains("-p") && msg.contains("git:remote"),
+            "{msg}"
+        );
+        let cmd = Command::Rollback(releases::RollbackArgs {
+            release: None,
+            target: TargetArgs::pipeline("myapp"),
+            json: false,
+        });
+        let err = run_in(&mut ctx, cmd).await.err();
+        assert!(matches!(
+            err,
+            Some(CliError::OneEnvironmentOnly {
+                command: "rollback",
+                ..
+            })
+        ));
+    }
+
+    #[tokio::test]
+    async fn completions_name_the_commands() -> Result<(), CliError> {
+        for shell in [
+            clap_complete::Shell::Bash,
+            clap_complete::Shell::Zsh,
+            clap_complete::Shell::Fish,
+        ] {
+            let (mut ctx, out) = Context::captured(Env::default());
+            run_in(
+                &mut ctx,
+                Command::Completions(completions::CompletionsArgs { shell }),
+            )
+            .await?;
+            let text = out.stdout();
+            assert!(
+                text.contains("config:set") && text.contains("ps:scale"),
+                "{shell}: {}",
+                &text[..200.min(text.len())]
+            );
+        }
+        Ok(())
     }
 }

@@ -96,7 +96,7 @@ fn args(pipeline: &str) -> PromoteArgs {
 async fn promote_streams_progress_and_reports_the_release() -> TestResult {
     let (host, mock) = start_mock("succeeded").await?;
     let env = Env::from_pairs([("DOPPEL_HOST", host.as_str()), ("DOPPEL_API_KEY", "tok")]);
-    let (mut ctx, out) = Context::captured(env, None);
+    let (mut ctx, out) = Context::captured(env);
     run_in(&mut ctx, Command::Promote(args("shop"))).await?;
     assert_eq!(
         out.stderr(),
@@ -122,7 +122,7 @@ async fn promote_streams_progress_and_reports_the_release() -> TestResult {
 async fn refusals_and_failures_are_errors() -> TestResult {
     let (host, _) = start_mock("failed").await?;
     let env = Env::from_pairs([("DOPPEL_HOST", host.as_str()), ("DOPPEL_API_KEY", "tok")]);
-    let (mut ctx, _) = Context::captured(env, None);
+    let (mut ctx, _) = Context::captured(env);
     let err = run_in(&mut ctx, Command::Promote(args("drifted")))
         .await
         .err();

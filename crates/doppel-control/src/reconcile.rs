@@ -66,6 +66,9 @@ async fn converge_env(
     let Some(release) = state.store().current_release(&env.id).await? else {
         return Ok(Vec::new());
     };
+    if !release.has_image() {
+        return Ok(Vec::new());
+    }
     let formation = state.store().formation(&env.id).await?;
     // Recreated here if someone removed it by hand.
     let network = networks::ensure_env(state, env).await?;

@@ -54,7 +54,7 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
         let route = Route {
             env: env.name.clone(),
             backends,
-            released: current.is_some(),
+            released: current.as_ref().is_some_and(|r| r.has_image()),
             private,
             maintenance: env.maintenance,
         };

@@ -76,6 +76,14 @@ pub struct Release {
     pub updated_at: String,
 }
 
+impl Release {
+    /// Whether the release runs an image. A release made by a config change before any build
+    /// (as Heroku's clients expect one to exist) carries only config: nothing runs.
+    pub fn has_image(&self) -> bool {
+        !self.image_id.is_empty()
+    }
+}
+
 const RELEASE_COLUMNS: &str = "id, env_id, version, build_id, image_id, image_kind, \
      process_types, description, status, user_id, source_release_id, created_at, updated_at";
 

@@ -215,6 +215,12 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             };
             stack_list(args.stack.catalog()?).await
         }
+        Command::Client(doppel_cli::Command::Completions(args)) => {
+            // The whole command, `server` and `stack` included.
+            use clap::CommandFactory;
+            doppel_cli::completions::write(args.shell, &mut Cli::command(), &mut std::io::stdout());
+            Ok(())
+        }
         Command::Client(cmd) => doppel_cli::run(cmd).await.map_err(anyhow::Error::from),
         Command::GitHook { .. } => Ok(()),
     }

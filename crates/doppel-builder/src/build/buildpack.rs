@@ -129,6 +129,38 @@ async fn run_build(
     tmp: &Path,
     made: &mut Vec<String>,
 ) -> Result<BuildOutput, BuildError> {
+    let id = prepare_build_container(rt, req, tmp, made).await?;
+    rt.start(&id).await?;
+    let code = run::follow(rt, &id, log, req.limits.timeout).await?;
+    match code {
+        0 => {}
+        EXIT_NO_BUILDPACK => return Err(BuildError::NoBuildpack),
+        exit_code => return Err(BuildError::CompileFailed { exit_code }),
+    }
+    let (result, process_types) = read_results(rt, &id, tmp).await?;
+    let app_tar = download_slug(rt, req, &id, tmp, log).await?;
+    let (image_id, tag) = commit_release_image(rt, req, app_tar, made).await?;
+    let size_bytes = rt.image_info(&tag).await?.map(|i| i.size).unwrap_or(0);
+    tracing::info!(build = %req.build_id, image = %tag, "buildpack build committed");
+    Ok(BuildOutput {
+        image_id,
+        image_tag: tag,
+        kind: ImageKind::Buildpack,
+        process_types,
+        buildpack: result.buildpack,
+        stack: req.stack.stack.clone(),
+        size_bytes,
+    })
+}
+
+/// Creates the build container (unprivileged, on the build network, with the cache and the
+/// CA bundle mounted) and uploads the source, the buildpacks and the config env dir.
+async fn prepare_build_container(
+    rt: &dyn ContainerRuntime,
+    req: &BuildRequest,
+    tmp: &Path,
+    made: &mut Vec<String>,
+) -> Result<String, BuildError> {
     prepare_cache(&req.cache_dir)?;
     let mut binds = vec![format!("{}:/cache", req.cache_dir.display())];
     if let Some(ca) = &req.ca_bundle {
@@ -152,7 +184,6 @@ async fn run_build(
     };
     let id = rt.create_container(spec).await?;
     made.push(id.clone());
-
     let owned = tmp.join("source.tar");
     source::owned_by_heroku(&req.source_tar, &owned)?;
     rt.upload_tar(&id, "/app", TarSource::File(owned)).await?;
@@ -164,31 +195,24 @@ async fn run_build(
     .await?;
     rt.upload_tar(&id, "/tmp", TarSource::Bytes(source::env_dir(&req.config)?))
         .await?;
+    Ok(id)
+}
 
-    rt.start(&id).await?;
-    let code = run::follow(rt, &id, log, req.limits.timeout).await?;
-    match code {
-        0 => {}
-        EXIT_NO_BUILDPACK => return Err(BuildError::NoBuildpack),
-        exit_code => return Err(BuildError::CompileFailed { exit_code }),
-    }
-
-    let result = match read_file(
-        rt,
-        &id,
-        RESULT_FILE,
-        tmp,
-        MAX_RESULT_BYTES,
-        result_too_large,
-    )
-    .await?
-    {
-        Some(bytes) => DriverResult::parse(&bytes)?,
-        None => DriverResult::default(),
-    };
+/// The driver's result (buildpack name, default process types) and the process types the
+/// app ends up with (its Procfile over the defaults; `web` required). Both reads are bounded.
+async fn read_results(
+    rt: &dyn ContainerRuntime,
+    id: &str,
+    tmp: &Path,
+) -> Result<(DriverResult, ProcessTypes), BuildError> {
+    let result =
+        match read_file(rt, id, RESULT_FILE, tmp, MAX_RESULT_BYTES, result_too_large).await? {
+            Some(bytes) => DriverResult::parse(&bytes)?,
+            None => DriverResult::default(),
+        };
     let procfile = read_file(
         rt,
-        &id,
+        id,
         "/app/Procfile",
         tmp,
         MAX_PROCFILE_BYTES,
@@ -197,10 +221,20 @@ async fn run_build(
     .await?;
     let defaults: ProcessTypes = result.default_process_types.clone().unwrap_or_default();
     let process_types = resolve(procfile.as_deref(), &defaults)?;
+    Ok((result, process_types))
+}
 
+/// Streams the compiled `/app` to a tar on disk, stopping at the slug limit.
+async fn download_slug(
+    rt: &dyn ContainerRuntime,
+    req: &BuildRequest,
+    id: &str,
+    tmp: &Path,
+    log: &mpsc::Sender<String>,
+) -> Result<std::path::PathBuf, BuildError> {
     let app_tar = tmp.join("app.tar");
     let limit = req.limits.max_slug_bytes;
-    let slug_size = match rt.download_tar(&id, "/app", &app_tar, limit).await {
+    let slug_size = match rt.download_tar(id, "/app", &app_tar, limit).await {
         Ok(size) => size,
         Err(DockerError::TooLarge { .. }) => return Err(BuildError::SlugTooLarge { limit }),
         Err(e) => return Err(e.into()),
@@ -212,7 +246,17 @@ async fn run_build(
             slug_size as f64 / 1_048_576.0
         ))
         .await;
+    Ok(app_tar)
+}
 
+/// Puts `/app` and the dyno launcher onto the run image and commits the release image;
+/// returns its id and tag.
+async fn commit_release_image(
+    rt: &dyn ContainerRuntime,
+    req: &BuildRequest,
+    app_tar: std::path::PathBuf,
+    made: &mut Vec<String>,
+) -> Result<(String, String), BuildError> {
     let release = ContainerSpec {
         name: None,
         image: req.stack.run_image.clone(),
@@ -233,15 +277,5 @@ async fn run_build(
     labels.insert(LABEL_ROLE.to_string(), "release".to_string());
     let changes = ["WORKDIR /app", "USER 1000:1000", "ENV HOME=/app"].map(String::from);
     let image_id = rt.commit(&rid, &tag, &labels, &changes).await?;
-    let size_bytes = rt.image_info(&tag).await?.map(|i| i.size).unwrap_or(0);
-    tracing::info!(build = %req.build_id, image = %tag, "buildpack build committed");
-    Ok(BuildOutput {
-        image_id,
-        image_tag: tag,
-        kind: ImageKind::Buildpack,
-        process_types,
-        buildpack: result.buildpack,
-        stack: req.stack.stack.clone(),
-        size_bytes,
-    })
+    Ok((image_id, tag))
 }

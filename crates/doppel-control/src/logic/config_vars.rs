@@ -1,8 +1,8 @@
 //! Config vars of an environment. Reading them; changing them, which is a change of what
 //! runs: with a current release, the change becomes a new release (its config snapshot) that
 //! the release workflow rolls out, and the environment's config changes only if that release
-//! succeeds. An environment with no release yet just stores the change (its first build's
-//! release snapshots it).
+//! succeeds. An environment with nothing built yet gets a release with the config alone
+//! (nothing runs; its first build's release keeps the config).
 
 use super::access;
 use super::{Actor, LogicError};
@@ -100,9 +100,22 @@ pub async fn update(
                 .map_err(|e| super::releases::release_failed(e, "The config is unchanged."))?;
             Some(made)
         }
+        // Nothing built yet: a release with the config alone, as Heroku's clients expect a
+        // config change to make one (the first build's release runs with this config).
         None => {
-            state.store().set_config_vars(&env.id, &changes).await?;
-            None
+            let request = ReleaseRequest {
+                image_id: String::new(),
+                image_kind: doppel_types::ImageKind::Buildpack,
+                process_types: Default::default(),
+                build_id: None,
+                description: describe(&set, &removed),
+                user_id: Some(actor.user.id.clone()),
+                config: Some(next.clone()),
+            };
+            let made = release::release_locked(state, &env, request, &Silent)
+                .await
+                .map_err(|e| super::releases::release_failed(e, "The config is unchanged."))?;
+            Some(made)
         }
     };
     let version = release.as_ref().map(|r| r.version);

@@ -134,6 +134,12 @@ async fn check_serving(
     release: &Release,
 ) -> Result<(), LogicError> {
     let what = format!("{} v{}", staging.name, release.version);
+    if !release.has_image() {
+        return Err(LogicError::Invalid(format!(
+            "{what} holds config only: nothing has been built in {} yet; push to it first (git push … main).",
+            staging.name
+        )));
+    }
     match release.status {
         ReleaseStatus::Succeeded => {}
         ReleaseStatus::Failed => {

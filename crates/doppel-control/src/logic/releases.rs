@@ -112,6 +112,9 @@ fn check_rollback_target(target: &Release, current: Option<&Release>) -> Result<
         ReleaseStatus::Pending => Err(LogicError::Invalid(format!(
             "v{v} is still being rolled out; roll back to a release that succeeded"
         ))),
+        ReleaseStatus::Succeeded if !target.has_image() => Err(LogicError::Invalid(format!(
+            "v{v} holds config only (it was made before the first build): there is nothing to run; roll back to a release made by a build"
+        ))),
         ReleaseStatus::Succeeded if current.is_some_and(|c| c.id == target.id) => {
             Err(LogicError::Invalid(format!(
                 "v{v} is the current release already; roll back to an earlier one"

@@ -107,6 +107,9 @@ async fn release_from(
     progress: &dyn Progress,
 ) -> Result<Release, ReleaseError> {
     let apply_config = req.config.is_some();
+    if req.image_id.is_empty() {
+        return release_config_only(state, env, req, progress).await;
+    }
     let mut formation_types = req.process_types.clone();
     formation_types.entry("web".to_string()).or_default();
     state
@@ -169,6 +172,45 @@ async fn release_from(
         .await;
     tracing::info!(env = %env.name, version = release.version, "released");
     let mut release = release;
+    release.status = ReleaseStatus::Succeeded;
+    Ok(release)
+}
+
+/// A release without an image (a config change before the first build): recorded and made
+/// current with its config at once; no dyno runs until a build brings an image.
+async fn release_config_only(
+    state: &AppState,
+    env: &Environment,
+    req: ReleaseRequest,
+    progress: &dyn Progress,
+) -> Result<Release, ReleaseError> {
+    let apply_config = req.config.is_some();
+    let mut release = state
+        .store()
+        .create_release(&NewRelease {
+            env_id: env.id.clone(),
+            build_id: None,
+            image_id: String::new(),
+            image_kind: req.image_kind,
+            process_types: ProcessTypes::new(),
+            description: req.description,
+            user_id: req.user_id,
+            status: ReleaseStatus::Pending,
+            config: req.config,
+        })
+        .await
+        .map_err(store_err("record the release"))?;
+    state
+        .store()
+        .succeed_release(&release.id, apply_config)
+        .await
+        .map_err(store_err("record the release"))?;
+    progress
+        .line(&format!(
+            "       Released v{} (config only: nothing runs until the first build)",
+            release.version
+        ))
+        .await;
     release.status = ReleaseStatus::Succeeded;
     Ok(release)
 }
