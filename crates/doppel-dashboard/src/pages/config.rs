@@ -129,9 +129,11 @@ pub async fn set(
 ) -> Response {
     let key = f.key.trim().to_string();
     let changes: ConfigChanges = [(key.clone(), Some(f.value))].into_iter().collect();
-    let result = config_vars::update(&dash.app, &viewer.actor(), &env, changes)
-        .await
-        .map(|done| outcome(&done, format!("Set {key}")));
+    let (app, actor, target) = (dash.app.clone(), viewer.actor(), env.clone());
+    let result =
+        super::detached(async move { config_vars::update(&app, &actor, &target, changes).await })
+            .await
+            .map(|done| outcome(&done, format!("Set {key}")));
     finish(&dash, &viewer, &format!("/envs/{env}/config"), result)
 }
 
@@ -144,8 +146,10 @@ pub async fn remove(
 ) -> Response {
     let key = f.key.trim().to_string();
     let changes: ConfigChanges = [(key.clone(), None)].into_iter().collect();
-    let result = config_vars::update(&dash.app, &viewer.actor(), &env, changes)
-        .await
-        .map(|done| outcome(&done, format!("Removed {key}")));
+    let (app, actor, target) = (dash.app.clone(), viewer.actor(), env.clone());
+    let result =
+        super::detached(async move { config_vars::update(&app, &actor, &target, changes).await })
+            .await
+            .map(|done| outcome(&done, format!("Removed {key}")));
     finish(&dash, &viewer, &format!("/envs/{env}/config"), result)
 }

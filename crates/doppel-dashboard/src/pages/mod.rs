@@ -23,6 +23,17 @@ use axum::response::{IntoResponse, Response};
 use doppel_control::logic::LogicError;
 use std::collections::HashMap;
 
+/// Runs an action to its end even when the browser goes away meanwhile (a release rolls out
+/// for a while; a dropped connection must not cancel it half-way): on a task of its own.
+pub async fn detached<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, LogicError>> + Send + 'static,
+) -> Result<T, LogicError> {
+    match tokio::spawn(work).await {
+        Ok(result) => result,
+        Err(e) => Err(LogicError::internal("finish the action", e)),
+    }
+}
+
 /// The answer to a path that is no page.
 pub async fn not_found() -> Response {
     PageError::NotFound.into_response()

@@ -109,14 +109,21 @@ pub async fn rollback(
     viewer: Viewer,
     Path((env, version)): Path<(String, String)>,
 ) -> Response {
-    let result = releases::rollback(&dash.app, &viewer.actor(), &env, &version)
-        .await
-        .map(|made| {
-            Notice::ok(format!(
-                "Rolled {env} back to {version}: v{} serves ({}).",
-                made.version, made.description
-            ))
-        });
+    let (app, actor, target, to) = (
+        dash.app.clone(),
+        viewer.actor(),
+        env.clone(),
+        version.clone(),
+    );
+    let result =
+        super::detached(async move { releases::rollback(&app, &actor, &target, &to).await })
+            .await
+            .map(|made| {
+                Notice::ok(format!(
+                    "Rolled {env} back to {version}: v{} serves ({}).",
+                    made.version, made.description
+                ))
+            });
     finish(&dash, &viewer, &format!("/envs/{env}/releases"), result)
 }
 

@@ -111,19 +111,21 @@ pub async fn scale(
         quantity: Some(QuantityChange::Set(quantity)),
         size: f.size.filter(|s| !s.is_empty()),
     };
-    let result = formation::update(&dash.app, &viewer.actor(), &env, &[update])
-        .await
-        .map(|(_, changed)| {
-            let what: Vec<String> = changed
-                .iter()
-                .map(|p| {
-                    format!(
-                        "{}={}:{}",
-                        p.entry.process_type, p.entry.quantity, p.entry.size
-                    )
-                })
-                .collect();
-            Notice::ok(format!("Scaled {env}: {}.", what.join(", ")))
-        });
+    let (app, actor, target) = (dash.app.clone(), viewer.actor(), env.clone());
+    let result =
+        super::detached(async move { formation::update(&app, &actor, &target, &[update]).await })
+            .await
+            .map(|(_, changed)| {
+                let what: Vec<String> = changed
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{}={}:{}",
+                            p.entry.process_type, p.entry.quantity, p.entry.size
+                        )
+                    })
+                    .collect();
+                Notice::ok(format!("Scaled {env}: {}.", what.join(", ")))
+            });
     finish(&dash, &viewer, &back, result)
 }
