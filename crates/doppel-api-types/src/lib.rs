@@ -21,6 +21,7 @@ pub mod domains;
 pub mod dynos;
 pub mod error;
 pub mod formation;
+pub mod logs;
 pub mod parity;
 pub mod passwords;
 pub mod pipelines;

@@ -14,8 +14,11 @@ mod collaborators;
 mod config_vars;
 mod domains;
 mod dyno_sizes;
+mod dynos;
 mod error;
 mod formation;
+mod log_drains;
+mod log_sessions;
 mod parity;
 mod passwords;
 mod pipelines;
@@ -69,6 +72,34 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/apps/{app}/builds", get(builds::list))
         .route("/apps/{app}/builds/{build}", get(builds::show))
+        .route(
+            "/apps/{app}/dynos",
+            get(dynos::list)
+                .post(dynos::create)
+                .delete(dynos::restart_all),
+        )
+        .route(
+            "/apps/{app}/dynos/{dyno}",
+            get(dynos::show).delete(dynos::restart),
+        )
+        .route("/apps/{app}/dynos/{dyno}/actions/stop", post(dynos::stop))
+        .route(
+            "/apps/{app}/formations/{process}",
+            delete(dynos::restart_type),
+        )
+        .route(
+            "/apps/{app}/formations/{process}/actions/stop",
+            post(dynos::stop_type),
+        )
+        .route("/apps/{app}/log-sessions", post(log_sessions::create))
+        .route(
+            "/apps/{app}/log-drains",
+            get(log_drains::list).post(log_drains::create),
+        )
+        .route(
+            "/apps/{app}/log-drains/{drain}",
+            get(log_drains::show).delete(log_drains::destroy),
+        )
         .route("/apps/{app}/audit", get(audit::for_environment))
         .route(
             "/apps/{app}/pipeline-couplings",
@@ -179,7 +210,9 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(auth::heroku_headers))
         .with_state(state.clone())
         // Capability URLs: the unguessable URL is the credential, as Heroku's streams.
-        .merge(streams::router(state))
+        .merge(streams::router(state.clone()))
+        // Log sessions' URLs are capabilities too.
+        .merge(log_sessions::router(state))
 }
 
 /// The answer to a path that is no route of the API (after authentication).

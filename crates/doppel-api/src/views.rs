@@ -399,3 +399,57 @@ pub fn region(domain: &str) -> Region {
         updated_at: None,
     }
 }
+
+/// A dyno as Heroku's dyno object.
+pub fn dyno(
+    d: &doppel_control::dynos::view::DynoView,
+    env: &Environment,
+    attach_url: Option<String>,
+) -> doppel_api_types::dynos::Dyno {
+    doppel_api_types::dynos::Dyno {
+        id: d.id.clone(),
+        name: d.name.clone(),
+        process_type: d.process_type.clone(),
+        command: d.command.clone(),
+        state: d.state.to_string(),
+        size: d.size.clone(),
+        attach_url,
+        release: doppel_api_types::dynos::DynoRelease {
+            id: d.release_id.clone(),
+            version: d.release_version.unwrap_or_default(),
+        },
+        app: env_ref(env),
+        created_at: rfc3339(d.created_at),
+        updated_at: rfc3339(d.updated_at),
+    }
+}
+
+/// A log drain as Heroku's log-drain object.
+pub fn log_drain(
+    d: &doppel_store::LogDrain,
+    env: &Environment,
+) -> doppel_api_types::logs::LogDrain {
+    doppel_api_types::logs::LogDrain {
+        id: d.id.clone(),
+        url: d.url.clone(),
+        token: d.token.clone(),
+        addon: None,
+        app: env_ref(env),
+        created_at: d.created_at.clone(),
+        updated_at: d.updated_at.clone(),
+    }
+}
+
+/// `2026-01-01T12:00:00Z`, as every timestamp of the API.
+pub fn rfc3339(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}

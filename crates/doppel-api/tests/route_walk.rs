@@ -15,7 +15,7 @@ use tower::ServiceExt;
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 /// The source file holding the only routes served without a token.
-const CAPABILITY_ROUTES: &str = "streams.rs";
+const CAPABILITY_ROUTES: [&str; 2] = ["streams.rs", "log_sessions.rs"];
 
 /// One route as written in the source: its path and the HTTP methods it answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,9 +81,14 @@ fn source_routes() -> Vec<SourceRoute> {
     files.sort();
     let mut routes = Vec::new();
     for file in files {
-        // The one exception, on purpose: output streams are capability URLs (the unguessable
-        // path is the credential, as Heroku's); `build_output.rs` proves a wrong one is 404.
-        if file.file_name().is_some_and(|n| n == CAPABILITY_ROUTES) {
+        // The exceptions, on purpose: output streams and log sessions are capability URLs (the
+        // unguessable path is the credential, as Heroku's); `build_output.rs` and `dynos.rs`
+        // prove a wrong one is 404.
+        if file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| CAPABILITY_ROUTES.contains(&n))
+        {
             continue;
         }
         let text = std::fs::read_to_string(&file).expect("source file is readable");

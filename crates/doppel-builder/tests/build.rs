@@ -65,6 +65,7 @@ async fn run_web(rt: &DockerRuntime, out: &BuildOutput) -> String {
             ..Default::default()
         },
         cap_add: Vec::new(),
+        ..Default::default()
     };
     let id = rt.run_dyno(spec).await.expect("run dyno");
     let ip = rt

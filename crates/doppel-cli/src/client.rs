@@ -279,6 +279,32 @@ impl Client {
         Ok(value)
     }
 
+    /// Streams the body of `url` (a capability URL the server handed out, e.g. a log
+    /// session's), without a time limit, as it arrives.
+    pub async fn stream(
+        &self,
+        url: &str,
+    ) -> Result<impl futures_util::Stream<Item = Result<bytes::Bytes, CliError>>, CliError> {
+        use futures_util::StreamExt;
+        let resp = self
+            .http
+            .get(url)
+            .header(ACCEPT, "text/plain")
+            .timeout(Duration::from_secs(365 * 24 * 60 * 60))
+            .send()
+            .await
+            .map_err(|e| transport_error(&self.host, &e))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let body = resp.bytes().await.unwrap_or_default();
+            return Err(api_error(&self.host, status, &body));
+        }
+        let host = self.host.clone();
+        Ok(resp
+            .bytes_stream()
+            .map(move |chunk| chunk.map_err(|e| transport_error(&host, &e))))
+    }
+
     fn url(&self, path: &str) -> Result<Url, CliError> {
         let joined = format!(
             "{}/{}",
@@ -397,6 +423,14 @@ fn is_loopback(url: &Url) -> bool {
             .trim_end_matches(']')
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The TLS settings the client trusts (the system's roots and `ca_cert`), for connections
+/// other than API calls (attaching to one-off dynos).
+pub fn trust(host: &str, ca_cert: Option<&Path>) -> Result<rustls::ClientConfig, CliError> {
+    let mut config = tls_config(host, true, ca_cert)?;
+    config.alpn_protocols.clear();
+    Ok(config)
 }
 
 fn tls_config(

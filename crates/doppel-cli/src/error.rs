@@ -120,6 +120,10 @@ pub enum CliError {
 
     #[error("Could not write output: {0}")]
     Output(#[source] std::io::Error),
+
+    /// The command `doppel run` ran in a dyno exited with this code; doppel exits with it.
+    #[error("the command exited with status {code}")]
+    Exited { code: u8 },
 }
 
 /// What to do after a server error, by its id.
@@ -136,6 +140,14 @@ fn api_hint(id: &str, status: u16) -> &'static str {
 }
 
 impl CliError {
+    /// The exit code the process should end with, when it is not the usual 1.
+    pub fn exit_code(&self) -> Option<u8> {
+        match self {
+            CliError::Exited { code } => Some(*code),
+            _ => None,
+        }
+    }
+
     /// The server's error id for API errors (`invalid_params`, `not_found`, …).
     pub fn api_id(&self) -> Option<&str> {
         match self {

@@ -19,6 +19,7 @@ pub mod context;
 pub mod domains;
 pub mod error;
 pub mod git;
+pub mod logs;
 pub mod maintenance;
 pub mod netrc;
 pub mod parity;
@@ -26,8 +27,10 @@ pub mod progress;
 pub mod promote;
 pub mod ps;
 pub mod releases;
+pub mod run;
 pub mod table;
 pub mod target;
+mod tty;
 pub mod users;
 
 pub use client::Client;
@@ -153,6 +156,18 @@ pub enum Command {
     /// Show every change to an app's environments, newest first
     #[command(name = "audit")]
     Audit(audit::AuditArgs),
+    /// Run a command in a one-off dyno, attached (with a terminal when there is one)
+    #[command(name = "run")]
+    Run(run::RunArgs),
+    /// Run a command in a one-off dyno in the background; its output goes to the logs
+    #[command(name = "run:detached")]
+    RunDetached(run::RunDetachedArgs),
+    /// Show an environment's log: app output, router, builds, release phase, platform events
+    #[command(name = "logs")]
+    Logs(logs::LogsArgs),
+    /// Stop a dyno or a process type (the formation starts them again)
+    #[command(name = "ps:stop")]
+    PsStop(ps::StopArgs),
 }
 
 /// Runs `cmd` against the real environment, saved files and terminal.
@@ -202,6 +217,10 @@ pub async fn run_in(ctx: &mut Context, cmd: Command) -> Result<(), CliError> {
         C::ParityMark(args) => parity::mark(ctx, args).await,
         C::ParityUnmark(args) => parity::unmark(ctx, args).await,
         C::Audit(args) => audit::show(ctx, args).await,
+        C::Run(args) => run::run(ctx, args).await,
+        C::RunDetached(args) => run::run_detached(ctx, args).await,
+        C::Logs(args) => logs::logs(ctx, args).await,
+        C::PsStop(args) => ps::stop(ctx, args).await,
     }
 }
 

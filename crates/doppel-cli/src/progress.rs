@@ -257,6 +257,35 @@ fn dyno_progress(
     })
 }
 
+/// Waits until none of the dynos in `old` (container ids) is listed any more: a restart
+/// replaces them one at a time behind the server's answer.
+pub async fn wait_until_replaced(
+    ctx: &mut Context,
+    client: &Client,
+    env: &EnvName,
+    old: &[String],
+) -> Result<(), CliError> {
+    if old.is_empty() {
+        return Ok(());
+    }
+    ctx.note(&format!("Replacing {} dynos of {env}... ", old.len()))?;
+    let started = Instant::now();
+    loop {
+        let dynos: Vec<Dyno> = client.get(&format!("/apps/{env}/dynos")).await?;
+        let left = dynos.iter().filter(|d| old.contains(&d.id)).count();
+        if left == 0 {
+            return ctx.note("done\n");
+        }
+        if started.elapsed() >= DYNO_WAIT {
+            return ctx.note(&format!(
+                "{left} not replaced after {}s. `doppel ps -a {env}` shows them.\n",
+                DYNO_WAIT.as_secs()
+            ));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
 /// Watches `env`'s dynos until each type in `expected` runs that many dynos, all up.
 /// A server without the dynos list is not watched; a dyno that crashes is an error; one
 /// still starting after a while is reported, not failed.

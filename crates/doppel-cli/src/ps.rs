@@ -1,10 +1,11 @@
-//! `ps`, `ps:scale`, `ps:restart`: an environment's dynos and formation. Scaling and
-//! restarting wait until the dynos they concern are up (or one crashes).
+//! `ps`, `ps:scale`, `ps:restart`, `ps:stop`: an environment's dynos (state, age, size,
+//! release) and formation. Scaling and restarting wait until the dynos they concern are up
+//! (or one crashes).
 
 use crate::client::ROLLOUT_TIMEOUT;
 use crate::context::Context;
 use crate::error::CliError;
-use crate::progress::wait_for_dynos;
+use crate::progress::{wait_for_dynos, wait_until_replaced};
 use crate::target::{self, TargetArgs};
 use doppel_api_types::dynos::Dyno;
 use doppel_api_types::formation::{Formation, FormationBatch, FormationUpdate, Quantity, SizeRef};
@@ -51,6 +52,16 @@ pub struct RestartArgs {
     /// Print nothing but the API's answer (`{}`) as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `doppel ps:stop`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StopArgs {
+    /// A dyno (web.1) or a process type (web)
+    #[arg(value_name = "DYNO|TYPE")]
+    pub which: String,
+    #[command(flatten)]
+    pub target: TargetArgs,
 }
 
 /// Checks a process type or dyno name before it goes into a URL path.
@@ -127,8 +138,38 @@ fn describe_formation(list: &[Formation]) -> String {
         .join(", ")
 }
 
-/// The `ps` listing: one block per process type, then one-off dynos.
-pub fn render_ps(env: &EnvName, dynos: &[Dyno], formation: &[Formation]) -> String {
+/// `2026/01/01 12:00:00 +0000 (~ 5m ago)` for an API timestamp.
+fn since(timestamp: &str, now: time::OffsetDateTime) -> String {
+    use time::format_description::well_known::Rfc3339;
+    let Ok(t) = time::OffsetDateTime::parse(timestamp, &Rfc3339) else {
+        return timestamp.to_string();
+    };
+    let secs = (now - t).whole_seconds().max(0);
+    let ago = match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    };
+    format!(
+        "{:04}/{:02}/{:02} {:02}:{:02}:{:02} +0000 (~ {ago} ago)",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// The `ps` listing: one block per process type, then one-off dynos, each dyno with its
+/// state, since when (and how long ago), its size for one-offs and its release.
+pub fn render_ps(
+    env: &EnvName,
+    dynos: &[Dyno],
+    formation: &[Formation],
+    now: time::OffsetDateTime,
+) -> String {
     if dynos.is_empty() {
         let scaled: Vec<&Formation> = formation.iter().filter(|f| f.quantity > 0).collect();
         return if scaled.is_empty() {
@@ -162,14 +203,17 @@ pub fn render_ps(env: &EnvName, dynos: &[Dyno], formation: &[Formation]) -> Stri
         };
         let mut block = format!("{heading}\n");
         for d in list {
-            let command = if form.is_none() {
-                format!(": {}", d.command)
+            let (size, command) = if form.is_none() {
+                (format!(" ({})", d.size), format!(": {}", d.command))
             } else {
-                String::new()
+                (String::new(), String::new())
             };
             block.push_str(&format!(
-                "{}: {} {} (release v{}){command}\n",
-                d.name, d.state, d.updated_at, d.release.version
+                "{}{size}: {} {} (release v{}){command}\n",
+                d.name,
+                d.state,
+                since(&d.updated_at, now),
+                d.release.version
             ));
         }
         blocks.push(block);
@@ -193,7 +237,7 @@ pub(crate) async fn list(ctx: &mut Context, args: PsArgs) -> Result<(), CliError
     let several = shown.len() > 1;
     let mut blocks = Vec::new();
     for (env, dynos, formation) in &shown {
-        let text = render_ps(env, dynos, formation);
+        let text = render_ps(env, dynos, formation, time::OffsetDateTime::now_utc());
         blocks.push(if several {
             format!("--- {env}\n{text}")
         } else {
@@ -304,6 +348,16 @@ pub(crate) async fn restart(ctx: &mut Context, args: RestartArgs) -> Result<(), 
     let (client, target) = target::client_and_target(ctx, &args.target)?;
     for env in target.envs() {
         let (path, what, kind) = restart_plan(&env, args.which.as_deref())?;
+        let before: Vec<Dyno> = client.get(&format!("/apps/{env}/dynos")).await?;
+        let chosen: Vec<String> = before
+            .into_iter()
+            .filter(|d| match args.which.as_deref() {
+                None => d.process_type != "run",
+                Some(name) if name.contains('.') => d.name == name,
+                Some(kind) => d.process_type == kind,
+            })
+            .map(|d| d.id)
+            .collect();
         ctx.note(&format!("Restarting {what} of {env}... "))?;
         let slow = client.with_timeout(ROLLOUT_TIMEOUT);
         if let Err(e) = slow.delete_ignoring_body(&path).await {
@@ -314,6 +368,7 @@ pub(crate) async fn restart(ctx: &mut Context, args: RestartArgs) -> Result<(), 
         if args.no_wait {
             continue;
         }
+        wait_until_replaced(ctx, &client, &env, &chosen).await?;
         let formation: Vec<Formation> = client.get(&format!("/apps/{env}/formation")).await?;
         let expected: BTreeMap<String, i64> = formation
             .into_iter()
@@ -324,6 +379,27 @@ pub(crate) async fn restart(ctx: &mut Context, args: RestartArgs) -> Result<(), 
     }
     if args.json {
         ctx.print_json(&serde_json::Map::new())?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn stop(ctx: &mut Context, args: StopArgs) -> Result<(), CliError> {
+    check_process_name(&args.which)?;
+    let (client, target) = target::client_and_target(ctx, &args.target)?;
+    let which = &args.which;
+    for env in target.envs() {
+        let path = if which.contains('.') {
+            format!("/apps/{env}/dynos/{which}/actions/stop")
+        } else {
+            format!("/apps/{env}/formations/{which}/actions/stop")
+        };
+        ctx.note(&format!("Stopping {which} on {env}... "))?;
+        let answer: Result<serde_json::Value, _> = client.post(&path, &serde_json::json!({})).await;
+        if let Err(e) = answer {
+            ctx.note("!\n")?;
+            return Err(e);
+        }
+        ctx.note("done (the formation starts it again; `doppel ps:scale` changes that)\n")?;
     }
     Ok(())
 }
@@ -372,6 +448,60 @@ mod tests {
         for bad in ["web", "web=", "=2", "web=two:", "w/b=1", "web=-2"] {
             assert!(parse_scale(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn ps_groups_by_type_with_state_age_and_release() -> Result<(), CliError> {
+        use doppel_api_types::common::NamedRef;
+        use doppel_api_types::dynos::DynoRelease;
+        let at = |s: &str| {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        };
+        let now = at("2026-01-01T12:05:00Z").unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let dyno = |name: &str, kind: &str, state: &str, updated: &str| Dyno {
+            id: name.into(),
+            name: name.into(),
+            process_type: kind.into(),
+            command: "bash".into(),
+            state: state.into(),
+            size: "standard-2X".into(),
+            attach_url: None,
+            release: DynoRelease {
+                id: "r".into(),
+                version: 3,
+            },
+            app: NamedRef {
+                id: "a".into(),
+                name: "myapp".into(),
+            },
+            created_at: updated.into(),
+            updated_at: updated.into(),
+        };
+        let dynos = [
+            dyno("web.1", "web", "up", "2026-01-01T12:00:00Z"),
+            dyno("web.2", "web", "crashed", "2026-01-01T12:04:30Z"),
+            dyno("run.1234", "run", "up", "2026-01-01T12:04:00Z"),
+        ];
+        let formation: Vec<Formation> =
+            serde_json::from_value(serde_json::json!([{"app": {"id": "a", "name": "myapp"},
+                "command": "serve", "created_at": "", "id": "f", "quantity": 2,
+                "size": "standard-1X", "type": "web", "updated_at": "",
+                "dyno_size": {"id": "s", "name": "standard-1X"}}]))
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        let env = EnvName::parse("myapp")?;
+        let text = render_ps(&env, &dynos, &formation, now);
+        assert!(text.contains("=== web (standard-1X): serve (2)"), "{text}");
+        assert!(
+            text.contains("web.1: up 2026/01/01 12:00:00 +0000 (~ 5m ago) (release v3)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("web.2: crashed 2026/01/01 12:04:30 +0000 (~ 30s ago)"),
+            "{text}"
+        );
+        assert!(text.contains("=== run: one-off processes (1)"), "{text}");
+        assert!(text.contains("run.1234 (standard-2X): up"), "{text}");
+        Ok(())
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct ServerConfig {
     pub boot_timeout: Duration,
     /// Address the listeners bind to.
     pub bind_addr: std::net::IpAddr,
+    /// The TLS port clients attach to one-off dynos on (`rendezvous://<domain>:<port>/…`).
+    pub rendezvous_port: u16,
     /// The stacks builds and dynos run on, the default one for new apps, and the Debian
     /// mirror they are made from (the default stack is made on first start).
     pub stacks: doppel_builder::StackCatalog,
@@ -58,6 +60,7 @@ impl ServerConfig {
             max_push_bytes: 1024 * 1024 * 1024,
             boot_timeout: Duration::from_secs(60),
             bind_addr: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            rendezvous_port: 5000,
             stacks: doppel_builder::StackCatalog::default(),
             python_mirror: None,
             admin_email: "admin@localhost".to_string(),

@@ -8,7 +8,10 @@
 //! - [`logic`]: one file per resource, with access checks; what API handlers call.
 //! - [`push`]: what happens when git receives a push (the `PushHandler`).
 //! - [`workflows`]: durable multi-step work (building a push, rolling out a release).
-//! - [`reconcile`]: the loop that converges networks, dynos and the route table from the store.
+//! - [`supervisor`]: the background task that converges dynos and networks from the store,
+//!   woken by Docker's events; [`reconcile`]: its startup chores.
+//! - [`logs`]: one log stream per environment (files, tails, log sessions, drains).
+//! - [`dynos`]: dynos as users see them (`ps`), one-off dynos and attaching to them.
 //! - [`routes`]: the route table the router serves from (its only writer).
 //! - [`networks`]: the network model (one network per environment, one for builds).
 //! - [`outputs`]: live output of running builds, bounded, for their stream URLs.
@@ -16,7 +19,9 @@
 
 pub mod config;
 pub mod datadir;
+pub mod dynos;
 pub mod logic;
+pub mod logs;
 pub mod networks;
 pub mod outputs;
 pub mod push;
@@ -24,6 +29,7 @@ pub mod reconcile;
 pub mod routes;
 pub mod secrets;
 pub mod state;
+pub mod supervisor;
 pub mod urls;
 pub mod workflows;
 

@@ -1,9 +1,16 @@
 //! The route table: built from the store (environments, their current releases, who may
-//! see private ones, maintenance mode, custom domains) and the running web dynos, and
-//! published whole to the router. The only writer of the table.
+//! see private ones, maintenance mode, custom domains) and the web dynos that are up (passed
+//! their health check, not being stopped), and published whole to the router. The only
+//! writer of the table.
+//!
+//! An environment's backends are its current release's web dynos that are up; while none is
+//! (a restart of doppel between a release's commit and its new dynos booting), the web
+//! dynos of an earlier release that are still up keep serving.
 
 use crate::state::AppState;
-use crate::workflows::dynos::{self, LABEL_DYNO, LABEL_RELEASE};
+use crate::supervisor::observed::Observed;
+use crate::supervisor::Phase;
+use crate::workflows::dynos;
 use doppel_router::{Route, RouteTable};
 use doppel_types::WEB_PORT;
 use std::collections::HashMap;
@@ -22,22 +29,19 @@ pub async fn publish(state: &AppState) {
 
 async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
     let envs = state.store().list_environments().await?;
-    let containers = dynos::list(state).await?;
+    let containers: Vec<Observed> = dynos::list(state)
+        .await?
+        .iter()
+        .filter_map(Observed::read)
+        .collect();
     let domains = state.store().all_domains().await?;
     let mut routes = HashMap::new();
+    let mut names = HashMap::new();
     for env in &envs {
+        names.insert(env.name.clone(), env.id.clone());
         let current = state.store().current_release(&env.id).await?;
-        let backends: Vec<SocketAddr> = match &current {
-            Some(release) => dynos::of_env(&containers, &env.id)
-                .filter(|c| c.running && c.labels.get(LABEL_RELEASE) == Some(&release.id))
-                .filter(|c| {
-                    c.labels
-                        .get(LABEL_DYNO)
-                        .is_some_and(|d| d.starts_with("web."))
-                })
-                .filter_map(|c| c.ip.as_deref().and_then(|ip| ip.parse().ok()))
-                .map(|ip| SocketAddr::new(ip, WEB_PORT))
-                .collect(),
+        let backends = match &current {
+            Some(release) => backends(state, &containers, &env.id, &release.id),
             None => Vec::new(),
         };
         // A private environment admits the tokens of the users with access to it, no others.
@@ -64,5 +68,32 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
         }
         routes.insert(state.urls().env_host(&env.name), route);
     }
+    state.logs().set_names(names);
     Ok(RouteTable { routes })
+}
+
+/// The addresses of `env_id`'s web dynos that are up: the current release's, else (none up
+/// yet) an earlier release's still serving.
+fn backends(
+    state: &AppState,
+    containers: &[Observed],
+    env_id: &str,
+    release_id: &str,
+) -> Vec<SocketAddr> {
+    let table = &state.supervisor().table;
+    let up: Vec<&Observed> = containers
+        .iter()
+        .filter(|c| c.env_id == env_id && c.is_web() && c.running)
+        .filter(|c| table.get(&c.id).map(|d| d.phase) == Some(Phase::Up))
+        .collect();
+    let current: Vec<&&Observed> = up.iter().filter(|c| c.release_id == release_id).collect();
+    let chosen: Vec<&Observed> = if current.is_empty() {
+        up
+    } else {
+        current.into_iter().copied().collect()
+    };
+    chosen
+        .iter()
+        .filter_map(|c| c.ip.map(|ip| SocketAddr::new(ip, WEB_PORT)))
+        .collect()
 }

@@ -23,6 +23,13 @@ struct Inner {
     instance_id: String,
     env_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     git: OnceLock<Arc<doppel_git::GitService>>,
+    logs: Arc<crate::logs::LogHub>,
+    router_feed: Arc<crate::logs::router::RouterFeed>,
+    log_sessions: crate::logs::sessions::Sessions,
+    drains: crate::logs::drains::Drains,
+    drain_tls: OnceLock<Arc<rustls::ClientConfig>>,
+    supervisor: crate::supervisor::Supervisor,
+    attach: crate::dynos::attach::Sessions,
     outputs: Arc<crate::outputs::LiveOutputs>,
 }
 
@@ -38,6 +45,8 @@ impl AppState {
             domain: config.domain.clone(),
             https_port: config.https_port,
         };
+        let logs = Arc::new(crate::logs::LogHub::new(&config.data_dir.join("logs")));
+        let router_feed = Arc::new(crate::logs::router::RouterFeed::new(logs.clone()));
         AppState {
             inner: Arc::new(Inner {
                 store,
@@ -48,6 +57,13 @@ impl AppState {
                 instance_id,
                 env_locks: Mutex::new(HashMap::new()),
                 git: OnceLock::new(),
+                logs,
+                router_feed,
+                log_sessions: Default::default(),
+                drains: Default::default(),
+                drain_tls: OnceLock::new(),
+                supervisor: Default::default(),
+                attach: Default::default(),
                 outputs: Arc::default(),
             }),
         }
@@ -96,6 +112,44 @@ impl AppState {
 
     pub fn git(&self) -> Option<&Arc<doppel_git::GitService>> {
         self.inner.git.get()
+    }
+
+    /// Every environment's log stream.
+    pub fn logs(&self) -> &Arc<crate::logs::LogHub> {
+        &self.inner.logs
+    }
+
+    /// What the router reports to (in-flight requests per dyno, router lines).
+    pub fn router_feed(&self) -> &Arc<crate::logs::router::RouterFeed> {
+        &self.inner.router_feed
+    }
+
+    /// Live log sessions (`logplex_url`s).
+    pub fn log_sessions(&self) -> &crate::logs::sessions::Sessions {
+        &self.inner.log_sessions
+    }
+
+    /// The log drains' delivery tasks.
+    pub fn drains(&self) -> &crate::logs::drains::Drains {
+        &self.inner.drains
+    }
+
+    /// TLS settings for drains (the system's roots and the platform CA), made on first use.
+    pub fn drain_tls(&self) -> &Arc<rustls::ClientConfig> {
+        self.inner.drain_tls.get_or_init(|| {
+            let ca = self.inner.config.data_dir.join("ca.pem");
+            crate::logs::transport::client_config(Some(&ca))
+        })
+    }
+
+    /// The supervisor's wake-up and dyno table.
+    pub fn supervisor(&self) -> &crate::supervisor::Supervisor {
+        &self.inner.supervisor
+    }
+
+    /// One-off dynos waiting for their client to attach.
+    pub fn attach_sessions(&self) -> &crate::dynos::attach::Sessions {
+        &self.inner.attach
     }
 
     /// The outputs of builds running now (their capability URLs stream them).

@@ -74,7 +74,38 @@ async fn release_staging(api: &Api, app: &App, image: &str) -> R<Release> {
         user_id: Some(api.admin.user.id.clone()),
         config: None,
     };
-    Ok(release::release(&api.state, &env(app, Stage::Staging), req, &Silent).await?)
+    let made = release::release(&api.state, &env(app, Stage::Staging), req, &Silent).await?;
+    converge(api).await;
+    Ok(made)
+}
+
+/// Runs supervisor passes until the fake's containers stop changing and none is being
+/// retired (a release starts its other process types and retires old dynos after it
+/// commits, in passes and tasks of their own).
+async fn converge(api: &Api) {
+    let seen = || {
+        let table = &api.state.supervisor().table;
+        api.fake
+            .state()
+            .containers
+            .iter()
+            .map(|(id, c)| {
+                let phase = table.get(id).map(|d| d.phase.as_str());
+                (id.clone(), c.running, phase)
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut last = None;
+    for _ in 0..200 {
+        doppel_control::supervisor::run_once(&api.state).await;
+        let now = seen();
+        let retiring = now.iter().any(|(_, _, p)| *p == Some("stopping"));
+        if !retiring && last.as_ref() == Some(&now) {
+            return;
+        }
+        last = Some(now);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 fn set(pairs: &[(&str, &str)]) -> BTreeMap<String, Option<String>> {
@@ -106,6 +137,7 @@ async fn promote_now(
     while let Some(line) = rx.recv().await {
         lines.push(line);
     }
+    converge(api).await;
     Ok((view, done, lines))
 }
 
@@ -399,6 +431,13 @@ async fn a_crashing_or_failed_staging_release_is_refused() -> R {
 async fn a_failed_rollout_fails_the_promotion_and_production_keeps_serving() -> R {
     let (api, app) = setup("shop", &["sha256:one", "sha256:two"]).await?;
     let production = env(&app, Stage::Production);
+    // Web dynos this time: a rollout waits for them (the other types follow its commit).
+    for e in &app.environments {
+        api.state
+            .store()
+            .update_formation(&e.id, "web", Some(1), None)
+            .await?;
+    }
     release_staging(&api, &app, "sha256:one").await?;
     promote_now(&api, &promote_req(&app)).await?;
     let before = api.state.store().current_release(&production.id).await?;
@@ -417,9 +456,10 @@ async fn a_failed_rollout_fails_the_promotion_and_production_keeps_serving() -> 
     assert_eq!(after, before);
     let made = api.state.store().list_releases(&production.id).await?;
     assert_eq!(made.last().map(|r| r.status), Some(ReleaseStatus::Failed));
+    converge(&api).await;
     let running = dynos_of(&api, &production);
-    assert_eq!(running.len(), 1);
-    assert_eq!(running[0].0, "sha256:one");
+    assert_eq!(running.len(), 2, "web and worker: {running:?}");
+    assert!(running.iter().all(|(image, _)| image == "sha256:one"));
     // The next promotion may go ahead.
     add_image(&api, "sha256:two");
     let (_, done, _) = promote_now(&api, &promote_req(&app)).await?;

@@ -2,17 +2,21 @@
 //! (feature `test-util`). Behaviour is scripted through [`FakeScript`]; everything done is
 //! recorded in [`FakeState`] for assertions.
 
+mod dynos;
+
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
 use crate::{
-    ContainerConfig, ContainerRuntime, ContainerSpec, ContainerState, DockerError, DockerfileBuild,
-    DynoSpec, ImageInfo, LineStream, NetworkInfo, NetworkSpec, TarSource,
+    AttachIo, ContainerAction, ContainerConfig, ContainerEvent, ContainerRuntime, ContainerSpec,
+    ContainerState, DockerError, DockerfileBuild, DynoSpec, EventStream, HealthCheck, ImageInfo,
+    LineStream, LogStream, NetworkInfo, NetworkSpec, TarSource,
 };
 
 /// What the fake does when asked.
@@ -34,6 +38,12 @@ pub struct FakeScript {
     pub build_error: Option<String>,
     /// Size of images made by import, build and commit.
     pub image_size: u64,
+    /// Dynos of these images never pass a health probe (they "do not listen").
+    pub unhealthy_images: BTreeSet<String>,
+    /// Creating a dyno of one of these images fails.
+    pub failing_images: BTreeSet<String>,
+    /// Lines every new dyno prints as it starts.
+    pub dyno_output: Vec<String>,
     /// The address containers report on their networks (`10.0.0.2` when unset). A test that
     /// listens on `<dyno_ip>:5000` (any `127.x.y.z` is loopback) makes web dynos pass the
     /// rollout's health check.
@@ -51,6 +61,16 @@ pub struct FakeContainer {
     pub running: bool,
     pub exit_code: Option<i64>,
     pub killed: bool,
+    /// The container's address on its network.
+    pub ip: String,
+    /// Whether health probes of it pass.
+    pub healthy: bool,
+    /// What it printed, with when.
+    pub output: Vec<(time::OffsetDateTime, String)>,
+    /// Unix seconds.
+    pub created: i64,
+    /// The grace each `stop` was asked for.
+    pub stops: Vec<Duration>,
 }
 
 /// A network the fake holds.
@@ -92,6 +112,12 @@ pub struct FakeState {
     pub builds: Vec<DockerfileBuild>,
     /// (repo_tag, changes) per import.
     pub imports: Vec<(String, Vec<String>)>,
+    /// What clients wrote to attached containers' standard input, by container id.
+    pub stdin: BTreeMap<String, tokio::io::DuplexStream>,
+    /// (container, rows, cols) per terminal resize.
+    pub resizes: Vec<(String, u16, u16)>,
+    /// Addresses probed, in order.
+    pub probes: Vec<SocketAddr>,
     next_id: u64,
 }
 
@@ -135,9 +161,22 @@ fn has_label(labels: &BTreeMap<String, String>, filter: &str) -> bool {
 }
 
 /// In-memory runtime. `FakeRuntime::default()` has no images.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FakeRuntime {
-    state: Mutex<FakeState>,
+    state: Shared,
+    events: broadcast::Sender<ContainerEvent>,
+}
+
+/// The fake's state, shared with the streams it hands out.
+type Shared = Arc<Mutex<FakeState>>;
+
+impl Default for FakeRuntime {
+    fn default() -> FakeRuntime {
+        FakeRuntime {
+            state: Arc::new(Mutex::new(FakeState::default())),
+            events: broadcast::channel(1024).0,
+        }
+    }
 }
 
 impl FakeRuntime {
@@ -145,9 +184,54 @@ impl FakeRuntime {
         FakeRuntime::default()
     }
 
+    /// Sends `event` to every events stream open now.
+    pub fn emit(&self, event: ContainerEvent) {
+        let _ = self.events.send(event);
+    }
+
+    /// Sends an event of `action` about container `id` (with its labels).
+    pub fn emit_for(&self, id: &str, action: ContainerAction, exit_code: Option<i64>) {
+        let labels = {
+            let st = self.state();
+            st.containers
+                .get(id)
+                .or_else(|| st.graveyard.get(id))
+                .map(|c| c.spec.labels.clone())
+                .unwrap_or_default()
+        };
+        self.emit(ContainerEvent {
+            id: id.to_string(),
+            action,
+            labels,
+            exit_code,
+            time_nanos: time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64,
+        });
+    }
+
+    /// The container's main process exits with `code` (a crash, or `docker kill` by hand).
+    pub fn crash(&self, id: &str, code: i64) {
+        if let Some(c) = self.state().containers.get_mut(id) {
+            c.running = false;
+            c.exit_code = Some(code);
+        }
+        self.emit_for(id, ContainerAction::Die, Some(code));
+    }
+
+    /// The container prints `line`.
+    pub fn print(&self, id: &str, line: &str) {
+        if let Some(c) = self.state().containers.get_mut(id) {
+            c.output
+                .push((time::OffsetDateTime::now_utc(), line.to_string()));
+        }
+    }
+
     /// The state, for scripting and assertions.
     pub fn state(&self) -> MutexGuard<'_, FakeState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn shared(&self) -> Shared {
+        self.state.clone()
     }
 
     /// Adds an image named `name`.
@@ -174,8 +258,9 @@ fn state_of(id: &str, c: &FakeContainer, st: &FakeState) -> ContainerState {
         .iter()
         .filter(|(_, n)| n.containers.contains(id))
         .map(|(net, _)| {
-            let ip = st.script.dyno_ip.as_deref().unwrap_or("10.0.0.2");
-            (net.clone(), ip.to_string())
+            // A scripted address stands for every container's (tests listening on it).
+            let ip = st.script.dyno_ip.clone().unwrap_or_else(|| c.ip.clone());
+            (net.clone(), ip)
         })
         .collect();
     ContainerState {
@@ -190,6 +275,7 @@ fn state_of(id: &str, c: &FakeContainer, st: &FakeState) -> ContainerState {
         },
         networks,
         labels: c.spec.labels.clone(),
+        created: Some(c.created),
     }
 }
 
@@ -283,7 +369,17 @@ impl ContainerRuntime for FakeRuntime {
     }
 
     async fn start(&self, container: &str) -> Result<(), DockerError> {
-        self.state().container(container)?.running = true;
+        {
+            let mut st = self.state();
+            let output = st.script.dyno_output.clone();
+            let c = st.container(container)?;
+            c.running = true;
+            if c.dyno.is_some() {
+                let now = time::OffsetDateTime::now_utc();
+                c.output.extend(output.into_iter().map(|l| (now, l)));
+            }
+        }
+        self.emit_for(container, ContainerAction::Start, None);
         Ok(())
     }
 
@@ -370,64 +466,103 @@ impl ContainerRuntime for FakeRuntime {
     }
 
     async fn kill(&self, container: &str) -> Result<(), DockerError> {
-        let mut st = self.state();
-        let c = st.container(container)?;
-        c.killed = true;
-        c.running = false;
-        c.exit_code = Some(137);
+        let was_running = {
+            let mut st = self.state();
+            let c = st.container(container)?;
+            let was = c.running;
+            c.killed = true;
+            c.running = false;
+            c.exit_code = Some(137);
+            was
+        };
+        if was_running {
+            self.emit_for(container, ContainerAction::Die, Some(137));
+        }
         Ok(())
     }
 
     async fn remove(&self, container: &str, _force: bool) -> Result<(), DockerError> {
-        let mut st = self.state();
-        if let Some(c) = st.containers.remove(container) {
-            st.removed.push(container.to_string());
-            st.graveyard.insert(container.to_string(), c);
-        }
-        for net in st.networks.values_mut() {
-            net.containers.remove(container);
+        let removed = {
+            let mut st = self.state();
+            let removed = match st.containers.remove(container) {
+                Some(c) => {
+                    st.removed.push(container.to_string());
+                    st.graveyard.insert(container.to_string(), c);
+                    true
+                }
+                None => false,
+            };
+            for net in st.networks.values_mut() {
+                net.containers.remove(container);
+            }
+            removed
+        };
+        if removed {
+            self.emit_for(container, ContainerAction::Destroy, None);
         }
         Ok(())
     }
 
     async fn run_dyno(&self, spec: DynoSpec) -> Result<String, DockerError> {
-        let mut st = self.state();
-        if !st.images.contains_key(&spec.image) {
-            return Err(DockerError::NotFound {
-                what: "image",
-                name: spec.image.clone(),
-            });
-        }
-        if let Some(net) = &spec.network {
-            if !st.networks.contains_key(net) {
-                return Err(DockerError::NotFound {
-                    what: "network",
-                    name: net.clone(),
-                });
-            }
-        }
-        let id = st.id("fake-dyno");
-        if let Some(net) = spec.network.as_ref().and_then(|n| st.networks.get_mut(n)) {
-            net.containers.insert(id.clone());
-        }
-        let container = FakeContainer {
-            spec: ContainerSpec {
-                name: Some(spec.name.clone()),
-                image: spec.image.clone(),
-                cmd: spec.cmd.clone(),
-                env: spec.env.clone(),
-                labels: spec.labels.clone(),
-                network: spec.network.clone(),
-                limits: spec.limits,
-                cap_add: spec.cap_add.clone(),
-                ..Default::default()
-            },
-            dyno: Some(spec),
-            running: true,
-            ..Default::default()
-        };
-        st.containers.insert(id.clone(), container);
+        let id = self.create_dyno(spec).await?;
+        self.start(&id).await?;
         Ok(id)
+    }
+
+    async fn create_dyno(&self, spec: DynoSpec) -> Result<String, DockerError> {
+        dynos::create(&mut self.state(), spec)
+    }
+
+    async fn attach(&self, id: &str) -> Result<AttachIo, DockerError> {
+        dynos::attach(self, id)
+    }
+
+    async fn resize_tty(&self, id: &str, rows: u16, cols: u16) -> Result<(), DockerError> {
+        let mut st = self.state();
+        st.container(id)?;
+        st.resizes.push((id.to_string(), rows, cols));
+        Ok(())
+    }
+
+    async fn stop(&self, id: &str, grace: Duration) -> Result<(), DockerError> {
+        let was_running = {
+            let mut st = self.state();
+            let Some(c) = st.containers.get_mut(id) else {
+                return Ok(());
+            };
+            c.stops.push(grace);
+            let was = c.running;
+            c.running = false;
+            if was {
+                c.exit_code = Some(143);
+            }
+            was
+        };
+        if was_running {
+            self.emit_for(id, ContainerAction::Die, Some(143));
+        }
+        Ok(())
+    }
+
+    async fn follow_logs(
+        &self,
+        id: &str,
+        since: Option<time::OffsetDateTime>,
+    ) -> Result<LogStream, DockerError> {
+        dynos::follow_logs(self, id, since)
+    }
+
+    async fn events(&self, label: &str) -> Result<EventStream, DockerError> {
+        Ok(dynos::events(self.events.subscribe(), label))
+    }
+
+    async fn probe(
+        &self,
+        addr: SocketAddr,
+        check: &HealthCheck,
+        _timeout: Duration,
+    ) -> Result<(), String> {
+        dynos::probe(&mut self.state(), addr, check)
     }
 
     async fn inspect_container(
@@ -454,7 +589,8 @@ impl ContainerRuntime for FakeRuntime {
         }))
     }
 
-    async fn stop_and_remove(&self, id: &str, _grace: Duration) -> Result<(), DockerError> {
+    async fn stop_and_remove(&self, id: &str, grace: Duration) -> Result<(), DockerError> {
+        self.stop(id, grace).await?;
         self.remove(id, true).await
     }
 

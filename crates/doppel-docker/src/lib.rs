@@ -19,8 +19,8 @@ pub use fake::{FakeCommit, FakeContainer, FakeNetwork, FakeRuntime, FakeScript, 
 pub use hostlock::HostLock;
 pub use lines::{LineSplitter, MAX_LINE_BYTES};
 pub use network::{NetworkInfo, NetworkSpec, SubnetPool};
-pub use runtime::{ContainerRuntime, LineStream};
+pub use runtime::{AttachIo, ByteStream, ContainerRuntime, EventStream, LineStream, LogStream};
 pub use types::{
-    ContainerConfig, ContainerSpec, ContainerState, DockerfileBuild, DynoSpec, ImageInfo, Limits,
-    TarSource, LABEL_MANAGED,
+    ContainerAction, ContainerConfig, ContainerEvent, ContainerSpec, ContainerState,
+    DockerfileBuild, DynoSpec, HealthCheck, ImageInfo, Limits, LogLine, TarSource, LABEL_MANAGED,
 };

@@ -1,21 +1,39 @@
 //! The `ContainerRuntime` trait: every Docker operation the builder and the control plane need.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::pin::Pin;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use futures_util::Stream;
+use tokio::io::AsyncWrite;
 use tokio::sync::mpsc;
 
 use crate::{
-    ContainerConfig, ContainerSpec, ContainerState, DockerError, DockerfileBuild, DynoSpec,
-    ImageInfo, NetworkInfo, NetworkSpec, TarSource,
+    ContainerConfig, ContainerEvent, ContainerSpec, ContainerState, DockerError, DockerfileBuild,
+    DynoSpec, HealthCheck, ImageInfo, LogLine, NetworkInfo, NetworkSpec, TarSource,
 };
 
 /// Output lines of a container (stdout and stderr interleaved, as produced).
 pub type LineStream = Pin<Box<dyn Stream<Item = Result<String, DockerError>> + Send>>;
+
+/// A dyno's output lines with the engine's timestamps.
+pub type LogStream = Pin<Box<dyn Stream<Item = Result<LogLine, DockerError>> + Send>>;
+
+/// The engine's container events; the stream ends when the engine goes away.
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<ContainerEvent, DockerError>> + Send>>;
+
+/// Raw bytes out of an attached container.
+pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, DockerError>> + Send>>;
+
+/// Both directions of an attached container: what it prints, and its standard input.
+pub struct AttachIo {
+    pub output: ByteStream,
+    pub input: Pin<Box<dyn AsyncWrite + Send>>,
+}
 
 /// Docker in doppel's vocabulary. Object-safe; used as `Arc<dyn ContainerRuntime>`.
 #[async_trait]
@@ -85,6 +103,31 @@ pub trait ContainerRuntime: Send + Sync {
     // ----- dynos
     /// Creates and starts a dyno container; returns its id.
     async fn run_dyno(&self, spec: DynoSpec) -> Result<String, DockerError>;
+    /// Creates a dyno container without starting it (to attach first); returns its id.
+    async fn create_dyno(&self, spec: DynoSpec) -> Result<String, DockerError>;
+    /// Attaches to a container's standard streams (before [`ContainerRuntime::start`], so no
+    /// output is missed).
+    async fn attach(&self, id: &str) -> Result<AttachIo, DockerError>;
+    /// Sets the terminal size of a container made with `tty`.
+    async fn resize_tty(&self, id: &str, rows: u16, cols: u16) -> Result<(), DockerError>;
+    /// SIGTERM, then SIGKILL after `grace`; a stopped or missing container is not an error.
+    async fn stop(&self, id: &str, grace: Duration) -> Result<(), DockerError>;
+    /// Follows a container's output from `since` (all of it when `None`) until it exits.
+    /// The last lines are never lost to the engine's race between exit and the log's end.
+    async fn follow_logs(
+        &self,
+        id: &str,
+        since: Option<time::OffsetDateTime>,
+    ) -> Result<LogStream, DockerError>;
+    /// The engine's container events for containers labelled `key=value`, from now on.
+    async fn events(&self, label: &str) -> Result<EventStream, DockerError>;
+    /// Checks once, within `timeout`, whether a dyno at `addr` passes `check`; `Err` says why not.
+    async fn probe(
+        &self,
+        addr: SocketAddr,
+        check: &HealthCheck,
+        timeout: Duration,
+    ) -> Result<(), String>;
     /// The container's state with its IP on `network`, or `None` when it does not exist.
     async fn inspect_container(
         &self,

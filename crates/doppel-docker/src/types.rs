@@ -86,6 +86,12 @@ pub struct DynoSpec {
     pub limits: Limits,
     /// Capabilities put back after all are dropped.
     pub cap_add: Vec<String>,
+    /// Allocate a terminal (an attached one-off dyno run from a terminal).
+    pub tty: bool,
+    /// Keep standard input open for [`crate::ContainerRuntime::attach`] (one-off dynos).
+    pub stdin: bool,
+    /// The terminal's size (rows, columns) from the start, with `tty`.
+    pub console: Option<(u16, u16)>,
 }
 
 /// A container as the reconciler sees it.
@@ -101,6 +107,52 @@ pub struct ContainerState {
     /// Network id → the container's IP on it, for every network it is attached to.
     pub networks: BTreeMap<String, String>,
     pub labels: BTreeMap<String, String>,
+    /// When the container was created, in Unix seconds (`None` when the engine did not say).
+    pub created: Option<i64>,
+}
+
+/// How a new web dyno shows it is ready for requests.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum HealthCheck {
+    /// It accepts a TCP connection on its port (the default).
+    #[default]
+    Tcp,
+    /// `GET path` with `Host: host` answers 2xx or 3xx.
+    Http { path: String, host: String },
+}
+
+/// What happened to a container, from the engine's event stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerAction {
+    Start,
+    /// Its main process ended (the event carries the exit code).
+    Die,
+    /// The kernel's OOM killer hit a process of the container.
+    Oom,
+    /// Removed.
+    Destroy,
+    /// Anything else (create, kill, stop, attach…).
+    Other,
+}
+
+/// One container event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerEvent {
+    pub id: String,
+    pub action: ContainerAction,
+    pub labels: BTreeMap<String, String>,
+    /// For [`ContainerAction::Die`].
+    pub exit_code: Option<i64>,
+    /// When the engine saw it, Unix nanoseconds.
+    pub time_nanos: i64,
+}
+
+/// One line a container printed, with the time the engine received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub time: time::OffsetDateTime,
+    pub stderr: bool,
+    pub text: String,
 }
 
 /// What a container runs with, for comparing a dyno with the release it claims to run.

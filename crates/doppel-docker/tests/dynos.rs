@@ -33,6 +33,7 @@ async fn dyno_lifecycle_on_a_network() {
             pids: Some(100),
         },
         cap_add: vec!["CHOWN".to_string()],
+        ..Default::default()
     };
     let id = rt.run_dyno(spec).await.expect("run");
     let state = rt

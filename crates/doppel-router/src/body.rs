@@ -91,15 +91,31 @@ impl Body for ReplayableBody {
     }
 }
 
-/// The dyno's response body, streamed to the client; logs the router line when dropped.
+/// The dyno's response body, streamed to the client; logs the router line when dropped, and
+/// holds the request's in-flight mark on its dyno until then.
 pub(crate) struct LoggedBody {
     inner: Incoming,
     log: RouterLog,
+    env: String,
+    observer: crate::Observer,
+    _in_flight: Option<crate::observe::InFlight>,
 }
 
 impl LoggedBody {
-    pub(crate) fn new(inner: Incoming, log: RouterLog) -> Self {
-        Self { inner, log }
+    pub(crate) fn new(
+        inner: Incoming,
+        log: RouterLog,
+        env: String,
+        observer: crate::Observer,
+        in_flight: Option<crate::observe::InFlight>,
+    ) -> Self {
+        Self {
+            inner,
+            log,
+            env,
+            observer,
+            _in_flight: in_flight,
+        }
     }
 
     pub(crate) fn into_axum(self) -> axum::body::Body {
@@ -135,6 +151,6 @@ impl Body for LoggedBody {
 
 impl Drop for LoggedBody {
     fn drop(&mut self) {
-        self.log.emit();
+        self.log.emit(&self.env, &self.observer);
     }
 }

@@ -34,6 +34,7 @@ mod dispatch;
 mod error;
 mod headers;
 mod log;
+mod observe;
 mod pages;
 mod proxy;
 mod redirect;
@@ -43,7 +44,8 @@ mod table;
 
 pub use ca::PlatformCa;
 pub use error::RouterError;
-pub use server::{serve, serve_with_options, RouterConfig, RouterOptions};
+pub use observe::Observer;
+pub use server::{serve, serve_with_options, tls_acceptor, RouterConfig, RouterOptions};
 pub use table::{Route, RouteTable, SharedRouteTable};
 
 /// Installs rustls' `ring` provider as the process-wide default crypto provider.

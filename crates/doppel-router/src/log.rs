@@ -57,9 +57,12 @@ impl RouterLog {
         l
     }
 
-    /// Emits the line at info level (target `doppel_router::router`).
-    pub(crate) fn emit(&self) {
-        tracing::info!(target: "doppel_router::router", "{}", self.line());
+    /// Emits the line at info level (target `doppel_router::router`) and hands it to the
+    /// observer as a line of environment `env`.
+    pub(crate) fn emit(&self, env: &str, observer: &crate::Observer) {
+        let line = self.line();
+        tracing::info!(target: "doppel_router::router", "{line}");
+        observer.line(env, &line);
     }
 }
 

@@ -18,6 +18,7 @@ use crate::connector::{ConnectTiming, TimedConnector};
 use crate::dispatch::ConnInfo;
 use crate::headers::{self, Forwarded};
 use crate::log::RouterLog;
+use crate::observe::InFlight;
 use crate::pages;
 use crate::table::Route;
 
@@ -27,18 +28,21 @@ pub(crate) struct ProxySettings {
     pub connect_timeout: Duration,
     pub first_byte_timeout: Duration,
     pub pool_idle_timeout: Duration,
+    pub observer: crate::Observer,
 }
 
 /// Forwards requests to dynos.
 pub(crate) struct Proxy {
     client: Client<TimedConnector, ReplayableBody>,
     first_byte_timeout: Duration,
+    observer: crate::Observer,
 }
 
-/// How forwarding ended: one of the router's pages, or the dyno's response.
+/// How forwarding ended: one of the router's pages, or the dyno's response (with its
+/// in-flight mark on the dyno).
 enum Outcome {
     Page(Response<Body>),
-    Upstream(Response<Incoming>),
+    Upstream(Response<Incoming>, InFlight),
 }
 
 impl Proxy {
@@ -55,6 +59,7 @@ impl Proxy {
         Self {
             client,
             first_byte_timeout: s.first_byte_timeout,
+            observer: s.observer.clone(),
         }
     }
 
@@ -90,12 +95,13 @@ impl Proxy {
         {
             Outcome::Page(resp) => {
                 log.status = resp.status().as_u16();
-                log.emit();
+                log.emit(&route.env, &self.observer);
                 resp
             }
-            Outcome::Upstream(resp) => {
+            Outcome::Upstream(resp, in_flight) => {
                 log.status = resp.status().as_u16();
-                resp.map(|b| LoggedBody::new(b, log).into_axum())
+                let (env, observer) = (route.env.clone(), self.observer.clone());
+                resp.map(|b| LoggedBody::new(b, log, env, observer, Some(in_flight)).into_axum())
             }
         };
         let h = resp.headers_mut();
@@ -193,6 +199,7 @@ impl Proxy {
             *out.version_mut() = Version::HTTP_11;
             *out.headers_mut() = out_headers.clone();
             log.dyno = Some(backend.to_string());
+            let in_flight = self.observer.acquire(backend);
             let sent = Instant::now();
             match tokio::time::timeout(self.first_byte_timeout, self.client.request(out)).await {
                 Err(_elapsed) => {
@@ -230,7 +237,7 @@ impl Proxy {
                     }
                     strip_response(resp.headers_mut(), switching);
                     tracing::trace!(elapsed_ms = start.elapsed().as_millis(), "proxied");
-                    return Outcome::Upstream(resp);
+                    return Outcome::Upstream(resp, in_flight);
                 }
             }
         }

@@ -51,6 +51,8 @@ pub struct RouterOptions {
     pub header_read_timeout: Duration,
     /// Idle keep-alive connections to dynos are closed after this.
     pub pool_idle_timeout: Duration,
+    /// Told of every request to a dyno and every router log line (none by default).
+    pub observer: crate::Observer,
 }
 
 impl Default for RouterOptions {
@@ -62,6 +64,7 @@ impl Default for RouterOptions {
             tls_handshake_timeout: Duration::from_secs(10),
             header_read_timeout: Duration::from_secs(30),
             pool_idle_timeout: Duration::from_secs(60),
+            observer: crate::Observer::default(),
         }
     }
 }
@@ -101,6 +104,7 @@ pub async fn serve_with_options(
         connect_timeout: opts.connect_timeout,
         first_byte_timeout: opts.first_byte_timeout,
         pool_idle_timeout: opts.pool_idle_timeout,
+        observer: opts.observer.clone(),
     });
     let dispatcher = Arc::new(Dispatcher::new(
         &cfg.domain,
@@ -159,7 +163,10 @@ pub async fn serve_with_options(
     Ok(())
 }
 
-fn tls_acceptor(
+/// A TLS acceptor with the platform CA's certificates (per SNI name, with `listener_ip` as a
+/// name too), as the router's HTTPS listener uses; other TLS listeners (one-off dynos'
+/// rendezvous) use it as well.
+pub fn tls_acceptor(
     ca: Arc<PlatformCa>,
     domain: &str,
     listener_ip: std::net::IpAddr,

@@ -4,9 +4,11 @@
 //!
 //! Order: data dir (taken with a lock, so a second server on it stops before changing
 //! anything) → master key → store (migrations) → admin user and token → platform CA →
-//! Docker and the stack images → interrupted builds and releases marked failed → listeners →
-//! git → interrupted promotions ended → old shared networks removed → first reconcile pass
-//! (networks, dynos and routes from the store) → serve.
+//! Docker and the stack images → interrupted builds, releases and rollouts marked failed →
+//! listeners (HTTPS, HTTP, one-off dynos' rendezvous) → git → interrupted promotions ended →
+//! old shared networks removed → first supervisor pass (networks, dynos and routes from the
+//! store), then the supervisor in the background → log drains → serve (the router reporting
+//! to the control plane).
 
 mod admin;
 
@@ -16,7 +18,7 @@ use doppel_control::secrets;
 use doppel_control::state::AppState;
 use doppel_control::ServerConfig;
 use doppel_docker::{ContainerRuntime, DockerRuntime};
-use doppel_router::{PlatformCa, RouteTable, RouterConfig};
+use doppel_router::{PlatformCa, RouteTable, RouterConfig, RouterOptions};
 use doppel_store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -49,9 +51,15 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     // the reconciler removes any dyno it had started.
     store.fail_interrupted_builds().await?;
     store.fail_interrupted_releases().await?;
+    // A rollout cut off before its commit is unwound (the supervisor removes its dynos); one
+    // cut off after it is finished by the supervisor.
+    store
+        .interrupt_rollouts("interrupted by a restart of doppel; the previous release kept serving")
+        .await?;
 
     let https = bind(&config, config.https_port).await?;
     let http = bind(&config, config.http_port).await?;
+    let rendezvous = bind(&config, config.rendezvous_port).await?;
     let routes = Arc::new(arc_swap::ArcSwap::from_pointee(RouteTable::default()));
     let instance_id = secrets::load_or_create_instance_id(&config.data_dir)?;
     let state = AppState::new(store, runtime, routes.clone(), config.clone(), instance_id);
@@ -75,8 +83,17 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     doppel_control::logic::promotions::recover(&state).await;
     doppel_control::networks::remove_legacy(&state).await;
     doppel_control::reconcile::sweep_build_leftovers(&state).await;
-    doppel_control::reconcile::run_once(&state).await;
-    tokio::spawn(doppel_control::reconcile::run_forever(state.clone()));
+    doppel_control::supervisor::run_once(&state).await;
+    tokio::spawn(doppel_control::supervisor::run_forever(state.clone()));
+    doppel_control::logic::logs::sync_drains(&state).await;
+    let ca = Arc::new(ca);
+    let acceptor = doppel_router::tls_acceptor(ca.clone(), &config.domain, config.bind_addr)
+        .context("setting up TLS for one-off dynos")?;
+    tokio::spawn(doppel_control::dynos::attach::serve(
+        state.clone(),
+        rendezvous,
+        acceptor,
+    ));
     tokio::spawn(doppel_dashboard::sweep_sessions(state.clone()));
 
     let platform = doppel_dashboard::with_dashboard(
@@ -90,9 +107,13 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         https,
         http: Some(http),
         https_port: config.https_port,
-        ca: Arc::new(ca),
+        ca,
     };
-    doppel_router::serve(router_cfg, platform, routes, shutdown_signal())
+    let options = RouterOptions {
+        observer: doppel_router::Observer::new(state.router_feed().clone()),
+        ..RouterOptions::default()
+    };
+    doppel_router::serve_with_options(router_cfg, platform, routes, shutdown_signal(), options)
         .await
         .context("serving")?;
     tracing::info!("doppel stopped");

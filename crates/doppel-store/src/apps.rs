@@ -240,6 +240,8 @@ impl Store {
         // Children first, so the result does not depend on ON DELETE CASCADE being enforced.
         const ENV_IDS: &str = "(SELECT id FROM environments WHERE app_id = $1)";
         let statements = [
+            format!("DELETE FROM rollouts WHERE env_id IN {ENV_IDS}"),
+            format!("DELETE FROM log_drains WHERE env_id IN {ENV_IDS}"),
             format!(
                 "DELETE FROM release_config_vars WHERE release_id IN \
                  (SELECT id FROM releases WHERE env_id IN {ENV_IDS})"

@@ -1,6 +1,6 @@
 //! doppel-store: doppel's control-plane state (users and tokens, apps and their two
-//! environments, builds, releases, config vars, formations, promotions and parity marks)
-//! over SQLite or PostgreSQL.
+//! environments, builds, releases, config vars, formations, promotions and parity marks,
+//! rollouts, log drains) over SQLite or PostgreSQL.
 //!
 //! The only crate that names sqlx. One code path on sqlx's Any driver with portable SQL
 //! (`$N` placeholders, TEXT uuid ids, RFC 3339 UTC TEXT timestamps, JSON as TEXT); the schema
@@ -14,6 +14,7 @@ mod collaborators;
 mod config;
 mod crypto;
 mod domains;
+mod drains;
 mod env_settings;
 mod error;
 mod formation;
@@ -21,6 +22,7 @@ mod parity_marks;
 mod passwords;
 mod promotions;
 mod releases;
+mod rollouts;
 mod sessions;
 mod users;
 mod util;
@@ -31,12 +33,14 @@ pub use builds::{Build, BuildOutcome, BuildStatus, INTERRUPTED_REASON};
 pub use collaborators::Collaborator;
 pub use config::valid_config_key;
 pub use domains::Domain;
+pub use drains::LogDrain;
 pub use error::{DatabaseError, Result, StoreError};
 pub use formation::{FormationChange, FormationEntry, QuantityChange, DEFAULT_SIZE};
 pub use parity_marks::ParityMark;
 pub use passwords::MAX_PASSWORD_BYTES;
 pub use promotions::{NewPromotion, Promotion, PromotionStatus};
 pub use releases::{NewRelease, Release, ReleaseStatus};
+pub use rollouts::{Rollout, RolloutKind, RolloutPhase, MAX_ROLLOUT_OUTPUT};
 pub use sessions::Session;
 pub use users::{TokenInfo, User, TOKEN_PREFIX};
 

@@ -185,6 +185,8 @@ conformance!(
     access_narrows_to_one_environment,
     passwords_are_hashed_and_checked,
     sessions_expire_end_and_follow_passwords,
+    rollouts_record_steps_and_recovery_unwinds_uncommitted,
+    log_drains_are_unique_per_environment_and_encrypted,
 );
 
 #[path = "conformance/dashboard.rs"]
@@ -1648,6 +1650,122 @@ async fn access_narrows_to_one_environment(db: Arc<Db>) {
         .find(|c| c.user_id == app.owner_id)
         .unwrap();
     assert!(owner.env_id.is_none());
+}
+
+// ---------------------------------------------------------------------------------------
+// process groups: rollouts and log drains
+
+async fn rollouts_record_steps_and_recovery_unwinds_uncommitted(db: Arc<Db>) {
+    use doppel_store::{RolloutKind, RolloutPhase};
+    let store = db.store().await;
+    let (_, staging, production) = app_with_envs(&store, "roll").await;
+    let v1 = store
+        .create_release(&new_release(&staging, ReleaseStatus::Pending))
+        .await
+        .unwrap();
+    let cut = store
+        .create_rollout(&staging, Some(&v1.id), RolloutKind::Release)
+        .await
+        .unwrap();
+    assert_eq!(cut.phase, RolloutPhase::Started);
+    store
+        .set_rollout_phase(&cut.id, RolloutPhase::ReleasePhase, "")
+        .await
+        .unwrap();
+    store
+        .set_rollout_output(&cut.id, &"x".repeat(doppel_store::MAX_ROLLOUT_OUTPUT + 10))
+        .await
+        .unwrap();
+    let committed = store
+        .create_rollout(&production, None, RolloutKind::Restart)
+        .await
+        .unwrap();
+    store
+        .set_rollout_phase(&committed.id, RolloutPhase::Committed, "")
+        .await
+        .unwrap();
+    // Setting the phase it has is harmless (a step run twice).
+    store
+        .set_rollout_phase(&committed.id, RolloutPhase::Committed, "")
+        .await
+        .unwrap();
+    assert_eq!(store.unfinished_rollouts().await.unwrap().len(), 2);
+
+    let reopened = db.store().await;
+    assert_eq!(reopened.interrupt_rollouts("interrupted").await.unwrap(), 1);
+    let unwound = reopened.rollout(&cut.id).await.unwrap().unwrap();
+    assert_eq!(unwound.phase, RolloutPhase::Failed);
+    assert_eq!(unwound.detail, "interrupted");
+    assert_eq!(unwound.output.len(), doppel_store::MAX_ROLLOUT_OUTPUT);
+    let left = reopened.unfinished_rollouts().await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].id, committed.id);
+    assert_eq!(left[0].kind, RolloutKind::Restart);
+    // A finished rollout stays as recovery left it.
+    assert!(matches!(
+        reopened
+            .set_rollout_phase(&cut.id, RolloutPhase::Committed, "")
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    reopened
+        .set_rollout_phase(&committed.id, RolloutPhase::Done, "")
+        .await
+        .unwrap();
+    assert!(reopened.unfinished_rollouts().await.unwrap().is_empty());
+    assert_eq!(
+        reopened
+            .release_rollout(&v1.id)
+            .await
+            .unwrap()
+            .map(|r| r.id),
+        Some(cut.id.clone())
+    );
+    assert_eq!(reopened.env_rollouts(&staging, 10).await.unwrap().len(), 1);
+    assert!(matches!(
+        reopened
+            .create_rollout("no-such-env", None, RolloutKind::Restart)
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn log_drains_are_unique_per_environment_and_encrypted(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, staging, production) = app_with_envs(&store, "drn").await;
+    let url = "https://user:s3cret@logs.example.com/ingest";
+    let d = store.add_log_drain(&staging, url).await.unwrap();
+    assert!(d.token.starts_with("d."));
+    assert!(matches!(
+        store.add_log_drain(&staging, url).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // The same URL on the other environment is another drain.
+    store.add_log_drain(&production, url).await.unwrap();
+    store
+        .add_log_drain(&staging, "syslog+tls://logs.example.com:6514")
+        .await
+        .unwrap();
+    let listed = store.log_drains(&staging).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().any(|l| l.url == url));
+    assert_eq!(store.all_log_drains().await.unwrap().len(), 3);
+
+    let mut raw = db.raw().await;
+    let stored: Vec<String> = sqlx::query_scalar("SELECT url FROM log_drains")
+        .fetch_all(&mut raw)
+        .await
+        .unwrap();
+    assert!(stored.iter().all(|u| !u.contains("s3cret")), "{stored:?}");
+
+    let removed = store.remove_log_drain(&staging, &d.token).await.unwrap();
+    assert_eq!(removed.id, d.id);
+    assert!(matches!(
+        store.remove_log_drain(&staging, &d.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    store.delete_app(&app.id).await.unwrap();
+    assert!(store.all_log_drains().await.unwrap().is_empty());
 }
 
 // ---------------------------------------------------------------------------------------

@@ -113,6 +113,9 @@ struct ServerArgs {
     http_port: u16,
     #[arg(long, env = "DOPPEL_HTTPS_PORT", default_value_t = 443)]
     https_port: u16,
+    /// TLS port clients attach to one-off dynos on (`doppel run`, Heroku's rendezvous).
+    #[arg(long, env = "DOPPEL_RENDEZVOUS_PORT", default_value_t = 5000)]
+    rendezvous_port: u16,
     /// postgres://… to keep state in PostgreSQL instead of SQLite in the data dir.
     #[arg(long, env = "DOPPEL_DATABASE_URL")]
     database_url: Option<String>,
@@ -179,6 +182,13 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // `doppel run` ends with the exit code of the command it ran.
+            if let Some(code) = e
+                .downcast_ref::<doppel_cli::CliError>()
+                .and_then(doppel_cli::CliError::exit_code)
+            {
+                return ExitCode::from(code);
+            }
             eprintln!("doppel: {e:#}");
             ExitCode::FAILURE
         }
@@ -284,6 +294,7 @@ fn server_config(args: ServerArgs) -> anyhow::Result<doppel_control::ServerConfi
     cfg.domain = args.domain.to_ascii_lowercase();
     cfg.http_port = args.http_port;
     cfg.https_port = args.https_port;
+    cfg.rendezvous_port = args.rendezvous_port;
     cfg.database_url = args.database_url;
     cfg.build_ca_bundle = args.build_ca_bundle;
     cfg.build_timeout = Duration::from_secs(args.build_timeout);

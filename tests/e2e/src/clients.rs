@@ -81,6 +81,21 @@ impl Server {
     /// Runs the official Heroku CLI against this server with `token` (the admin's when
     /// `None`), trusting the platform CA, in a throwaway HOME.
     pub fn heroku_as(&self, cli: HerokuCli, token: Option<&str>, args: &[&str]) -> Result<Ran> {
+        let out = self
+            .heroku_command(cli, token, args)?
+            .output()
+            .context("running the Heroku CLI")?;
+        Ok(Ran::from(out))
+    }
+
+    /// The command [`Server::heroku_as`] runs, to spawn it (e.g. `logs --tail`, stopped by
+    /// the test).
+    pub fn heroku_command(
+        &self,
+        cli: HerokuCli,
+        token: Option<&str>,
+        args: &[&str],
+    ) -> Result<Command> {
         let home = self.data_dir.join(format!("heroku-home-{cli:?}"));
         std::fs::create_dir_all(&home)?;
         let host = format!("https://localhost:{}", self.https_port);
@@ -88,8 +103,7 @@ impl Server {
         if let Some(plugins) = cli.plugins_dir() {
             cmd.env("HEROKU_DATA_DIR", plugins);
         }
-        let out = cmd
-            .args(args)
+        cmd.args(args)
             .env("HOME", &home)
             .env("HEROKU_HOST", &host)
             .env("HEROKU_PARTICLEBOARD_URL", &host)
@@ -103,10 +117,8 @@ impl Server {
             .env("FORCE_COLOR", "0")
             .env_remove("SSL_CERT_FILE")
             .env_remove("SSL_CERT_DIR")
-            .env("COLUMNS", "200")
-            .output()
-            .context("running the Heroku CLI")?;
-        Ok(Ran::from(out))
+            .env("COLUMNS", "200");
+        Ok(cmd)
     }
 
     /// [`Server::heroku_as`] with the admin's token.

@@ -46,6 +46,8 @@ pub struct Server {
     _data_tmp: Option<tempfile::TempDir>,
     pub https_port: u16,
     pub http_port: u16,
+    /// Where clients attach to one-off dynos.
+    pub rendezvous_port: u16,
     pub token: String,
 }
 
@@ -135,6 +137,7 @@ impl Server {
     fn launch_once(data_dir: &Path, extra: &[&str]) -> Result<Server> {
         let https_port = free_port()?;
         let http_port = free_port()?;
+        let rendezvous_port = free_port()?;
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -148,6 +151,7 @@ impl Server {
             .args(["--bind", "127.0.0.1"])
             .args(["--https-port", &https_port.to_string()])
             .args(["--http-port", &http_port.to_string()])
+            .args(["--rendezvous-port", &rendezvous_port.to_string()])
             .args(["--build-ca-bundle", HOST_CA_BUNDLE])
             .args(extra)
             .env("DOPPEL_LOG", "info")
@@ -161,6 +165,7 @@ impl Server {
             _data_tmp: None,
             https_port,
             http_port,
+            rendezvous_port,
             token: String::new(),
         };
         server.wait_ready(Duration::from_secs(900))?;

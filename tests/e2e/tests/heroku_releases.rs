@@ -164,6 +164,36 @@ fn cli_scale_and_resize(server: &Server, cli: HerokuCli, env: &str) -> Result<()
     Ok(())
 }
 
+/// `ps`, `ps:restart` and `ps:stop` with the official CLI `cli` on `env` (one web dyno).
+fn cli_dynos(server: &Server, cli: HerokuCli, env: &str) -> Result<()> {
+    let heroku = |args: &[&str]| heroku_on(server, cli, env, args);
+    let what = format!("{cli:?} {env}");
+    eventually(&format!("{env}'s web.1 is up"), || {
+        Ok(heroku(&["ps"])?.ok()?.text().contains("web.1: up"))
+    })?;
+    let before = server.dyno_ids(env)?;
+    heroku(&["ps:restart", "web"])?.ok()?;
+    eventually(
+        &format!("{env}'s web dyno is replaced by ps:restart"),
+        || {
+            let now = server.dyno_ids(env)?;
+            Ok(now.len() == 1 && now != before)
+        },
+    )?;
+    expect_serves(server, env, "GREETING=hello there")?;
+    let before = server.dyno_ids(env)?;
+    heroku(&["ps:stop", "web.1"])?.ok()?;
+    // The formation still wants one web dyno: a fresh one takes its place.
+    eventually(&format!("{env}'s stopped web.1 comes back"), || {
+        let now = server.dyno_ids(env)?;
+        Ok(now.len() == 1 && now != before)
+    })?;
+    expect_serves(server, env, "GREETING=hello there")?;
+    let ran = heroku(&["ps:restart", "web.9"])?;
+    assert!(!ran.success, "{what}: there is no web.9");
+    Ok(())
+}
+
 /// The whole daily round with one version of the official CLI on a server of its own.
 fn official_cli_round(cli: HerokuCli, app: &str) -> Result<Server> {
     let server = Server::start()?;
@@ -172,6 +202,7 @@ fn official_cli_round(cli: HerokuCli, app: &str) -> Result<Server> {
     deploy_echo(&server, &env)?;
     cli_config_releases_rollback(&server, cli, &env)?;
     cli_scale_and_resize(&server, cli, &env)?;
+    cli_dynos(&server, cli, &env)?;
     // Production was never touched by any of it.
     assert!(server.dyno_ids(app)?.is_empty(), "{cli:?}");
     Ok(server)

@@ -249,10 +249,17 @@ fn production_runs_only_what_ran_in_staging() -> Result<()> {
         "{stdout}"
     );
     serves(&server, "promo", "release one greeting=hello production")?;
-    assert_eq!(
-        running_images(&server, "promo")?,
-        [release_image(&server, "promo-staging", 1)?]
-    );
+    // The old dyno drains and stops behind the promotion's answer.
+    let v1 = release_image(&server, "promo-staging", 1)?;
+    let mut images = Vec::new();
+    for _ in 0..120 {
+        images = running_images(&server, "promo")?;
+        if images == [v1.clone()] {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(images, [v1]);
 
     // The Heroku CLI v10 promotes staging's current release the same way.
     let ran = server.heroku(
@@ -278,7 +285,9 @@ fn tamper(server: &Server, env: &str) -> Result<String> {
             .and_then(|n| n.keys().next().cloned())
             .context("no network")?;
         let name = format!("doppel-e2e-by-hand-{}-{attempt}", server.https_port);
-        let mut args: Vec<String> = ["create", "--name", &name, "--network", &network]
+        // Created and started in one step: the supervisor removes a dyno container that is
+        // not running as soon as Docker reports it.
+        let mut args: Vec<String> = ["run", "-d", "--name", &name, "--network", &network]
             .iter()
             .map(|s| s.to_string())
             .collect();
@@ -302,16 +311,12 @@ fn tamper(server: &Server, env: &str) -> Result<String> {
         let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let (ok, out) = docker(&arg_refs)?;
         if !ok {
-            bail!("docker create: {out}");
+            bail!("docker run: {out}");
         }
         let rogue = out.trim().to_string();
         let (ok, out) = docker(&["rm", "-f", original])?;
         if !ok {
             bail!("docker rm: {out}");
-        }
-        let (ok, out) = docker(&["start", &rogue])?;
-        if !ok {
-            bail!("docker start: {out}");
         }
         // One reconciler period and a bit.
         std::thread::sleep(Duration::from_secs(12));
@@ -364,7 +369,16 @@ fn drift_by_hand_forced_promotion_audit_and_direct_pushes() -> Result<()> {
         &["promote", "-p", "tamper", "--force", "--reason", reason],
     )?;
     serves(&server, "tamper", "greeting=hello production")?;
-    assert!(!server.dyno_ids("tamper")?.contains(&rogue));
+    // The hand-made container drains and goes behind the promotion's answer.
+    let mut gone = false;
+    for _ in 0..120 {
+        if !server.dyno_ids("tamper")?.contains(&rogue) {
+            gone = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(gone, "the hand-made container {rogue} is still there");
     let (stdout, _) = cli_ok(&server, &["audit", "-p", "tamper"])?;
     let forced = stdout
         .lines()

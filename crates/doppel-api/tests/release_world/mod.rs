@@ -8,6 +8,7 @@
 use crate::common::{api, Api};
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
+use doppel_control::supervisor::Phase;
 use doppel_control::workflows::progress::Silent;
 use doppel_control::workflows::release::{self, ReleaseRequest};
 use doppel_docker::{FakeContainer, ImageInfo};
@@ -184,13 +185,17 @@ impl World {
         Ok(self.api.state.store().list_releases(&id).await?)
     }
 
-    /// The fake engine's dyno containers of `env`, by dyno name (`web.1`).
+    /// The fake engine's dyno containers of `env`, by dyno name (`web.1`), leaving out the
+    /// ones the supervisor is retiring (they drain in tasks of their own).
     pub fn dynos(&self, env: &str) -> BTreeMap<String, FakeContainer> {
+        let table = &self.api.state.supervisor().table;
         self.api
             .fake
             .state()
             .containers
-            .values()
+            .iter()
+            .filter(|(id, _)| table.get(id).map(|d| d.phase) != Some(Phase::Stopping))
+            .map(|(_, c)| c)
             .filter(|c| {
                 c.dyno.is_some() && c.spec.labels.get("doppel.env").map(String::as_str) == Some(env)
             })

@@ -312,7 +312,8 @@ fn dynos(env: &str, e: &EnvState, crashed: bool) -> Vec<Dyno> {
     for (kind, (quantity, size)) in &e.formation {
         for n in 1..=*quantity {
             list.push(Dyno {
-                id: format!("dyno-{env}-{kind}-{n}"),
+                // A restart replaces every container (new ids), as the server's does.
+                id: format!("dyno-{env}-{kind}-{n}-{}", e.restarts.len()),
                 name: format!("{kind}.{n}"),
                 process_type: kind.clone(),
                 command: "./server".into(),

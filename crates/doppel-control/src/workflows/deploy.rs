@@ -191,10 +191,12 @@ async fn run_build(
     };
     let (tx, mut rx) = mpsc::channel::<String>(256);
     let relay_out = out.clone();
+    let (hub, env_id) = (state.logs().clone(), env.id.clone());
     let relay = tokio::spawn(async move {
         let mut kept = String::new();
         while let Some(line) = rx.recv().await {
             live.push(&line);
+            hub.heroku(&env_id, "build", line.clone());
             relay_out.line(&line).await;
             if kept.len() < MAX_STORED_LOG {
                 kept.push_str(&line);

@@ -12,9 +12,24 @@ pub const LABEL_ENV: &str = "doppel.env";
 pub const LABEL_ENV_ID: &str = "doppel.env-id";
 pub const LABEL_RELEASE: &str = "doppel.release";
 pub const LABEL_DYNO: &str = "doppel.dyno";
-/// The dyno size a dyno was started with (`standard-2X`): a resize replaces the dyno.
+/// The dyno size the container was made with (a resize replaces it).
 pub const LABEL_SIZE: &str = "doppel.size";
+/// How many times in a row the dyno of this name crashed before this container (back-off).
+pub const LABEL_RESTARTS: &str = "doppel.restarts";
+/// Unix time after which a one-off dyno is stopped (its `time_to_live`).
+pub const LABEL_EXPIRES: &str = "doppel.expires";
+/// `1` on a one-off dyno a client is attached to (its output is not logged).
+pub const LABEL_ATTACH: &str = "doppel.attach";
+/// The HTTP path a web dyno's health check gets (absent: a TCP check).
+pub const LABEL_HEALTH: &str = "doppel.health";
 pub const ROLE_DYNO: &str = "dyno";
+/// One-off dynos (`doppel run`, `POST /apps/{app}/dynos`).
+pub const ROLE_RUN: &str = "run";
+/// The release phase's one-off dyno.
+pub const ROLE_RELEASE: &str = "release";
+/// The config var that names a web dyno's HTTP health check path (e.g. `/up`); without it
+/// the check is a TCP connect to `$PORT`.
+pub const HEALTHCHECK_VAR: &str = "DOPPEL_HEALTHCHECK_PATH";
 
 /// Capabilities a Dockerfile app's processes keep (they may start as root and drop to a user
 /// of their own, or chown their files); buildpack apps run as `heroku` and keep none. Never
@@ -43,6 +58,11 @@ impl WantedDyno {
     pub fn name(&self) -> String {
         format!("{}.{}", self.process_type, self.index)
     }
+}
+
+/// The canonical spelling of a size name (`standard-1x` → `standard-1X`); unknown names stay.
+pub fn size_name(size: &str) -> &str {
+    DynoSize::find(size).map(|s| s.name).unwrap_or(size)
 }
 
 /// The limits a dyno of `size` runs with (an unknown name gets the default size).
@@ -81,7 +101,12 @@ pub fn spec(
     labels.insert(LABEL_ENV_ID.to_string(), env.id.clone());
     labels.insert(LABEL_RELEASE.to_string(), release.id.clone());
     labels.insert(LABEL_DYNO.to_string(), dyno.name());
-    labels.insert(LABEL_SIZE.to_string(), dyno.size.clone());
+    labels.insert(LABEL_SIZE.to_string(), size_name(&dyno.size).to_string());
+    if dyno.process_type == "web" {
+        if let Some(path) = config.get(HEALTHCHECK_VAR).filter(|p| p.starts_with('/')) {
+            labels.insert(LABEL_HEALTH.to_string(), path.clone());
+        }
+    }
     let suffix = &uuid::Uuid::new_v4().simple().to_string()[..6];
     Ok(DynoSpec {
         name: format!(
@@ -101,6 +126,7 @@ pub fn spec(
             ImageKind::Dockerfile => DOCKERFILE_CAPS.iter().map(|c| c.to_string()).collect(),
             ImageKind::Buildpack => Vec::new(),
         },
+        ..Default::default()
     })
 }
 
@@ -113,10 +139,12 @@ pub fn has_size(c: &ContainerState, size: &str) -> bool {
         .eq_ignore_ascii_case(size)
 }
 
-/// The dynos a formation asks for, e.g. web=2 → web.1, web.2.
+/// The dynos a formation asks for, e.g. web=2 → web.1, web.2. The `release` type is the
+/// release phase's command, never a formation dyno.
 pub fn wanted(formation: &[doppel_store::FormationEntry]) -> Vec<WantedDyno> {
     formation
         .iter()
+        .filter(|f| f.process_type != "release")
         .flat_map(|f| {
             (1..=f.quantity.max(0)).map(move |index| WantedDyno {
                 process_type: f.process_type.clone(),
@@ -125,6 +153,25 @@ pub fn wanted(formation: &[doppel_store::FormationEntry]) -> Vec<WantedDyno> {
             })
         })
         .collect()
+}
+
+/// This installation's containers of every role (dynos, one-offs, release phases).
+pub async fn list_all(
+    state: &crate::state::AppState,
+) -> Result<Vec<ContainerState>, doppel_docker::DockerError> {
+    let all = state
+        .runtime()
+        .list_containers(&state.instance_filter())
+        .await?;
+    Ok(all
+        .into_iter()
+        .filter(|c| {
+            matches!(
+                c.labels.get(LABEL_ROLE).map(String::as_str),
+                Some(ROLE_DYNO | ROLE_RUN | ROLE_RELEASE)
+            )
+        })
+        .collect())
 }
 
 /// This installation's dyno containers, running or not.

@@ -7,5 +7,7 @@ pub mod dynos;
 pub mod progress;
 pub mod promote;
 pub mod release;
+pub mod release_phase;
+pub mod restart;
 pub mod rollout;
 pub mod stacks;

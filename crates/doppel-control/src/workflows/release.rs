@@ -4,16 +4,18 @@
 //! waits. Not tied to git.
 //!
 //! Steps, each recorded before Docker acts: the release row is written `pending` with its
-//! config snapshot → its dynos start and are health-gated → the release is marked succeeded
-//! (and, when asked, the environment's config becomes the snapshot, in the same
-//! transaction) → routes switch → other releases' dynos stop. A failure at any step leaves
-//! the previous release serving and the new one `failed`; a crash leaves it `pending`,
-//! which the next start marks failed.
+//! config snapshot, and a rollout row → the rollout ([`super::rollout`]: release phase, new
+//! web dynos health-gated) → the release is marked succeeded (and, when asked, the
+//! environment's config becomes the snapshot, in the same transaction) and the rollout
+//! `committed` → routes switch → the supervisor drains and stops the old dynos behind it,
+//! while the caller already has its answer. A failure at any step leaves the previous
+//! release serving and the new one `failed`; a crash before the commit leaves it `pending`,
+//! which the next start marks failed (and unwinds its rollout).
 
 use super::progress::Progress;
 use super::rollout;
 use crate::state::AppState;
-use doppel_store::{Environment, NewRelease, Release, ReleaseStatus};
+use doppel_store::{Environment, NewRelease, Release, ReleaseStatus, RolloutKind, RolloutPhase};
 use doppel_types::{ImageKind, ProcessTypes};
 use std::collections::BTreeMap;
 
@@ -112,6 +114,8 @@ async fn release_from(
     }
     let mut formation_types = req.process_types.clone();
     formation_types.entry("web".to_string()).or_default();
+    // `release` is the release phase's command, not a process of the formation.
+    formation_types.remove("release");
     state
         .store()
         .ensure_formation(&env.id, &formation_types)
@@ -139,28 +143,40 @@ async fn release_from(
         }
     };
     let release = created.map_err(store_err("record the release"))?;
-    if let Err(reason) = rollout::roll_out(state, env, &release).await {
-        if let Err(e) = state
-            .store()
-            .set_release_status(&release.id, ReleaseStatus::Failed)
-            .await
-        {
-            tracing::error!(error = %e, release = %release.id, "could not mark the release failed");
-        }
-        let err = ReleaseError::RolloutFailed {
-            version: release.version,
-            reason,
-        };
-        progress.line(&format!(" !     {err}")).await;
-        tracing::warn!(env = %env.name, version = release.version, error = %err, "release failed");
-        return Err(err);
+    let rollout = state
+        .store()
+        .create_rollout(&env.id, Some(&release.id), RolloutKind::Release)
+        .await
+        .map_err(store_err("record the rollout"))?;
+    let by = match &release.user_id {
+        Some(id) => state.store().user(id).await.ok().flatten().map(|u| u.email),
+        None => None,
+    };
+    let hub = state.logs();
+    let by = by.as_deref().unwrap_or("doppel");
+    hub.api(&env.id, format!("{} by {by}", release.description));
+    hub.api(
+        &env.id,
+        format!("Release v{} created by {by}", release.version),
+    );
+    if let Err(reason) = rollout::roll_out(state, env, &release, &rollout.id, progress).await {
+        return Err(fail(state, env, &release, &rollout.id, reason, progress).await);
     }
     state
         .store()
         .succeed_release(&release.id, apply_config)
         .await
         .map_err(store_err("record the release as serving"))?;
-    rollout::retire_others(state, env, &release).await;
+    if let Err(e) = state
+        .store()
+        .set_rollout_phase(&rollout.id, RolloutPhase::Committed, "")
+        .await
+    {
+        tracing::warn!(rollout = %rollout.id, error = %e, "could not record the rollout as committed");
+    }
+    // New requests go to the new dynos; the supervisor drains and stops the old ones.
+    crate::routes::publish(state).await;
+    state.supervisor().wake();
     progress
         .line(&format!("       Released v{}", release.version))
         .await;
@@ -174,6 +190,42 @@ async fn release_from(
     let mut release = release;
     release.status = ReleaseStatus::Succeeded;
     Ok(release)
+}
+
+/// Marks a release and its rollout failed (the previous release keeps serving).
+async fn fail(
+    state: &AppState,
+    env: &Environment,
+    release: &Release,
+    rollout_id: &str,
+    reason: String,
+    progress: &dyn Progress,
+) -> ReleaseError {
+    if let Err(e) = state
+        .store()
+        .set_release_status(&release.id, ReleaseStatus::Failed)
+        .await
+    {
+        tracing::error!(error = %e, release = %release.id, "could not mark the release failed");
+    }
+    if let Err(e) = state
+        .store()
+        .set_rollout_phase(rollout_id, RolloutPhase::Failed, &reason)
+        .await
+    {
+        tracing::warn!(rollout = %rollout_id, error = %e, "could not record the rollout as failed");
+    }
+    state.logs().api(
+        &env.id,
+        format!("Release v{} failed: {reason}", release.version),
+    );
+    let err = ReleaseError::RolloutFailed {
+        version: release.version,
+        reason,
+    };
+    progress.line(&format!(" !     {err}")).await;
+    tracing::warn!(env = %env.name, version = release.version, error = %err, "release failed");
+    err
 }
 
 /// A release without an image (a config change before the first build): recorded and made

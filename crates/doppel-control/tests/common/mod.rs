@@ -20,6 +20,11 @@ pub struct Api {
 }
 
 pub async fn api() -> anyhow::Result<Api> {
+    api_with(|_| {}).await
+}
+
+/// [`api`] with settings changed by `adjust` (e.g. a short boot timeout).
+pub async fn api_with(adjust: impl FnOnce(&mut ServerConfig)) -> anyhow::Result<Api> {
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("doppel.db").display());
     let store = Store::open(&url, [7u8; 32]).await?;
@@ -30,6 +35,7 @@ pub async fn api() -> anyhow::Result<Api> {
     let mut config = ServerConfig::with_defaults();
     config.data_dir = dir.path().to_path_buf();
     config.https_port = 8443;
+    adjust(&mut config);
     let fake = Arc::new(FakeRuntime::new());
     let state = AppState::new(
         store,
@@ -45,4 +51,16 @@ pub async fn api() -> anyhow::Result<Api> {
         fake,
         _dir: dir,
     })
+}
+
+/// A second control plane on `api`'s store and engine, as after a restart of doppel: it
+/// knows nothing that lived only in the first one's memory.
+pub async fn api_on(api: &Api) -> anyhow::Result<AppState> {
+    Ok(AppState::new(
+        api.state.store().clone(),
+        api.fake.clone(),
+        RouteTable::new().into_shared(),
+        api.state.config().clone(),
+        api.state.instance_id().to_string(),
+    ))
 }

@@ -8,7 +8,8 @@ use bollard::models::{
     RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
-    CreateContainerOptions, ListContainersOptions, RemoveContainerOptions, StopContainerOptions,
+    CreateContainerOptions, ListContainersOptions, RemoveContainerOptions,
+    ResizeContainerTTYOptions, StopContainerOptions,
 };
 use bollard::Docker;
 
@@ -17,6 +18,24 @@ use super::util::{engine, hardened, is_status};
 use crate::{ContainerConfig, ContainerState, DockerError, DynoSpec};
 
 pub(crate) async fn run_dyno(
+    docker: &Docker,
+    spec: DynoSpec,
+    ncpu: f64,
+) -> Result<String, DockerError> {
+    let name = spec.name.clone();
+    let id = create_dyno(docker, spec, ncpu).await?;
+    if let Err(e) = docker.start_container(&id, None).await {
+        let err = engine("start dyno", &name, e);
+        let _ = super::containers::remove(docker, &id, true).await;
+        return Err(err);
+    }
+    Ok(id)
+}
+
+/// Creates a dyno's container: hardened, on its environment's network only, with an init
+/// process (signals reach the app, zombies are reaped) and no restart policy (the supervisor
+/// owns restarts).
+pub(crate) async fn create_dyno(
     docker: &Docker,
     spec: DynoSpec,
     ncpu: f64,
@@ -30,6 +49,11 @@ pub(crate) async fn run_dyno(
             name: Some(RestartPolicyNameEnum::NO),
             maximum_retry_count: None,
         }),
+        init: Some(true),
+        console_size: spec
+            .console
+            .filter(|_| spec.tty)
+            .map(|(rows, cols)| vec![usize::from(rows), usize::from(cols)]),
         ..hardened(&spec.limits, &spec.cap_add, ncpu)
     };
     let body = ContainerCreateBody {
@@ -39,23 +63,61 @@ pub(crate) async fn run_dyno(
         labels: Some(to_hash(&spec.labels)),
         host_config: Some(host_config),
         networking_config,
+        tty: Some(spec.tty),
+        open_stdin: Some(spec.stdin),
+        stdin_once: Some(spec.stdin),
+        attach_stdin: Some(spec.stdin),
+        attach_stdout: Some(spec.stdin),
+        attach_stderr: Some(spec.stdin),
         ..Default::default()
     };
     let options = CreateContainerOptions {
         name: Some(spec.name.clone()),
         ..Default::default()
     };
-    let id = docker
+    Ok(docker
         .create_container(Some(options), body)
         .await
         .map_err(|e| engine("create dyno", &spec.name, e))?
-        .id;
-    if let Err(e) = docker.start_container(&id, None).await {
-        let err = engine("start dyno", &spec.name, e);
-        let _ = super::containers::remove(docker, &id, true).await;
-        return Err(err);
+        .id)
+}
+
+/// SIGTERM, `grace`, SIGKILL; not running or missing is fine.
+pub(crate) async fn stop(docker: &Docker, id: &str, grace: Duration) -> Result<(), DockerError> {
+    let options = StopContainerOptions {
+        t: Some(i32::try_from(grace.as_secs()).unwrap_or(i32::MAX)),
+        ..Default::default()
+    };
+    match docker.stop_container(id, Some(options)).await {
+        Ok(()) => Ok(()),
+        Err(e) if is_status(&e, &[304, 404]) => Ok(()),
+        Err(e) => Err(engine("stop container", id, e)),
     }
-    Ok(id)
+}
+
+/// Sizes a container's terminal; right after a start the engine may not have it ready, so a
+/// failure is retried a few times (as the Docker CLI does).
+pub(crate) async fn resize_tty(
+    docker: &Docker,
+    id: &str,
+    rows: u16,
+    cols: u16,
+) -> Result<(), DockerError> {
+    let mut attempt = 0u64;
+    loop {
+        let options = ResizeContainerTTYOptions {
+            h: i32::from(rows),
+            w: i32::from(cols),
+        };
+        match docker.resize_container_tty(id, options).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt >= 10 => return Err(engine("resize terminal of", id, e)),
+            Err(_) => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(10 * attempt)).await;
+            }
+        }
+    }
 }
 
 /// Network id → IP, from an engine's per-network endpoint map (keyed by network name).
@@ -112,6 +174,7 @@ pub(crate) async fn inspect(
             .unwrap_or_default()
             .into_iter()
             .collect(),
+        created: c.created.as_deref().and_then(unix_seconds),
     }))
 }
 
@@ -156,15 +219,7 @@ pub(crate) async fn stop_and_remove(
     id: &str,
     grace: Duration,
 ) -> Result<(), DockerError> {
-    let options = StopContainerOptions {
-        t: Some(i32::try_from(grace.as_secs()).unwrap_or(i32::MAX)),
-        ..Default::default()
-    };
-    match docker.stop_container(id, Some(options)).await {
-        Ok(()) => {}
-        Err(e) if is_status(&e, &[304, 404]) => {}
-        Err(e) => return Err(engine("stop container", id, e)),
-    }
+    stop(docker, id, grace).await?;
     let options = RemoveContainerOptions {
         force: true,
         v: true,
@@ -176,6 +231,13 @@ pub(crate) async fn stop_and_remove(
         Err(e) if is_status(&e, &[404, 409]) => Ok(()),
         Err(e) => Err(engine("remove container", id, e)),
     }
+}
+
+/// An RFC 3339 time (as the engine writes it) in Unix seconds.
+fn unix_seconds(text: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
 }
 
 /// The exit code in a summary status such as `Exited (137) 5 minutes ago`.
@@ -224,6 +286,7 @@ pub(crate) async fn list(docker: &Docker, label: &str) -> Result<Vec<ContainerSt
                 ip,
                 networks,
                 labels: c.labels.unwrap_or_default().into_iter().collect(),
+                created: c.created,
             }
         })
         .collect())

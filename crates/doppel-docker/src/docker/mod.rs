@@ -4,9 +4,12 @@ mod containers;
 mod dynos;
 mod images;
 mod networks;
+mod probe;
+mod streams;
 mod util;
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -15,8 +18,9 @@ use bollard::Docker;
 use tokio::sync::mpsc;
 
 use crate::{
-    ContainerConfig, ContainerRuntime, ContainerSpec, ContainerState, DockerError, DockerfileBuild,
-    DynoSpec, ImageInfo, LineStream, NetworkInfo, NetworkSpec, TarSource,
+    AttachIo, ContainerConfig, ContainerRuntime, ContainerSpec, ContainerState, DockerError,
+    DockerfileBuild, DynoSpec, EventStream, HealthCheck, ImageInfo, LineStream, LogStream,
+    NetworkInfo, NetworkSpec, TarSource,
 };
 
 /// Time allowed for long engine calls (builds, imports, commits, uploads) to answer.
@@ -141,6 +145,44 @@ impl ContainerRuntime for DockerRuntime {
         dynos::run_dyno(&self.docker, spec, self.ncpu).await
     }
 
+    async fn create_dyno(&self, spec: DynoSpec) -> Result<String, DockerError> {
+        dynos::create_dyno(&self.docker, spec, self.ncpu).await
+    }
+
+    async fn attach(&self, id: &str) -> Result<AttachIo, DockerError> {
+        // Attached sessions last as long as the dyno: no response timeout.
+        streams::attach(&self.long, id).await
+    }
+
+    async fn resize_tty(&self, id: &str, rows: u16, cols: u16) -> Result<(), DockerError> {
+        dynos::resize_tty(&self.docker, id, rows, cols).await
+    }
+
+    async fn stop(&self, id: &str, grace: Duration) -> Result<(), DockerError> {
+        dynos::stop(&self.long, id, grace).await
+    }
+
+    async fn follow_logs(
+        &self,
+        id: &str,
+        since: Option<time::OffsetDateTime>,
+    ) -> Result<LogStream, DockerError> {
+        Ok(streams::follow_logs(&self.docker, id, since))
+    }
+
+    async fn events(&self, label: &str) -> Result<EventStream, DockerError> {
+        Ok(streams::events(&self.docker, label))
+    }
+
+    async fn probe(
+        &self,
+        addr: SocketAddr,
+        check: &HealthCheck,
+        timeout: Duration,
+    ) -> Result<(), String> {
+        probe::probe(addr, check, timeout).await
+    }
+
     async fn inspect_container(
         &self,
         id: &str,
@@ -154,7 +196,7 @@ impl ContainerRuntime for DockerRuntime {
     }
 
     async fn stop_and_remove(&self, id: &str, grace: Duration) -> Result<(), DockerError> {
-        dynos::stop_and_remove(&self.docker, id, grace).await
+        dynos::stop_and_remove(&self.long, id, grace).await
     }
 
     async fn list_containers(&self, label: &str) -> Result<Vec<ContainerState>, DockerError> {

@@ -4,6 +4,7 @@
 mod ca;
 mod harness;
 mod maintenance;
+mod observe;
 mod proxy;
 mod tls;
 mod upgrade;

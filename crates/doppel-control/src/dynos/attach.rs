@@ -1,0 +1,213 @@
+//! Attaching to a one-off dyno: Heroku's rendezvous protocol. `POST /apps/{app}/dynos` with
+//! `attach` answers an `attach_url` of `rendezvous://<domain>:<port>/<secret>`; the client
+//! opens TLS to that port (a certificate of the platform CA) and writes `<secret>\r\n`; the
+//! server answers `rendezvous\r\n` and from then on the connection is the dyno's terminal
+//! (or its stdin and stdout without one). The dyno is created when the API is called and
+//! started only once its client is attached, so no output is missed. When the command ends,
+//! its exit status follows as `\u{FFFF} heroku-command-exit-status: N` (the line Heroku's CLI
+//! looks for); when the client goes away first, the dyno is stopped.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::state::AppState;
+use crate::supervisor::Phase;
+
+/// How long a client has to attach after asking for the dyno.
+pub const ATTACH_WINDOW: Duration = Duration::from_secs(120);
+/// Longest first line (the secret) read from a client.
+const MAX_SECRET_LINE: usize = 512;
+/// The end-of-transmission byte a client without a terminal sends when its stdin ends.
+const EOT: u8 = 0x04;
+
+/// A dyno waiting for its client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub container: String,
+    pub env_id: String,
+    pub dyno: String,
+    pub tty: bool,
+    /// Terminal size from the client's `LINES` and `COLUMNS`.
+    pub rows: Option<u16>,
+    pub cols: Option<u16>,
+}
+
+/// Dynos waiting for their client, by secret.
+#[derive(Default)]
+pub struct Sessions {
+    map: Mutex<HashMap<String, (Pending, Instant)>>,
+}
+
+impl Sessions {
+    /// Registers a dyno; returns the secret of its `attach_url`.
+    pub fn add(&self, pending: Pending) -> String {
+        let secret = hex::encode(rand::random::<[u8; 24]>());
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, (_, at)| at.elapsed() < ATTACH_WINDOW);
+        map.insert(secret.clone(), (pending, Instant::now()));
+        secret
+    }
+
+    /// The dyno behind `secret` (each secret works once).
+    pub fn take(&self, secret: &str) -> Option<Pending> {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        let (pending, at) = map.remove(secret)?;
+        (at.elapsed() < ATTACH_WINDOW).then_some(pending)
+    }
+}
+
+/// Serves rendezvous connections on `listener` until the task is dropped.
+pub async fn serve(state: AppState, listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor) {
+    loop {
+        let (tcp, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                tracing::warn!(error = %e, "rendezvous accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let (state, acceptor) = (state.clone(), acceptor.clone());
+        tokio::spawn(async move {
+            if let Err(e) = connection(&state, acceptor, tcp).await {
+                tracing::debug!(%peer, error = %e, "rendezvous connection ended");
+            }
+        });
+    }
+}
+
+async fn connection(
+    state: &AppState,
+    acceptor: tokio_rustls::TlsAcceptor,
+    tcp: TcpStream,
+) -> std::io::Result<()> {
+    let _ = tcp.set_nodelay(true);
+    let tls = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp))
+        .await
+        .map_err(|_| std::io::Error::other("TLS handshake timed out"))??;
+    let (read, mut write) = tokio::io::split(tls);
+    let mut read = BufReader::new(read);
+    let secret = read_secret(&mut read).await?;
+    let Some(pending) = state.attach_sessions().take(&secret) else {
+        write
+            .write_all(b"error: this attach URL is unknown, used or expired\r\n")
+            .await?;
+        return write.shutdown().await;
+    };
+    let table = &state.supervisor().table;
+    table.claim(&pending.container);
+    let result = session(state, &pending, read, &mut write).await;
+    let _ = write.shutdown().await;
+    table.release(&pending.container);
+    state.supervisor().wake();
+    result
+}
+
+async fn read_secret<R: AsyncRead + Unpin>(read: &mut BufReader<R>) -> std::io::Result<String> {
+    let mut line = Vec::new();
+    let mut limited = (&mut *read).take(MAX_SECRET_LINE as u64);
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        limited.read_until(b'\n', &mut line),
+    )
+    .await
+    .map_err(|_| std::io::Error::other("no secret within 30 s"))??;
+    Ok(String::from_utf8_lossy(&line).trim().to_string())
+}
+
+/// Starts the dyno and joins it to the client until one side ends.
+async fn session<R, W>(
+    state: &AppState,
+    p: &Pending,
+    mut client_in: BufReader<R>,
+    client_out: &mut W,
+) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let rt = state.runtime();
+    let mut io = rt
+        .attach(&p.container)
+        .await
+        .map_err(std::io::Error::other)?;
+    client_out.write_all(b"rendezvous\r\n").await?;
+    client_out.flush().await?;
+    rt.start(&p.container)
+        .await
+        .map_err(std::io::Error::other)?;
+    state.supervisor().table.set(&p.container, Phase::Up);
+    state
+        .logs()
+        .heroku(&p.env_id, &p.dyno, "State changed from starting to up");
+    if let (true, Some(rows), Some(cols)) = (p.tty, p.rows, p.cols) {
+        if let Err(e) = rt.resize_tty(&p.container, rows, cols).await {
+            tracing::debug!(container = %p.container, error = %e, "could not size the terminal");
+        }
+    }
+    let tty = p.tty;
+    let mut input = Some(io.input);
+    let to_dyno = async {
+        let mut buf = vec![0u8; 8192];
+        loop {
+            let n = client_in.read(&mut buf).await?;
+            if n == 0 {
+                return Ok::<bool, std::io::Error>(true);
+            }
+            let Some(stdin) = input.as_mut() else {
+                continue;
+            };
+            let chunk = &buf[..n];
+            match chunk.iter().position(|b| *b == EOT).filter(|_| !tty) {
+                Some(end) => {
+                    stdin.write_all(&chunk[..end]).await?;
+                    stdin.shutdown().await?;
+                    input = None;
+                }
+                None => {
+                    stdin.write_all(chunk).await?;
+                    stdin.flush().await?;
+                }
+            }
+        }
+    };
+    let mut last = b'\n';
+    let from_dyno = async {
+        while let Some(chunk) = io.output.next().await {
+            let chunk = chunk.map_err(std::io::Error::other)?;
+            if let Some(b) = chunk.last() {
+                last = *b;
+            }
+            client_out.write_all(&chunk).await?;
+            client_out.flush().await?;
+        }
+        Ok::<(), std::io::Error>(())
+    };
+    let client_left = tokio::select! {
+        left = to_dyno => left.unwrap_or(true),
+        ended = from_dyno => { ended?; false }
+    };
+    if client_left {
+        // Heroku ends a run whose client disconnected.
+        state.logs().heroku(
+            &p.env_id,
+            &p.dyno,
+            "Stopping process with SIGKILL: the client disconnected",
+        );
+        return rt.kill(&p.container).await.map_err(std::io::Error::other);
+    }
+    let code = rt.wait(&p.container).await.map_err(std::io::Error::other)?;
+    let mut status = String::new();
+    if last != b'\n' {
+        status.push_str("\r\n");
+    }
+    // A bare `\n`: Heroku's CLI strips the line with a pattern that ends at `$`.
+    status.push_str(&format!("\u{FFFF} heroku-command-exit-status: {code}\n"));
+    client_out.write_all(status.as_bytes()).await?;
+    client_out.flush().await
+}

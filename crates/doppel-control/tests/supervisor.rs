@@ -1,0 +1,372 @@
+//! The supervisor on the shared fake, driven by its events: a crashed dyno restarts at once
+//! and then after a growing back-off (`crashed` in `ps` meanwhile), a dyno removed by hand
+//! comes back, scaling starts and retires dynos, a rolling restart replaces every dyno,
+//! one-off dynos are never removed while they run, and every source reaches the log.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{api, Api};
+use doppel_control::dynos::{one_off, view};
+use doppel_control::logic::apps;
+use doppel_control::logs::Filter;
+use doppel_control::supervisor;
+use doppel_control::workflows::progress::Silent;
+use doppel_control::workflows::release::{self, ReleaseRequest};
+use doppel_control::workflows::restart::{self, Which};
+use doppel_store::Environment;
+use doppel_types::{ImageKind, RouterObserver};
+
+const IMAGE: &str = "sha256:image";
+
+async fn released(api: &Api, name: &str, types: &[(&str, &str)]) -> anyhow::Result<Environment> {
+    apps::create(&api.state, &api.admin, Some(name)).await?;
+    api.fake
+        .state()
+        .images
+        .insert(IMAGE.into(), Default::default());
+    let env = api
+        .state
+        .store()
+        .environment(&format!("{name}-staging"))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no staging"))?;
+    let req = ReleaseRequest {
+        image_id: IMAGE.into(),
+        image_kind: ImageKind::Buildpack,
+        process_types: types
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        build_id: None,
+        description: "Deploy 1".into(),
+        user_id: None,
+        config: None,
+    };
+    release::release(&api.state, &env, req, &Silent).await?;
+    Ok(env)
+}
+
+/// Running containers of `env` with the label `doppel.dyno=dyno`, oldest first.
+fn of(api: &Api, env: &Environment, dyno: &str) -> Vec<(String, String)> {
+    let st = api.fake.state();
+    let mut found: Vec<(String, String)> = st
+        .containers
+        .iter()
+        .filter(|(_, c)| {
+            c.running
+                && c.spec.labels.get("doppel.env-id") == Some(&env.id)
+                && c.spec.labels.get("doppel.dyno").map(String::as_str) == Some(dyno)
+        })
+        .map(|(id, c)| {
+            let restarts = c
+                .spec
+                .labels
+                .get("doppel.restarts")
+                .cloned()
+                .unwrap_or_default();
+            (id.clone(), restarts)
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+async fn eventually(secs: u64, mut done: impl FnMut() -> bool) -> bool {
+    for _ in 0..secs * 20 {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    done()
+}
+
+async fn ps_state(api: &Api, env: &Environment, name: &str) -> Option<String> {
+    view::list(&api.state, env)
+        .await
+        .ok()?
+        .into_iter()
+        .find(|d| d.name == name)
+        .map(|d| d.state.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_restarts_at_once_then_after_a_growing_backoff() -> anyhow::Result<()> {
+    let api = api().await?;
+    let env = released(&api, "crashy", &[("web", "serve")]).await?;
+    tokio::spawn(supervisor::run_forever(api.state.clone()));
+    let first = of(&api, &env, "web.1");
+    assert_eq!(first.len(), 1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    api.fake.print(&first[0].0, "about to fail");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    api.fake.crash(&first[0].0, 1);
+    // The first crash restarts at once.
+    assert!(eventually(5, || of(&api, &env, "web.1").iter().any(|(_, r)| r == "1")).await);
+    let second = of(&api, &env, "web.1");
+    api.fake.crash(&second[0].0, 1);
+    // The second waits 5 s, `crashed` meanwhile.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(of(&api, &env, "web.1").is_empty());
+    assert_eq!(
+        ps_state(&api, &env, "web.1").await.as_deref(),
+        Some("crashed")
+    );
+    assert!(eventually(10, || of(&api, &env, "web.1").iter().any(|(_, r)| r == "2")).await);
+    let log: Vec<String> = api
+        .state
+        .logs()
+        .recent(&env.id, 200, &Filter::default())
+        .await
+        .iter()
+        .map(|l| l.render())
+        .collect();
+    let text = log.join("\n");
+    // What it printed before crashing was read, and the crash is in the log.
+    assert!(text.contains("app[web.1]: about to fail"), "{text}");
+    assert!(
+        text.contains("heroku[web.1]: Process exited with status 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("heroku[web.1]: State changed from up to crashed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("heroku[web.1]: State changed from crashed to starting"),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dyno_removed_by_hand_comes_back_and_scaling_follows_the_formation() -> anyhow::Result<()>
+{
+    let api = api().await?;
+    let env = released(&api, "scaly", &[("web", "serve"), ("worker", "work")]).await?;
+    tokio::spawn(supervisor::run_forever(api.state.clone()));
+    let web = of(&api, &env, "web.1");
+    doppel_docker::ContainerRuntime::remove(api.fake.as_ref(), &web[0].0, true).await?;
+    assert!(eventually(5, || of(&api, &env, "web.1").len() == 1).await);
+    let store = api.state.store();
+    store
+        .update_formation(&env.id, "web", Some(3), None)
+        .await?;
+    store
+        .update_formation(&env.id, "worker", Some(1), None)
+        .await?;
+    api.state.supervisor().wake();
+    assert!(
+        eventually(5, || of(&api, &env, "web.3").len() == 1
+            && of(&api, &env, "worker.1").len() == 1)
+        .await
+    );
+    let table = api.state.routes().load();
+    assert!(
+        eventually(5, || {
+            api.state
+                .routes()
+                .load()
+                .get(&api.state.urls().env_host(&env.name))
+                .is_some_and(|r| r.backends.len() == 3)
+        })
+        .await
+    );
+    drop(table);
+    store
+        .update_formation(&env.id, "web", Some(1), None)
+        .await?;
+    store
+        .update_formation(&env.id, "worker", Some(0), None)
+        .await?;
+    api.state.supervisor().wake();
+    assert!(
+        eventually(10, || of(&api, &env, "web.2").is_empty()
+            && of(&api, &env, "web.3").is_empty()
+            && of(&api, &env, "worker.1").is_empty())
+        .await
+    );
+    assert_eq!(of(&api, &env, "web.1").len(), 1);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_restart_replaces_every_dyno() -> anyhow::Result<()> {
+    let api = api().await?;
+    let env = released(&api, "resty", &[("web", "serve"), ("worker", "work")]).await?;
+    let store = api.state.store();
+    store
+        .update_formation(&env.id, "web", Some(2), None)
+        .await?;
+    store
+        .update_formation(&env.id, "worker", Some(1), None)
+        .await?;
+    supervisor::run_once(&api.state).await;
+    tokio::spawn(supervisor::run_forever(api.state.clone()));
+    assert!(
+        eventually(5, || of(&api, &env, "web.2").len() == 1
+            && of(&api, &env, "worker.1").len() == 1)
+        .await
+    );
+    assert!(
+        eventually(5, || {
+            api.state
+                .routes()
+                .load()
+                .get(&api.state.urls().env_host(&env.name))
+                .is_some_and(|r| r.backends.len() == 2)
+        })
+        .await
+    );
+    let before: Vec<String> = ["web.1", "web.2", "worker.1"]
+        .iter()
+        .flat_map(|d| of(&api, &env, d))
+        .map(|(id, _)| id)
+        .collect();
+    restart::restart(&api.state, &env, &Which::All)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    assert!(
+        eventually(10, || {
+            let st = api.fake.state();
+            before.iter().all(|id| !st.containers.contains_key(id))
+        })
+        .await
+    );
+    for d in ["web.1", "web.2", "worker.1"] {
+        assert_eq!(of(&api, &env, d).len(), 1, "{d}");
+    }
+    let restarts = store.env_rollouts(&env.id, 5).await?;
+    assert!(restarts
+        .iter()
+        .any(|r| r.kind == doppel_store::RolloutKind::Restart
+            && r.phase == doppel_store::RolloutPhase::Done));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_offs_are_never_removed_while_they_run_and_their_output_is_logged() -> anyhow::Result<()>
+{
+    let api = api().await?;
+    let env = released(&api, "oneoff", &[("web", "serve")]).await?;
+    api.fake.state().script.dyno_output = vec!["hello from the one-off".into()];
+    let run = one_off::create(
+        &api.state,
+        &env,
+        "admin@localhost",
+        one_off::Request {
+            command: "echo hi".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    assert!(run.name.starts_with("run."));
+    assert!(run.attach_url.is_none());
+    for _ in 0..3 {
+        supervisor::run_once(&api.state).await;
+    }
+    assert!(api.fake.state().containers.contains_key(&run.container));
+    api.fake.crash(&run.container, 0);
+    let mut removed = false;
+    for _ in 0..100 {
+        supervisor::run_once(&api.state).await;
+        if !api.fake.state().containers.contains_key(&run.container) {
+            removed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        removed,
+        "an exited one-off is removed once its output is read"
+    );
+    let log: Vec<String> = api
+        .state
+        .logs()
+        .recent(
+            &env.id,
+            100,
+            &Filter {
+                dyno: Some(run.name.clone()),
+                source: None,
+            },
+        )
+        .await
+        .iter()
+        .map(|l| l.render())
+        .collect();
+    let text = log.join("\n");
+    assert!(
+        text.contains(&format!("app[{}]: hello from the one-off", run.name)),
+        "{text}"
+    );
+    assert!(
+        text.contains("Starting process with command `echo hi` by user admin@localhost"),
+        "{text}"
+    );
+    // An attached one-off waits for its client with an attach URL.
+    let attached = one_off::create(
+        &api.state,
+        &env,
+        "admin@localhost",
+        one_off::Request {
+            command: "bash".into(),
+            attach: true,
+            tty: true,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let url = attached.attach_url.unwrap_or_default();
+    assert!(url.starts_with("rendezvous://localhost:5000/"), "{url}");
+    let secret = url.rsplit('/').next().unwrap_or_default();
+    assert!(api.state.attach_sessions().take(secret).is_some());
+    assert!(
+        api.state.attach_sessions().take(secret).is_none(),
+        "one use"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn router_lines_and_in_flight_requests_reach_the_control_plane() -> anyhow::Result<()> {
+    let api = api().await?;
+    let env = released(&api, "routed", &[("web", "serve")]).await?;
+    let feed = api.state.router_feed().clone();
+    let addr: std::net::SocketAddr = "10.0.0.9:5000".parse()?;
+    feed.backend_acquired(addr);
+    feed.backend_acquired(addr);
+    feed.backend_released(addr);
+    assert_eq!(feed.in_flight(addr), 1);
+    feed.backend_released(addr);
+    assert_eq!(feed.in_flight(addr), 0);
+    feed.router_line(&env.name, "at=info method=GET path=\"/\" status=200");
+    let lines = api
+        .state
+        .logs()
+        .recent(
+            &env.id,
+            10,
+            &Filter {
+                dyno: None,
+                source: Some("heroku".into()),
+            },
+        )
+        .await;
+    assert!(lines
+        .iter()
+        .any(|l| l.process == "router" && l.text.contains("status=200")));
+    Ok(())
+}
+
+#[tokio::test]
+async fn dynos_of_a_destroyed_app_are_removed() -> anyhow::Result<()> {
+    let api = api().await?;
+    let env = released(&api, "doomed", &[("web", "serve")]).await?;
+    assert_eq!(of(&api, &env, "web.1").len(), 1);
+    apps::destroy(&api.state, &api.admin, "doomed").await?;
+    assert!(api.fake.state().containers.is_empty());
+    Ok(())
+}
