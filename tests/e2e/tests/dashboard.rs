@@ -3,8 +3,9 @@
 //! the admin's first password (from `<data-dir>/admin-password`) accepted; the apps page; the
 //! pipeline view with both environments; a promotion refused with the missing config key
 //! shown; the key set from production's config page; the promotion succeeding with production
-//! then serving; a rollback from the releases page; user-written text with `<script>` shown
-//! escaped and never run; a member who does not see another app; signing out ending the
+//! then serving; production's log tailing a line the app printed after the page opened; a
+//! rollback from the releases page; user-written text with `<script>` (a config value, a log
+//! line) shown escaped and never run; a member who does not see another app; signing out ending the
 //! session. With `DOPPEL_DASHBOARD_SCREENSHOTS=<dir>` the main pages are saved there as PNGs
 //! (docs/dashboard/ holds the kept ones).
 
@@ -26,6 +27,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+        print(f"served {self.path} greeting={os.environ.get('GREETING', '-')}", flush=True)
 http.server.ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), Handler).serve_forever()
 "#;
     AppRepo::from_files(&[
@@ -197,6 +199,28 @@ fn dashboard_in_chromium() -> Result<()> {
             server.log()
         );
     }
+
+    // Production's log tails live: a line the app prints after the page opened shows up,
+    // its `<script>` (production's GREETING) as text.
+    browser.goto(&format!("{dash}/envs/shop/logs"))?;
+    browser.wait_text("shop production logs", 10)?;
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    server.get(&format!("{}after-open", server.env_url("shop")), None)?;
+    let tailed = browser.wait_text(
+        "served /after-open greeting=<script>window.pwned=1</script>",
+        60,
+    )?;
+    assert!(tailed.contains("app[web.1]"), "{tailed}");
+    let source = browser.source()?;
+    assert!(
+        source.contains("greeting=&lt;script&gt;window.pwned=1&lt;/script&gt;"),
+        "{source}"
+    );
+    assert_eq!(
+        browser.script("return window.pwned === undefined;")?,
+        serde_json::Value::Bool(true)
+    );
+    shot(&browser, "logs")?;
 
     // A rollback from staging's releases page.
     let before = release_descriptions(&server, "shop-staging")?;

@@ -1,5 +1,6 @@
-//! An environment's log stream, tailing live in the page. (Interim: the page and its access
-//! check; the stream itself follows the per-environment log stream once it is merged.)
+//! An environment's log stream, tailing live in the page: its last lines, then every new one
+//! (the same stream `doppel logs --tail` and Heroku's log sessions read). Lines go to the
+//! page as text, never markup.
 
 use super::{notice, stage_word};
 use crate::error::PageError;
@@ -9,7 +10,12 @@ use crate::session::Viewer;
 use crate::state::Dashboard;
 use axum::extract::{Path, State};
 use doppel_control::logic::apps;
+use doppel_control::logic::logs::DEFAULT_LINES;
+use doppel_control::logs::{Filter, LogLine, SOURCE_HEROKU};
+use futures_util::stream::{self, StreamExt};
 use maud::{html, Markup};
+use std::sync::Arc;
+use tokio::sync::broadcast;
 
 /// `GET /envs/{env}/logs`.
 pub async fn show(
@@ -33,12 +39,46 @@ pub async fn show(
     ))
 }
 
-/// `GET /envs/{env}/logs/stream`.
+/// `GET /envs/{env}/logs/stream`: the last lines, then new ones as they come.
 pub async fn stream(
     State(dash): State<Dashboard>,
     viewer: Viewer,
     Path(env): Path<String>,
 ) -> Result<Events, PageError> {
-    apps::show(&dash.app, &viewer.actor(), &env).await?;
-    Ok(live::sse(live::text("")))
+    let view = apps::show(&dash.app, &viewer.actor(), &env).await?;
+    let hub = dash.app.logs();
+    // Subscribe before reading the past, so no line falls between the two.
+    let rx = hub.subscribe(&view.env.id);
+    let past = hub
+        .recent(&view.env.id, DEFAULT_LINES, &Filter::default())
+        .await;
+    let last = past.last().map(|l| l.time);
+    let seen: Vec<String> = past
+        .iter()
+        .filter(|l| Some(l.time) == last)
+        .map(LogLine::render)
+        .collect();
+    let history: Vec<_> = past.iter().map(|l| live::line(&l.render())).collect();
+    let fresh = tail(rx)
+        .filter(move |l| {
+            let new =
+                last.is_none_or(|t| l.time > t || (l.time == t && !seen.contains(&l.render())));
+            std::future::ready(new)
+        })
+        .map(|l| live::line(&l.render()));
+    Ok(live::sse(stream::iter(history).chain(fresh)))
+}
+
+/// New lines of a subscription; a reader that fell behind is told how many it missed.
+fn tail(rx: broadcast::Receiver<Arc<LogLine>>) -> impl futures_util::Stream<Item = LogLine> + Send {
+    stream::unfold(rx, |mut rx| async move {
+        match rx.recv().await {
+            Ok(line) => Some(((*line).clone(), rx)),
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                let text = format!("Error L11 (Tail buffer overflow) -> {n} lines were dropped");
+                Some((LogLine::now(SOURCE_HEROKU, "logplex", text), rx))
+            }
+            Err(broadcast::error::RecvError::Closed) => None,
+        }
+    })
 }
