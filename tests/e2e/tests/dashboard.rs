@@ -211,6 +211,10 @@ fn dashboard_in_chromium() -> Result<()> {
         60,
     )?;
     assert!(tailed.contains("app[web.1]"), "{tailed}");
+    // Reconnecting (Chromium does when the host's interfaces change) resumes, never repeats.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let tailed = browser.text()?;
+    assert_eq!(tailed.matches("served /after-open").count(), 1, "{tailed}");
     let source = browser.source()?;
     assert!(
         source.contains("greeting=&lt;script&gt;window.pwned=1&lt;/script&gt;"),
