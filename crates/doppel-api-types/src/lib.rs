@@ -11,6 +11,7 @@
 //! One module per resource; [`common`] holds the small references (`{id, name}`) they share.
 
 pub mod account;
+pub mod addons;
 pub mod apps;
 pub mod audit;
 pub mod builds;

@@ -6,7 +6,8 @@
 //! anything) → master key → store (migrations) → admin user and token → platform CA →
 //! Docker and the stack images → interrupted builds, releases and rollouts marked failed →
 //! listeners (HTTPS, HTTP, one-off dynos' rendezvous) → git → interrupted promotions ended →
-//! old shared networks removed → first supervisor pass (networks, dynos and routes from the
+//! add-on manifests, interrupted add-on work resumed, backup schedules → old shared networks
+//! removed → first supervisor pass (networks, dynos, add-on servers and routes from the
 //! store), then the supervisor in the background → log drains → serve (the router reporting
 //! to the control plane).
 
@@ -81,6 +82,15 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     // Promotions cut off by the restart end now (their releases were just marked failed,
     // unless they had succeeded).
     doppel_control::logic::promotions::recover(&state).await;
+    // Add-on providers: the built-in manifests and the admin's `<data-dir>/addons/*.toml`.
+    let addon_dir = config.data_dir.join("addons");
+    state.set_addon_catalog(
+        doppel_addons::Catalog::with_admin_dir(&addon_dir)
+            .with_context(|| format!("loading add-on manifests from {}", addon_dir.display()))?,
+    );
+    doppel_control::addon_supervisor::resume(&state).await;
+    tokio::spawn(doppel_control::addon_schedule::run_forever(state.clone()));
+
     doppel_control::networks::remove_legacy(&state).await;
     doppel_control::reconcile::sweep_build_leftovers(&state).await;
     doppel_control::supervisor::run_once(&state).await;

@@ -1,12 +1,14 @@
 //! doppel-store: doppel's control-plane state (users and tokens, apps and their two
 //! environments, builds, releases, config vars, formations, promotions and parity marks,
-//! rollouts, log drains) over SQLite or PostgreSQL.
+//! rollouts, log drains, add-ons and their backups) over SQLite or PostgreSQL.
 //!
 //! The only crate that names sqlx. One code path on sqlx's Any driver with portable SQL
 //! (`$N` placeholders, TEXT uuid ids, RFC 3339 UTC TEXT timestamps, JSON as TEXT); the schema
 //! lives in `migrations/sqlite` and `migrations/postgres`, embedded and chosen at open.
 //! Config values are encrypted at rest (see `crypto`); API tokens are kept only as digests.
 
+mod addon_backups;
+mod addons;
 mod apps;
 mod audit;
 mod builds;
@@ -27,6 +29,8 @@ mod sessions;
 mod users;
 mod util;
 
+pub use addon_backups::{Backup, BackupKind, BackupStatus, NewBackup};
+pub use addons::{Addon, AddonCredentials, AddonState, Attachment, BackupSchedule, NewAddon};
 pub use apps::{App, Environment};
 pub use audit::{AuditEvent, AuditFilter, NewAuditEvent};
 pub use builds::{Build, BuildOutcome, BuildStatus, INTERRUPTED_REASON};

@@ -352,6 +352,13 @@ impl Server {
         if let Ok(id) = std::fs::read_to_string(self.data_dir.join("instance-id")) {
             self.remove_images(id.trim());
         }
+        // Add-on data volumes (doppel.role=addon), once their containers are gone.
+        if let Ok(label) = self.instance_label() {
+            docker_remove(
+                &["volume", "ls", "-q", "--filter", &label],
+                &["volume", "rm"],
+            );
+        }
     }
 
     /// Ids of this installation's containers that are running, sorted.

@@ -5,8 +5,11 @@
 
 pub mod access;
 pub mod account;
+pub mod addon_attachments;
+pub mod addons;
 pub mod apps;
 pub mod audit;
+pub mod backups;
 pub mod builds;
 pub mod collaborators;
 pub mod config_vars;

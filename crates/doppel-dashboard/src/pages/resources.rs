@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Form;
 use doppel_control::logic::formation::{self, Update, MAX_QUANTITY};
-use doppel_control::logic::{dyno_sizes, platform, LogicError};
+use doppel_control::logic::{addons, dyno_sizes, LogicError};
 use doppel_store::QuantityChange;
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -25,7 +25,7 @@ pub async fn show(
 ) -> Result<Markup, PageError> {
     let actor = viewer.actor();
     let (environment, processes) = formation::list(&dash.app, &actor, &env).await?;
-    platform::app_addons(&dash.app, &actor, &env).await?;
+    let owned = addons::list(&dash.app, &actor, Some(&env)).await?;
     let name = &environment.name;
     let sizes = dyno_sizes::list();
     let body = html! {
@@ -68,7 +68,23 @@ pub async fn show(
             }
         }
         h2 { "Add-ons" }
-        p.empty { "No add-ons are attached to " (name) "." }
+        @if owned.is_empty() {
+            p.empty { "No add-ons belong to " (name) ": " code { "doppel addons:create postgres -a " (name) } "." }
+        } @else {
+            table.addons {
+                thead { tr { th { "Add-on" } th { "Plan" } th { "State" } th { "Config vars" } } }
+                tbody {
+                    @for a in &owned {
+                        tr {
+                            th scope="row" { (a.addon.name) }
+                            td { (a.addon.service) ":" (a.addon.plan) }
+                            td class={ "state " (a.addon.state.as_str()) } { (a.addon.state.as_str()) }
+                            td { @for v in a.config_vars() { code { (v) } " " } }
+                        }
+                    }
+                }
+            }
+        }
     };
     Ok(layout::page(
         &format!("{name} resources"),

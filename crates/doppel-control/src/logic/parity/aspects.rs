@@ -117,6 +117,17 @@ fn addons(inp: &Inputs) -> Aspect {
                         )),
                     )
             }
+            Some(p) if p.version != s.version => {
+                a.differences
+                    .push(
+                        Difference::new("addons", &s.service, Class::Expected).says(format!(
+                            "{} runs {} in staging and {} in production.",
+                            s.service,
+                            s.version.as_deref().unwrap_or("an unknown version"),
+                            p.version.as_deref().unwrap_or("an unknown version")
+                        )),
+                    )
+            }
             Some(_) => {}
         }
     }
