@@ -24,6 +24,7 @@ pub mod error;
 pub mod formation;
 pub mod logs;
 pub mod parity;
+pub mod passwords;
 pub mod pipelines;
 pub mod platform;
 pub mod releases;

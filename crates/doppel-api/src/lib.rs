@@ -23,6 +23,7 @@ mod formation;
 mod log_drains;
 mod log_sessions;
 mod parity;
+mod passwords;
 mod pipelines;
 mod platform;
 mod promotions;
@@ -33,7 +34,7 @@ mod views;
 
 pub use error::ApiError;
 
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use doppel_control::state::AppState;
 
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
             get(account::list_users).post(account::create_user),
         )
         .route("/users/{account}", get(account::user))
+        .route("/users/{account}/password", put(passwords::set))
         .route("/users/{account}/apps", get(apps::list_for_user))
         .route(
             "/oauth/authorizations",

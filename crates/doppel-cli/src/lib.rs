@@ -128,6 +128,9 @@ pub enum Command {
     /// Create a user (admins only) and print their API token once
     #[command(name = "users:create")]
     UsersCreate(users::CreateArgs),
+    /// Give a user a new dashboard password (generated, printed once)
+    #[command(name = "users:password")]
+    UsersPassword(users::PasswordArgs),
     /// Add the `staging` and `production` git remotes of an app to this checkout
     #[command(name = "git:remote")]
     GitRemote(git::RemoteArgs),
@@ -283,6 +286,7 @@ pub async fn run_in(ctx: &mut Context, cmd: Command) -> Result<(), CliError> {
         C::AccessAdd(args) => access::add(ctx, args).await,
         C::AccessRemove(args) => access::remove(ctx, args).await,
         C::UsersCreate(args) => users::create(ctx, args).await,
+        C::UsersPassword(args) => users::password(ctx, args).await,
         C::GitRemote(args) => git::remote(ctx, args).await,
         C::GitCredentials(args) => git::credentials(ctx, args),
         C::Completions(args) => completions::print(ctx, args),

@@ -42,6 +42,8 @@ pub struct ServerConfig {
     /// Start `doppel router` when none serves the data directory (false: a separate service
     /// runs it).
     pub spawn_router: bool,
+    /// The email of the admin user made on first start (`admin@localhost`).
+    pub admin_email: String,
 }
 
 impl ServerConfig {
@@ -65,6 +67,7 @@ impl ServerConfig {
             stacks: doppel_builder::StackCatalog::default(),
             python_mirror: None,
             spawn_router: true,
+            admin_email: "admin@localhost".to_string(),
         }
     }
 

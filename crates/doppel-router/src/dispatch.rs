@@ -29,6 +29,8 @@ pub(crate) struct ConnInfo {
 /// Chooses where each request goes.
 pub(crate) struct Dispatcher {
     domain: String,
+    /// `dashboard.<domain>`: the web dashboard, served by the platform too.
+    dashboard: String,
     /// The HTTPS port clients use, for redirects from plain HTTP.
     https_port: u16,
     live: Arc<Live>,
@@ -42,6 +44,7 @@ impl Dispatcher {
     pub(crate) fn new(domain: &str, https_port: u16, live: Arc<Live>, proxy: Arc<Proxy>) -> Self {
         Self {
             domain: normalize_host(domain),
+            dashboard: normalize_host(&format!("{}.{domain}", doppel_types::DASHBOARD_NAME)),
             https_port,
             live,
             proxy,
@@ -83,7 +86,7 @@ impl Dispatcher {
         }
         let is_platform = match host.as_deref() {
             None => true,
-            Some(h) => h == self.domain || h.parse::<IpAddr>().is_ok(),
+            Some(h) => h == self.domain || h == self.dashboard || h.parse::<IpAddr>().is_ok(),
         };
         if is_platform {
             return self.proxy.forward_platform(req, conn).await;

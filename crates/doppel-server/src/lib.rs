@@ -1,6 +1,6 @@
 //! doppel-server: `doppel server`, the startup order that wires the store, Docker, the
-//! stack, git, the control plane and the API together, finds or starts the router process,
-//! and shuts down on SIGINT/SIGTERM (the router keeps serving apps).
+//! stack, git, the control plane, the API and the dashboard together, finds or starts the
+//! router process, and shuts down on SIGINT/SIGTERM (the router keeps serving apps).
 //!
 //! Order: data dir (taken with a lock, so a second server on it stops before changing
 //! anything) → master key → store (migrations) → admin user and token → platform CA →
@@ -13,6 +13,8 @@
 //! the platform socket (the router's lines come back into the log streams).
 
 mod router_process;
+
+mod admin;
 
 use anyhow::Context;
 use axum::extract::{ConnectInfo, Request};
@@ -44,7 +46,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     let store = Store::open(&db_url, key)
         .await
         .with_context(|| format!("opening the database ({})", redact(&db_url)))?;
-    let new_token = ensure_admin(&store, &config).await?;
+    let new_token = admin::ensure_admin(&store, &config).await?;
     // The router issues certificates with it; made here so it exists before the router starts.
     let ca = Arc::new(
         PlatformCa::load_or_create(&config.data_dir, &config.domain)
@@ -116,10 +118,14 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         rendezvous,
         acceptor,
     ));
+    tokio::spawn(doppel_dashboard::sweep_sessions(state.clone()));
 
-    let platform = doppel_api::router(state.clone())
-        .merge(git.router())
-        .layer(axum::middleware::from_fn(client_address));
+    let platform = doppel_dashboard::with_dashboard(
+        doppel_api::router(state.clone()).merge(git.router()),
+        doppel_dashboard::router(state.clone()),
+        &state.urls().dashboard_host(),
+    )
+    .layer(axum::middleware::from_fn(client_address));
     // The first table (with the platform's address) reaches the router before we say "ready".
     doppel_control::router_link::publish_now(&router, &routes).await;
     announce(&config, new_token.is_some());
@@ -172,18 +178,6 @@ async fn client_address(mut request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// Creates the admin user and token on first start and writes the token to `admin-token`.
-async fn ensure_admin(store: &Store, config: &ServerConfig) -> anyhow::Result<Option<String>> {
-    let email = format!("admin@{}", config.domain);
-    let created = store.ensure_admin(&email).await?;
-    let Some((_user, token)) = created else {
-        return Ok(None);
-    };
-    let path = config.data_dir.join("admin-token");
-    secrets::write_private(&path, format!("{token}\n").as_bytes())?;
-    Ok(Some(token))
-}
-
 /// Makes the default stack's images when they are missing (a few minutes on first start),
 /// printing debootstrap's and docker build's progress.
 async fn ensure_default_stack(
@@ -228,13 +222,17 @@ fn announce(config: &ServerConfig, new_token: bool) {
         );
     }
     eprintln!(
-        "doppel is serving {} (API and git) and {}\n\
-         Log in with:\n  export DOPPEL_HOST={} DOPPEL_CA_CERT={} DOPPEL_API_KEY=$(cat {})\n  doppel apps:create myapp",
+        "doppel is serving {} (API and git), {} (the dashboard) and {}\n\
+         Log in with:\n  export DOPPEL_HOST={} DOPPEL_CA_CERT={} DOPPEL_API_KEY=$(cat {})\n  doppel apps:create myapp\n\
+         Sign in to the dashboard as {} with the password in {}",
         urls.platform(),
+        urls.dashboard(),
         urls.web_url("<environment>"),
         urls.platform(),
         ca.display(),
         token_file.display(),
+        config.admin_email,
+        config.data_dir.join("admin-password").display(),
     );
 }
 

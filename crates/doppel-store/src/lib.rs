@@ -21,9 +21,11 @@ mod env_settings;
 mod error;
 mod formation;
 mod parity_marks;
+mod passwords;
 mod promotions;
 mod releases;
 mod rollouts;
+mod sessions;
 mod users;
 mod util;
 
@@ -39,9 +41,11 @@ pub use drains::LogDrain;
 pub use error::{DatabaseError, Result, StoreError};
 pub use formation::{FormationChange, FormationEntry, QuantityChange, DEFAULT_SIZE};
 pub use parity_marks::ParityMark;
+pub use passwords::MAX_PASSWORD_BYTES;
 pub use promotions::{NewPromotion, Promotion, PromotionStatus};
 pub use releases::{NewRelease, Release, ReleaseStatus};
 pub use rollouts::{Rollout, RolloutKind, RolloutPhase, MAX_ROLLOUT_OUTPUT};
+pub use sessions::Session;
 pub use users::{TokenInfo, User, TOKEN_PREFIX};
 
 use crate::crypto::Cipher;

@@ -183,6 +183,8 @@ conformance!(
     existing_environments_build_on_debian_12,
     domains_are_unique_and_bounded,
     access_narrows_to_one_environment,
+    passwords_are_hashed_and_checked,
+    sessions_expire_end_and_follow_passwords,
     addons_round_trip_with_sealed_credentials,
     attachments_are_unique_per_environment,
     backups_are_numbered_per_environment_and_kind,
@@ -190,6 +192,10 @@ conformance!(
     rollouts_record_steps_and_recovery_unwinds_uncommitted,
     log_drains_are_unique_per_environment_and_encrypted,
 );
+
+#[path = "conformance/dashboard.rs"]
+mod dashboard;
+use dashboard::{passwords_are_hashed_and_checked, sessions_expire_end_and_follow_passwords};
 
 // ---------------------------------------------------------------------------------------
 // helpers

@@ -161,6 +161,10 @@ struct ServerArgs {
     /// when the server stops); `external`: one is started separately (doppel-router.service).
     #[arg(long, env = "DOPPEL_ROUTER", default_value = "spawn", value_parser = ["spawn", "external"])]
     router: String,
+    /// Email of the admin user made on first start (its API token goes to
+    /// <data-dir>/admin-token, its dashboard password to <data-dir>/admin-password).
+    #[arg(long, env = "DOPPEL_ADMIN_EMAIL", default_value = "admin@localhost")]
+    admin_email: String,
     #[command(flatten)]
     stack: StackArgs,
 }
@@ -329,6 +333,7 @@ fn server_config(args: ServerArgs) -> anyhow::Result<doppel_control::ServerConfi
         .python_mirror
         .map(|url| url.trim_end_matches('/').to_string());
     cfg.spawn_router = args.router == "spawn";
+    cfg.admin_email = args.admin_email.trim().to_string();
     Ok(cfg)
 }
 

@@ -3,6 +3,7 @@
 //!
 //! The binary comes from `DOPPEL_BIN` (set by `deploy/test.sh`), else `target/debug/doppel`.
 
+pub mod browser;
 pub mod clients;
 
 pub use clients::{HerokuCli, Ran};

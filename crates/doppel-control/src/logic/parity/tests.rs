@@ -260,6 +260,9 @@ fn production_images_must_come_from_staging() {
     let d = find(&r, "release/image");
     assert_eq!(d.class, Class::Drift);
     assert_eq!(d.fix.as_deref(), Some("doppel promote -p shop"));
+    // A production release with config alone (set before anything was built): expected.
+    inp.production.current = Some(release(&p, 1, ""));
+    assert_eq!(find(&report(&inp), "release/image").class, Class::Expected);
     // No production release yet: expected.
     inp.production.current = None;
     assert_eq!(find(&report(&inp), "release/image").class, Class::Expected);
