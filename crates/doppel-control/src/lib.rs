@@ -16,7 +16,9 @@
 //! - [`networks`]: the network model (one network per environment, one for builds).
 //! - [`outputs`]: live output of running builds, bounded, for their stream URLs.
 //! - [`datadir`], [`secrets`]: the data directory, its lock, keys and the instance id.
+//! - [`admin`]: doppel's own backups (`admin:backup`, `admin:restore`).
 
+pub mod admin;
 pub mod config;
 pub mod datadir;
 pub mod dynos;

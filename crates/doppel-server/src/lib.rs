@@ -6,7 +6,8 @@
 //! anything) → master key → store (migrations) → admin user and token → platform CA →
 //! Docker and the stack images → interrupted builds, releases and rollouts marked failed →
 //! listeners (HTTPS, HTTP, one-off dynos' rendezvous) → git → interrupted promotions ended →
-//! old shared networks removed → first supervisor pass (networks, dynos and routes from the
+//! old shared networks removed → images of current releases missing from the engine
+//! rebuilt from their commits → first supervisor pass (networks, dynos and routes from the
 //! store), then the supervisor in the background → log drains → serve (the router reporting
 //! to the control plane).
 
@@ -81,6 +82,9 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     doppel_control::logic::promotions::recover(&state).await;
     doppel_control::networks::remove_legacy(&state).await;
     doppel_control::reconcile::sweep_build_leftovers(&state).await;
+    // After a restore (or a pruned engine): the images current releases run, built again
+    // from their commits before the supervisor starts their dynos.
+    doppel_control::workflows::rebuild::missing_images(&state).await;
     doppel_control::supervisor::run_once(&state).await;
     tokio::spawn(doppel_control::supervisor::run_forever(state.clone()));
     doppel_control::logic::logs::sync_drains(&state).await;
