@@ -44,6 +44,19 @@ fn serves(server: &Server, env: &str, needle: &str, secs: u64) -> Result<()> {
     Ok(())
 }
 
+/// The image ids (`docker inspect .Image`) of `env`'s running dynos.
+fn running_images(server: &Server, env: &str) -> Result<Vec<String>> {
+    let mut images = Vec::new();
+    for id in server.dyno_ids(env)? {
+        let inspected = doppel_e2e::docker_inspect(&id)?;
+        images.push(inspected["Image"].as_str().unwrap_or_default().to_string());
+    }
+    images.sort();
+    images.dedup();
+    assert!(!images.is_empty(), "{env} runs no dyno");
+    Ok(images)
+}
+
 /// Each environment's releases as (version, description, status), and its config.
 fn state_of(server: &Server, envs: &[&str]) -> Result<Vec<String>> {
     let mut seen = Vec::new();
@@ -136,6 +149,11 @@ fn a_backup_taken_while_serving_restores_two_apps_that_serve_again() -> Result<(
     serves(&restored, "bktwo-staging", "GREETING=from two", 600)?;
     serves(&restored, "bkone", "GREETING=in production", 600)?;
     assert_eq!(state_of(&restored, &envs)?, before);
+    // Production still runs the very image staging runs: one rebuild, shared.
+    assert_eq!(
+        running_images(&restored, "bkone")?,
+        running_images(&restored, "bkone-staging")?
+    );
     assert!(
         restored.log().contains("image rebuilt"),
         "the images should have been rebuilt:\n{}",
