@@ -19,10 +19,12 @@
 //! - [`datadir`], [`secrets`]: the data directory, its lock, keys and the instance id.
 //! - [`addon_servers`], [`addon_supervisor`], [`addon_schedule`]: add-on servers (one
 //!   container and volume each), their supervision, and scheduled backups.
+//! - [`admin`]: doppel's own backups (`admin:backup`, `admin:restore`).
 
 pub mod addon_schedule;
 pub mod addon_servers;
 pub mod addon_supervisor;
+pub mod admin;
 pub mod config;
 pub mod datadir;
 pub mod dynos;

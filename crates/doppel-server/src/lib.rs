@@ -8,8 +8,9 @@
 //! the platform's socket → the router (found, upgraded or started) and the link that sends it
 //! the route table → the one-off dynos' rendezvous listener → git → interrupted promotions
 //! ended → add-on manifests, interrupted add-on work resumed, backup schedules → old shared
-//! networks removed → first supervisor pass (networks, dynos, add-on servers and routes from
-//! the store), then the supervisor in the background → log drains → serve the API and git on
+//! networks removed → images of current releases missing from the engine rebuilt from their
+//! commits → first supervisor pass (networks, dynos, add-on servers and routes from the
+//! store), then the supervisor in the background → log drains → serve the API and git on
 //! the platform socket (the router's lines come back into the log streams).
 
 mod router_process;
@@ -108,6 +109,9 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
 
     doppel_control::networks::remove_legacy(&state).await;
     doppel_control::reconcile::sweep_build_leftovers(&state).await;
+    // After a restore (or a pruned engine): the images current releases run, built again
+    // from their commits before the supervisor starts their dynos.
+    doppel_control::workflows::rebuild::missing_images(&state).await;
     doppel_control::supervisor::run_once(&state).await;
     tokio::spawn(doppel_control::supervisor::run_forever(state.clone()));
     doppel_control::logic::logs::sync_drains(&state).await;

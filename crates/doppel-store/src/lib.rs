@@ -23,9 +23,11 @@ mod formation;
 mod parity_marks;
 mod passwords;
 mod promotions;
+mod rebuilt_images;
 mod releases;
 mod rollouts;
 mod sessions;
+mod snapshot;
 mod users;
 mod util;
 
@@ -46,6 +48,7 @@ pub use promotions::{NewPromotion, Promotion, PromotionStatus};
 pub use releases::{NewRelease, Release, ReleaseStatus};
 pub use rollouts::{Rollout, RolloutKind, RolloutPhase, MAX_ROLLOUT_OUTPUT};
 pub use sessions::Session;
+pub use snapshot::{latest_schema_version, restore_snapshot, snapshot, SnapshotInfo};
 pub use users::{TokenInfo, User, TOKEN_PREFIX};
 
 use crate::crypto::Cipher;
@@ -123,13 +126,18 @@ fn normalize_url(url: &str) -> Result<(String, Backend)> {
     Ok((format!("sqlite://{encoded}?mode=rwc"), Backend::Sqlite))
 }
 
+/// Registers sqlx's Any drivers, once per process.
+fn install_drivers() {
+    static DRIVERS: Once = Once::new();
+    DRIVERS.call_once(sqlx::any::install_default_drivers);
+}
+
 impl Store {
     /// Opens (creating if missing, for SQLite) and migrates the database at `url`:
     /// `sqlite:///abs/path/doppel.db`, a plain path, or `postgres://…`. `secret_key` encrypts
     /// config values at rest.
     pub async fn open(url: &str, secret_key: [u8; 32]) -> Result<Store> {
-        static DRIVERS: Once = Once::new();
-        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        install_drivers();
 
         let (url, backend) = normalize_url(url)?;
         let options = AnyConnectOptions::from_str(&url).ctx("parsing the database URL")?;

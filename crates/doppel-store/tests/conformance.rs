@@ -191,6 +191,8 @@ conformance!(
     delete_app_removes_addon_rows,
     rollouts_record_steps_and_recovery_unwinds_uncommitted,
     log_drains_are_unique_per_environment_and_encrypted,
+    snapshots_restore_into_an_empty_database_only,
+    rebuilt_images_replace_the_old_id_everywhere,
 );
 
 #[path = "conformance/dashboard.rs"]
@@ -2103,4 +2105,131 @@ fn postgres_urls_get_the_test_database() {
         "postgres://u@h/t1?sslmode=disable"
     );
     assert_eq!(with_database("postgres://u@h", "t1"), "postgres://u@h/t1");
+}
+
+async fn snapshots_restore_into_an_empty_database_only(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, _) = app_with_envs(&store, "snap").await;
+    store
+        .set_config_vars(&staging, &set(&[("SECRET", Some("s3cret"))]))
+        .await
+        .unwrap();
+    let release = store
+        .create_release(&new_release(&staging, ReleaseStatus::Succeeded))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("store.snapshot");
+    // The store stays open (a running server) while the snapshot is taken.
+    let info = doppel_store::snapshot(&db.url, &file).await.unwrap();
+    assert_eq!(info.backend, store.backend());
+    assert_eq!(info.schema_version, doppel_store::latest_schema_version());
+    // A second snapshot never overwrites a file.
+    assert!(doppel_store::snapshot(&db.url, &file).await.is_err());
+
+    let target = match db.pg {
+        Some(_) => Db::postgres().await.unwrap(),
+        None => Db::sqlite().await,
+    };
+    let target = Arc::new(target);
+    let t = target.clone();
+    let outcome = async move {
+        doppel_store::restore_snapshot(&t.url, info.backend, &file)
+            .await
+            .unwrap();
+        let restored = t.store().await;
+        let app = restored.app("snap").await.unwrap().unwrap();
+        assert_eq!(app.environments[0].id, staging);
+        assert_eq!(
+            restored.config_vars(&staging).await.unwrap()["SECRET"],
+            "s3cret"
+        );
+        let releases = restored.list_releases(&staging).await.unwrap();
+        assert_eq!(releases.len(), 1);
+        assert_eq!(releases[0].id, release.id);
+        // A database that holds anything is refused, and keeps what it holds.
+        let again = doppel_store::restore_snapshot(&t.url, info.backend, &file).await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        assert!(restored.app("snap").await.unwrap().is_some());
+        // A snapshot of the other backend is refused too.
+        let other = if info.backend == "sqlite" {
+            "postgres"
+        } else {
+            "sqlite"
+        };
+        assert!(doppel_store::restore_snapshot(&t.url, other, &file)
+            .await
+            .is_err());
+        restored.close().await;
+    };
+    let result = tokio::spawn(outcome).await;
+    target.cleanup().await;
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+async fn rebuilt_images_replace_the_old_id_everywhere(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, production) = app_with_envs(&store, "rebuilt").await;
+    let build = store
+        .create_build(&staging, &"a".repeat(40), None)
+        .await
+        .unwrap();
+    let outcome = BuildOutcome::Succeeded {
+        image_id: "sha256:abc".into(),
+        image_kind: ImageKind::Buildpack,
+        process_types: web_types(),
+        buildpack: None,
+        stack: "debian-testing".into(),
+        size_bytes: 1,
+    };
+    store.finish_build(&build.id, &outcome, "").await.unwrap();
+    let mut new = new_release(&staging, ReleaseStatus::Succeeded);
+    new.build_id = Some(build.id.clone());
+    store.create_release(&new).await.unwrap();
+    store
+        .create_release(&new_release(&production, ReleaseStatus::Succeeded))
+        .await
+        .unwrap();
+    let other = NewRelease {
+        image_id: "sha256:other".into(),
+        ..new_release(&staging, ReleaseStatus::Failed)
+    };
+    store.create_release(&other).await.unwrap();
+    assert_eq!(
+        store
+            .replace_image_id("sha256:abc", "sha256:new")
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .current_release(&production)
+            .await
+            .unwrap()
+            .unwrap()
+            .image_id,
+        "sha256:new"
+    );
+    assert_eq!(
+        store
+            .build(&build.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .image_id
+            .as_deref(),
+        Some("sha256:new")
+    );
+    let images: Vec<String> = store
+        .list_releases(&staging)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.image_id)
+        .collect();
+    assert!(images.contains(&"sha256:other".to_string()), "{images:?}");
+    assert!(store.replace_image_id("", "x").await.is_err());
 }

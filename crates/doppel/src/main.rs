@@ -1,6 +1,8 @@
 //! The `doppel` binary: `doppel server` runs the platform, `doppel stack build` makes the
-//! stack images, and every other subcommand is the client CLI.
+//! stack images, `doppel admin:backup`/`admin:restore` save and restore its state, and every
+//! other subcommand is the client CLI.
 
+mod admin;
 mod config_file;
 mod router;
 
@@ -37,6 +39,13 @@ enum Command {
     /// Manage the stack images builds and dynos run on.
     #[command(subcommand)]
     Stack(StackCommand),
+    /// Back up doppel's own state (store, keys, CA, repositories) into one archive, while the
+    /// server runs.
+    #[command(name = "admin:backup")]
+    AdminBackup(admin::BackupArgs),
+    /// Restore a backup into an empty data directory (and empty store).
+    #[command(name = "admin:restore")]
+    AdminRestore(admin::RestoreArgs),
     /// Internal: the pre-receive hook of doppel's git repositories.
     #[command(name = "git-hook", hide = true)]
     GitHook { hook: String },
@@ -246,6 +255,28 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             };
             router::run(args).await
         }
+        Command::AdminBackup(_) => {
+            let invocation = Invocation::<admin::BackupArgs>::parse(
+                "admin:backup",
+                &subcommand_argv(&["admin:backup"]),
+            )?
+            .file_keys_of::<ServerArgs>("server");
+            match settings(&invocation, "admin:backup")? {
+                Some(args) => admin::backup(args).await,
+                None => Ok(()),
+            }
+        }
+        Command::AdminRestore(_) => {
+            let invocation = Invocation::<admin::RestoreArgs>::parse(
+                "admin:restore",
+                &subcommand_argv(&["admin:restore"]),
+            )?
+            .file_keys_of::<ServerArgs>("server");
+            match settings(&invocation, "admin:restore")? {
+                Some(args) => admin::restore(args).await,
+                None => Ok(()),
+            }
+        }
         Command::Client(doppel_cli::Command::Completions(args)) => {
             // The whole command, `server` and `stack` included.
             use clap::CommandFactory;
@@ -264,6 +295,8 @@ fn parse_cli() -> Cli {
     let matches = Cli::command()
         .mut_subcommand("server", config_file::env_in_help_only)
         .mut_subcommand("router", config_file::env_in_help_only)
+        .mut_subcommand("admin:backup", config_file::env_in_help_only)
+        .mut_subcommand("admin:restore", config_file::env_in_help_only)
         .mut_subcommand("stack", |stack| {
             stack
                 .mut_subcommand("build", config_file::env_in_help_only)
@@ -487,6 +520,35 @@ mod tests {
         Cli::command()
             .mut_subcommand("server", config_file::env_in_help_only)
             .debug_assert();
+    }
+
+    /// `admin:backup`/`admin:restore` find the data directory and store where the server's
+    /// config file puts them, and accept (ignore) its other keys.
+    #[test]
+    fn admin_commands_read_the_servers_config_file() {
+        let file = "data-dir = \"/srv/doppel\"\nhttp-port = 8080\n";
+        let argv: Vec<OsString> = ["admin:backup", "/tmp/b.tgz"].map(OsString::from).into();
+        let inv = Invocation::<admin::BackupArgs>::parse("admin:backup", &argv)
+            .expect("parse")
+            .file_keys_of::<ServerArgs>("server");
+        let none = |_: &str| None;
+        let file = FileText {
+            path: Path::new("/etc/doppel/doppel.toml"),
+            text: file,
+        };
+        let args = match inv.resolve(&none, Some(file)) {
+            Ok(r) => r.args,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(args.data.data_dir, PathBuf::from("/srv/doppel"));
+        assert_eq!(args.data.database_url, None);
+        assert_eq!(args.file, PathBuf::from("/tmp/b.tgz"));
+        let argv: Vec<OsString> = ["admin:restore", "b.tgz", "--data-dir", "/x"]
+            .map(OsString::from)
+            .into();
+        let inv = Invocation::<admin::RestoreArgs>::parse("admin:restore", &argv).expect("parse");
+        let args = inv.resolve(&none, None).expect("resolve").args;
+        assert_eq!(args.data.data_dir, PathBuf::from("/x"));
     }
 
     #[test]

@@ -141,53 +141,9 @@ async fn run_build(
     if let Err(e) = push.archive(commit, &source_tar).await {
         return (Err(internal("reading the pushed commit", e)), String::new());
     }
-    let config = match state.store().config_vars(&env.id).await {
-        Ok(c) => c,
-        Err(e) => return (Err(internal("reading config vars", e)), String::new()),
-    };
-    let network = match crate::networks::ensure_build(state).await {
-        Ok(id) => id,
-        Err(e) => {
-            return (
-                Err(internal("preparing the build network", e)),
-                String::new(),
-            )
-        }
-    };
-    let cache_dir = state.config().data_dir.join("cache").join(&env.id);
-    let stack_name = super::stacks::build_stack_for(state, env).name;
-    let stack = match super::stacks::ensure(state, stack_name, Some(out)).await {
-        Ok(stack) => stack,
-        Err(e) => {
-            tracing::error!(error = %e, stack = stack_name, "stack images unavailable");
-            let msg = format!(
-                "the images of stack {stack_name} could not be made ({e}); an admin can retry with `doppel stack build {stack_name}`"
-            );
-            return (Err(msg), String::new());
-        }
-    };
-    let mut build_env = state.config().stacks.build_env();
-    if let Some(mirror) = &state.config().python_mirror {
-        build_env.insert("DOPPEL_PYTHON_MIRROR".to_string(), mirror.clone());
-    }
-    let request = BuildRequest {
-        build_id: build_id.to_string(),
-        env_name: env.name.clone(),
-        app_name: env.app_name.clone(),
-        commit: commit.to_string(),
-        source_tar,
-        config,
-        stack,
-        build_env,
-        cache_dir,
-        ca_bundle: state.config().build_ca_bundle.clone(),
-        limits: BuildLimits {
-            timeout: state.config().build_timeout,
-            max_slug_bytes: state.config().max_slug_bytes,
-            resources: state.config().build_resources,
-        },
-        network: Some(network),
-        image_repo: format!("doppel/app-{}-{}", state.instance_id(), env.name),
+    let request = match build_request(state, env, build_id, commit, source_tar, Some(out)).await {
+        Ok(request) => request,
+        Err(msg) => return (Err(msg), String::new()),
     };
     let (tx, mut rx) = mpsc::channel::<String>(256);
     let relay_out = out.clone();
@@ -210,6 +166,59 @@ async fn run_build(
         .map_err(|e| e.to_string());
     let log = relay.await.unwrap_or_default();
     (result, log)
+}
+
+/// What the builder needs to build `commit` (unpacked at `source_tar`) for `env`: its config,
+/// the build network, its stack's images (made if missing, progress to `out`), the limits.
+pub(crate) async fn build_request(
+    state: &AppState,
+    env: &Environment,
+    build_id: &str,
+    commit: &str,
+    source_tar: std::path::PathBuf,
+    out: Option<&ProgressSink>,
+) -> Result<BuildRequest, String> {
+    let config = state
+        .store()
+        .config_vars(&env.id)
+        .await
+        .map_err(|e| internal("reading config vars", e))?;
+    let network = crate::networks::ensure_build(state)
+        .await
+        .map_err(|e| internal("preparing the build network", e))?;
+    let cache_dir = state.config().data_dir.join("cache").join(&env.id);
+    let stack_name = super::stacks::build_stack_for(state, env).name;
+    let stack = super::stacks::ensure(state, stack_name, out)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, stack = stack_name, "stack images unavailable");
+            format!(
+                "the images of stack {stack_name} could not be made ({e}); an admin can retry with `doppel stack build {stack_name}`"
+            )
+        })?;
+    let mut build_env = state.config().stacks.build_env();
+    if let Some(mirror) = &state.config().python_mirror {
+        build_env.insert("DOPPEL_PYTHON_MIRROR".to_string(), mirror.clone());
+    }
+    Ok(BuildRequest {
+        build_id: build_id.to_string(),
+        env_name: env.name.clone(),
+        app_name: env.app_name.clone(),
+        commit: commit.to_string(),
+        source_tar,
+        config,
+        stack,
+        build_env,
+        cache_dir,
+        ca_bundle: state.config().build_ca_bundle.clone(),
+        limits: BuildLimits {
+            timeout: state.config().build_timeout,
+            max_slug_bytes: state.config().max_slug_bytes,
+            resources: state.config().build_resources,
+        },
+        network: Some(network),
+        image_repo: format!("doppel/app-{}-{}", state.instance_id(), env.name),
+    })
 }
 
 fn short(commit: &str) -> &str {

@@ -11,6 +11,7 @@ pub mod deploy;
 pub mod dynos;
 pub mod progress;
 pub mod promote;
+pub mod rebuild;
 pub mod release;
 pub mod release_phase;
 pub mod restart;
