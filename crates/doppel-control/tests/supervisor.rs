@@ -425,3 +425,28 @@ fn ps_state_now(api: &Api, env: &Environment, name: &str) -> Option<String> {
     ids.iter()
         .find_map(|id| table.get(id).map(|d| d.phase.as_str().to_string()))
 }
+
+#[tokio::test]
+async fn a_dyno_created_and_not_yet_started_is_starting_not_crashed() -> anyhow::Result<()> {
+    let api = api().await?;
+    let env = released(&api, "fresh", &[("web", "serve")]).await?;
+    let id = of(&api, &env, "web.1")[0].0.clone();
+    let set = |exit_code: Option<i64>| {
+        if let Some(c) = api.fake.state().containers.get_mut(&id) {
+            c.running = false;
+            c.exit_code = exit_code;
+        }
+    };
+    // Between `create` and `start` (a client polling `ps` while dynos start sees this).
+    set(None);
+    assert_eq!(
+        ps_state(&api, &env, "web.1").await.as_deref(),
+        Some("starting")
+    );
+    set(Some(1));
+    assert_eq!(
+        ps_state(&api, &env, "web.1").await.as_deref(),
+        Some("crashed")
+    );
+    Ok(())
+}
