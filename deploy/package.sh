@@ -17,9 +17,8 @@ cd "$(dirname "$0")/.."
 . deploy/lib.sh
 
 # The systemd units the package ships, enabled and started by its maintainer scripts.
-# doppel-router.service belongs here once `doppel router` exists (the router as its own
-# process is another issue): add deploy/debian/doppel-router.service and its name below.
-UNITS=(doppel.service)
+# The router first: doppel.service waits for it at start.
+UNITS=(doppel-router.service doppel.service)
 
 profile=release
 build=yes

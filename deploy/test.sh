@@ -13,6 +13,8 @@ apt_install "${PLATFORM_PACKAGES[@]}" postgresql build-essential pkg-config pyth
 # npm comes with a Node.js that is already there (e.g. NodeSource's, which conflicts with
 # Debian's npm package); only a machine without npm gets Debian's.
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+# Headless Chromium and its WebDriver: tests/e2e/tests/dashboard.rs drives the web dashboard in a real browser.
+apt_install chromium chromium-driver
 ensure_dockerd
 ensure_rust
 # The clients users drive doppel with: the official Heroku CLI (v10 and v11, from npm) and

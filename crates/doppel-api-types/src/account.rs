@@ -50,11 +50,14 @@ pub struct UserCreate {
     pub admin: bool,
 }
 
-/// The answer to `POST /users`: the user and its first API token, shown once.
+/// The answer to `POST /users`: the user, its first API token and its first dashboard
+/// password, shown once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserCreated {
     pub user: Account,
     pub token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
 }
 
 /// The token of an authorization (`access_token`).

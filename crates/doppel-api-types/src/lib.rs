@@ -11,6 +11,7 @@
 //! One module per resource; [`common`] holds the small references (`{id, name}`) they share.
 
 pub mod account;
+pub mod addons;
 pub mod apps;
 pub mod audit;
 pub mod builds;
@@ -23,6 +24,7 @@ pub mod error;
 pub mod formation;
 pub mod logs;
 pub mod parity;
+pub mod passwords;
 pub mod pipelines;
 pub mod platform;
 pub mod releases;

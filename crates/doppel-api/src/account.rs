@@ -43,7 +43,8 @@ pub async fn list_users(
     Ok(Json(users.iter().map(views::account).collect()))
 }
 
-/// `POST /users {email, admin?}` (admins): the user and its first token, shown once.
+/// `POST /users {email, admin?}` (admins): the user, its first token and its first dashboard
+/// password, shown once.
 pub async fn create_user(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
@@ -55,6 +56,7 @@ pub async fn create_user(
         Json(UserCreated {
             user: views::account(&created.user),
             token: created.token,
+            password: Some(created.password),
         }),
     ))
 }

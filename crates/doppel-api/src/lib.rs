@@ -5,9 +5,12 @@
 //! bodies), [`error`] (Heroku's error shape).
 
 mod account;
+mod addon_views;
+mod addons;
 mod apps;
 mod audit;
 mod auth;
+mod backups;
 mod body;
 mod builds;
 mod collaborators;
@@ -20,6 +23,7 @@ mod formation;
 mod log_drains;
 mod log_sessions;
 mod parity;
+mod passwords;
 mod pipelines;
 mod platform;
 mod promotions;
@@ -30,7 +34,7 @@ mod views;
 
 pub use error::ApiError;
 
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use doppel_control::state::AppState;
 
@@ -45,6 +49,7 @@ pub fn router(state: AppState) -> Router {
             get(account::list_users).post(account::create_user),
         )
         .route("/users/{account}", get(account::user))
+        .route("/users/{account}/password", put(passwords::set))
         .route("/users/{account}/apps", get(apps::list_for_user))
         .route(
             "/oauth/authorizations",
@@ -181,7 +186,6 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/apps/{app}/features", get(platform::app_features))
         .route("/apps/{app}/features/{feature}", get(platform::app_feature))
-        .route("/apps/{app}/addons", get(platform::app_addons))
         .route("/apps/{app}/sni-endpoints", get(platform::sni_endpoints))
         .route(
             "/apps/{app}/config-vars",
@@ -198,6 +202,67 @@ pub fn router(state: AppState) -> Router {
         .route("/apps/{app}/available-dyno-sizes", get(dyno_sizes::for_app))
         .route("/dyno-sizes", get(dyno_sizes::list))
         .route("/dyno-sizes/{size}", get(dyno_sizes::show))
+        // Add-ons (issue 11): Heroku's paths, then doppel's pg/redis extensions.
+        .route("/addon-services", get(addons::services))
+        .route("/addon-services/{service}", get(addons::service))
+        .route("/addon-services/{service}/plans", get(addons::plans))
+        .route("/addon-services/{service}/plans/{plan}", get(addons::plan))
+        .route("/addons", get(addons::list_all))
+        .route("/addons/{addon}", get(addons::show_any))
+        .route(
+            "/addons/{addon}/addon-attachments",
+            get(addons::attachments_of_addon),
+        )
+        .route("/apps/{app}/addons", get(addons::list).post(addons::create))
+        .route(
+            "/apps/{app}/addons/{addon}",
+            get(addons::show)
+                .patch(addons::update)
+                .delete(addons::destroy),
+        )
+        .route(
+            "/apps/{app}/addon-attachments",
+            get(addons::attachments_of_app),
+        )
+        .route(
+            "/apps/{app}/addon-attachments/{name}",
+            get(addons::attachment_of_app),
+        )
+        .route(
+            "/addon-attachments",
+            get(addons::attachments_all).post(addons::attach),
+        )
+        .route(
+            "/addon-attachments/{id}",
+            get(addons::attachment).delete(addons::detach),
+        )
+        .route("/actions/addons/resolve", post(addons::resolve))
+        .route(
+            "/actions/addon-attachments/resolve",
+            post(addons::resolve_attachment),
+        )
+        .route("/apps/{app}/addon-info", get(addons::info))
+        .route("/apps/{app}/addon-commands", post(addons::command))
+        .route("/apps/{app}/addon-credentials/rotate", post(addons::rotate))
+        .route(
+            "/apps/{app}/backups",
+            get(backups::list).post(backups::capture),
+        )
+        .route(
+            "/apps/{app}/backups/{name}",
+            get(backups::show).delete(backups::delete),
+        )
+        .route(
+            "/apps/{app}/backups/{name}/download",
+            get(backups::download),
+        )
+        .route("/apps/{app}/backup-restores", post(backups::restore))
+        .route(
+            "/apps/{app}/backup-schedules",
+            get(backups::schedules)
+                .put(backups::set_schedule)
+                .delete(backups::unschedule),
+        )
         // Unknown paths are behind authentication too: a caller without a token learns nothing.
         .fallback(no_such_route)
         .layer(axum::middleware::from_fn_with_state(

@@ -99,16 +99,6 @@ fn features(list: Vec<platform::Feature>) -> Vec<Feature> {
         .collect()
 }
 
-/// `GET /apps/{app}/addons`: none; doppel cannot provision add-ons yet.
-pub async fn app_addons(
-    State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
-    Path(app): Path<String>,
-) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
-    platform::app_addons(&state, &actor, &app).await?;
-    Ok(Json(Vec::new()))
-}
-
 /// `GET /apps/{app}/sni-endpoints`: none; the router serves the platform's certificates.
 pub async fn sni_endpoints(
     State(state): State<AppState>,

@@ -156,6 +156,73 @@ impl Client {
         self.send(Method::DELETE, path, None::<&()>, None).await
     }
 
+    /// DELETE with a JSON body (`addons:destroy` sends `{force}`).
+    pub async fn delete_with<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, CliError> {
+        self.send(Method::DELETE, path, Some(body), None).await
+    }
+
+    /// Streams the body of `GET path` into the file `dest` (an hour allowed: backups can be
+    /// large). A `X-Doppel-Checksum` header (`blake3:<hex>`) is checked against what arrived:
+    /// on a mismatch the file is removed and the download fails. Returns the size and the
+    /// checksum.
+    pub async fn download(
+        &self,
+        path: &str,
+        dest: &Path,
+    ) -> Result<(u64, Option<String>), CliError> {
+        use std::io::Write;
+        let mut resp = self
+            .http
+            .get(self.url(path)?)
+            .header(AUTHORIZATION, self.auth.clone())
+            .timeout(Duration::from_secs(3600))
+            .send()
+            .await
+            .map_err(|e| transport_error(&self.host, &e))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let bytes = resp
+                .bytes()
+                .await
+                .map_err(|e| transport_error(&self.host, &e))?;
+            return Err(api_error(&self.host, status, &bytes));
+        }
+        let checksum = resp
+            .headers()
+            .get("x-doppel-checksum")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let mut file = std::fs::File::create(dest).map_err(CliError::Output)?;
+        let mut size = 0u64;
+        let mut hasher = blake3::Hasher::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| transport_error(&self.host, &e))?
+        {
+            size += chunk.len() as u64;
+            hasher.update(&chunk);
+            file.write_all(&chunk).map_err(CliError::Output)?;
+        }
+        file.sync_all().map_err(CliError::Output)?;
+        let got = format!("blake3:{}", hasher.finalize().to_hex());
+        if let Some(want) = checksum.as_deref().filter(|w| !w.is_empty() && *w != got) {
+            let _ = std::fs::remove_file(dest);
+            return Err(CliError::BadResponse {
+                host: self.host.clone(),
+                status: status.as_u16(),
+                reason: format!(
+                    "the download's checksum is {got}, the server recorded {want}; the file was removed"
+                ),
+            });
+        }
+        Ok((size, checksum))
+    }
+
     /// DELETE whose answer carries nothing to read (`{}` for dyno restarts).
     pub async fn delete_ignoring_body(&self, path: &str) -> Result<(), CliError> {
         self.send::<serde::de::IgnoredAny, ()>(Method::DELETE, path, None, None)

@@ -8,6 +8,7 @@
 //! whose message says what to do, and the binary exits non-zero on it.
 
 pub mod access;
+pub mod addons;
 pub mod apps;
 pub mod audit;
 pub mod auth;
@@ -23,6 +24,7 @@ pub mod logs;
 pub mod maintenance;
 pub mod netrc;
 pub mod parity;
+pub mod pg;
 pub mod progress;
 pub mod promote;
 pub mod ps;
@@ -126,6 +128,9 @@ pub enum Command {
     /// Create a user (admins only) and print their API token once
     #[command(name = "users:create")]
     UsersCreate(users::CreateArgs),
+    /// Give a user a new dashboard password (generated, printed once)
+    #[command(name = "users:password")]
+    UsersPassword(users::PasswordArgs),
     /// Add the `staging` and `production` git remotes of an app to this checkout
     #[command(name = "git:remote")]
     GitRemote(git::RemoteArgs),
@@ -153,6 +158,82 @@ pub enum Command {
     /// Show every change to an app's environments, newest first
     #[command(name = "audit")]
     Audit(audit::AuditArgs),
+    // Add-ons (issue 11): addons:*, pg:*, redis:*.
+    /// List add-ons (-a one environment, -p both of an app)
+    #[command(name = "addons")]
+    Addons(addons::ListArgs),
+    /// Provision an add-on: -p APP for both environments, -a ENV for one
+    #[command(name = "addons:create")]
+    AddonsCreate(addons::CreateArgs),
+    /// Show one add-on
+    #[command(name = "addons:info")]
+    AddonsInfo(addons::AddonArgs),
+    /// Attach an add-on under another name (its config var is NAME_URL)
+    #[command(name = "addons:attach")]
+    AddonsAttach(addons::AttachArgs),
+    /// Remove an attachment (and its config var)
+    #[command(name = "addons:detach")]
+    AddonsDetach(addons::DetachArgs),
+    /// Destroy an add-on and its data (a final backup is kept)
+    #[command(name = "addons:destroy", alias = "addons:remove")]
+    AddonsDestroy(addons::DestroyArgs),
+    /// List the add-on services
+    #[command(name = "addons:services")]
+    AddonsServices(auth::JsonArgs),
+    /// List a service's plans
+    #[command(name = "addons:plans")]
+    AddonsPlans(addons::PlansArgs),
+    /// Show a Postgres add-on
+    #[command(name = "pg:info", alias = "pg")]
+    PgInfo(pg::DbArgs),
+    /// Run SQL (-c, -f, or standard input) as the app would
+    #[command(name = "pg:psql")]
+    PgPsql(pg::ShellArgs),
+    /// New password for a Postgres add-on (the old one stops working)
+    #[command(name = "pg:credentials:rotate")]
+    PgRotate(pg::ConfirmArgs),
+    /// List backups and restores
+    #[command(name = "pg:backups")]
+    PgBackups(pg::DbArgs),
+    /// Capture a backup (verified by a scratch restore)
+    #[command(name = "pg:backups:capture")]
+    PgCapture(pg::CaptureArgs),
+    /// Show one backup
+    #[command(name = "pg:backups:info")]
+    PgBackupInfo(pg::BackupArgs),
+    /// Download a backup
+    #[command(name = "pg:backups:download")]
+    PgDownload(pg::BackupArgs),
+    /// Restore a backup (this environment's, or ENV::b001 of the other)
+    #[command(name = "pg:backups:restore")]
+    PgRestore(pg::RestoreArgs),
+    /// Delete a backup
+    #[command(name = "pg:backups:delete")]
+    PgDelete(pg::BackupArgs),
+    /// Back up daily at an hour (UTC), keeping N
+    #[command(name = "pg:backups:schedule")]
+    PgSchedule(pg::ScheduleArgs),
+    /// Stop the daily backups
+    #[command(name = "pg:backups:unschedule")]
+    PgUnschedule(pg::DbArgs),
+    /// List the daily backup schedules
+    #[command(name = "pg:backups:schedules")]
+    PgSchedules(pg::DbArgs),
+    /// Show a Redis add-on
+    #[command(name = "redis:info", alias = "redis")]
+    RedisInfo(pg::DbArgs),
+    /// Run redis-cli commands (-c, -f, or standard input)
+    #[command(name = "redis:cli")]
+    RedisCli(pg::ShellArgs),
+    /// New password for a Redis add-on
+    #[command(name = "redis:credentials:rotate")]
+    RedisRotate(pg::ConfirmArgs),
+    /// Capture a Redis backup (verified by a scratch restore)
+    #[command(name = "redis:backups:capture")]
+    RedisCapture(pg::CaptureArgs),
+    /// Restore a Redis backup
+    #[command(name = "redis:backups:restore")]
+    RedisRestore(pg::RestoreArgs),
     /// Run a command in a one-off dyno, attached (with a terminal when there is one)
     #[command(name = "run")]
     Run(run::RunArgs),
@@ -174,6 +255,7 @@ pub async fn run(cmd: Command) -> Result<(), CliError> {
 
 /// Runs `cmd` in the given context (tests use [`Context::captured`]).
 pub async fn run_in(ctx: &mut Context, cmd: Command) -> Result<(), CliError> {
+    use pg::Service::{Postgres, Redis};
     use Command as C;
     match cmd {
         C::Login(args) => auth::login(ctx, args).await,
@@ -204,6 +286,7 @@ pub async fn run_in(ctx: &mut Context, cmd: Command) -> Result<(), CliError> {
         C::AccessAdd(args) => access::add(ctx, args).await,
         C::AccessRemove(args) => access::remove(ctx, args).await,
         C::UsersCreate(args) => users::create(ctx, args).await,
+        C::UsersPassword(args) => users::password(ctx, args).await,
         C::GitRemote(args) => git::remote(ctx, args).await,
         C::GitCredentials(args) => git::credentials(ctx, args),
         C::Completions(args) => completions::print(ctx, args),
@@ -213,6 +296,31 @@ pub async fn run_in(ctx: &mut Context, cmd: Command) -> Result<(), CliError> {
         C::ParityMark(args) => parity::mark(ctx, args).await,
         C::ParityUnmark(args) => parity::unmark(ctx, args).await,
         C::Audit(args) => audit::show(ctx, args).await,
+        C::Addons(args) => addons::list(ctx, args).await,
+        C::AddonsCreate(args) => addons::create(ctx, args).await,
+        C::AddonsInfo(args) => addons::info(ctx, args).await,
+        C::AddonsAttach(args) => addons::attach(ctx, args).await,
+        C::AddonsDetach(args) => addons::detach(ctx, args).await,
+        C::AddonsDestroy(args) => addons::destroy(ctx, args).await,
+        C::AddonsServices(args) => addons::services(ctx, args.json).await,
+        C::AddonsPlans(args) => addons::plans(ctx, args).await,
+        C::PgInfo(args) => pg::info(ctx, Postgres, args).await,
+        C::PgPsql(args) => pg::shell(ctx, Postgres, args).await,
+        C::PgRotate(args) => pg::rotate(ctx, Postgres, args).await,
+        C::PgBackups(args) => pg::backups(ctx, args).await,
+        C::PgCapture(args) => pg::capture(ctx, Postgres, args).await,
+        C::PgBackupInfo(args) => pg::backup_info(ctx, args).await,
+        C::PgDownload(args) => pg::download(ctx, args).await,
+        C::PgRestore(args) => pg::restore(ctx, Postgres, args).await,
+        C::PgDelete(args) => pg::delete(ctx, args).await,
+        C::PgSchedule(args) => pg::schedule(ctx, Postgres, args).await,
+        C::PgUnschedule(args) => pg::unschedule(ctx, Postgres, args).await,
+        C::PgSchedules(args) => pg::schedules(ctx, args).await,
+        C::RedisInfo(args) => pg::info(ctx, Redis, args).await,
+        C::RedisCli(args) => pg::shell(ctx, Redis, args).await,
+        C::RedisRotate(args) => pg::rotate(ctx, Redis, args).await,
+        C::RedisCapture(args) => pg::capture(ctx, Redis, args).await,
+        C::RedisRestore(args) => pg::restore(ctx, Redis, args).await,
         C::Run(args) => run::run(ctx, args).await,
         C::RunDetached(args) => run::run_detached(ctx, args).await,
         C::Logs(args) => logs::logs(ctx, args).await,

@@ -503,7 +503,38 @@ async fn domains_maintenance_access_and_users() -> TestResult {
         }))
         .await?;
     assert_eq!(e.to_string(), "Email is already taken");
+    assert!(out_has_password(&f).await?);
+    let (out, err) = f
+        .run(Command::UsersPassword(users::PasswordArgs {
+            email: "dev@x.io".into(),
+            json: false,
+        }))
+        .await?;
+    assert_eq!(
+        err,
+        "Setting a new dashboard password for dev@x.io... done\n"
+    );
+    assert!(out.contains("\n    new-password-321\n"), "{out}");
+    let (e, _) = f
+        .fail(Command::UsersPassword(users::PasswordArgs {
+            email: "nobody@x.io".into(),
+            json: false,
+        }))
+        .await?;
+    assert!(e.is_not_found());
     Ok(())
+}
+
+/// `users:create` shows the new user's dashboard password once, beside the token.
+async fn out_has_password(f: &Fixture) -> Result<bool, Box<dyn std::error::Error>> {
+    let (out, _) = f
+        .run(Command::UsersCreate(users::CreateArgs {
+            email: "third@x.io".into(),
+            admin: false,
+            json: false,
+        }))
+        .await?;
+    Ok(out.contains("\n    fresh-password-789\n"))
 }
 
 fn git(dir: &std::path::Path, args: &[&str]) -> Result<String, Box<dyn std::error::Error>> {

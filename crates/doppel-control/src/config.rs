@@ -39,6 +39,11 @@ pub struct ServerConfig {
     /// Where builds may download Python runtimes a stack does not carry
     /// (python-build-standalone's layout); without it only the stacks' Pythons are used.
     pub python_mirror: Option<String>,
+    /// Start `doppel router` when none serves the data directory (false: a separate service
+    /// runs it).
+    pub spawn_router: bool,
+    /// The email of the admin user made on first start (`admin@localhost`).
+    pub admin_email: String,
 }
 
 impl ServerConfig {
@@ -61,6 +66,8 @@ impl ServerConfig {
             rendezvous_port: 5000,
             stacks: doppel_builder::StackCatalog::default(),
             python_mirror: None,
+            spawn_router: true,
+            admin_email: "admin@localhost".to_string(),
         }
     }
 

@@ -13,10 +13,16 @@
 //! - [`logs`]: one log stream per environment (files, tails, log sessions, drains).
 //! - [`dynos`]: dynos as users see them (`ps`), one-off dynos and attaching to them.
 //! - [`routes`]: the route table the router serves from (its only writer).
+//! - [`router_link`]: sends that table to the router process, brings its log lines back.
 //! - [`networks`]: the network model (one network per environment, one for builds).
 //! - [`outputs`]: live output of running builds, bounded, for their stream URLs.
 //! - [`datadir`], [`secrets`]: the data directory, its lock, keys and the instance id.
+//! - [`addon_servers`], [`addon_supervisor`], [`addon_schedule`]: add-on servers (one
+//!   container and volume each), their supervision, and scheduled backups.
 
+pub mod addon_schedule;
+pub mod addon_servers;
+pub mod addon_supervisor;
 pub mod config;
 pub mod datadir;
 pub mod dynos;
@@ -26,6 +32,7 @@ pub mod networks;
 pub mod outputs;
 pub mod push;
 pub mod reconcile;
+pub mod router_link;
 pub mod routes;
 pub mod secrets;
 pub mod state;

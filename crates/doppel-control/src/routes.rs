@@ -11,11 +11,18 @@ use crate::state::AppState;
 use crate::supervisor::observed::Observed;
 use crate::supervisor::Phase;
 use crate::workflows::dynos;
-use doppel_router::{Route, RouteTable};
+use doppel_router::{Backend, Route, RouteStatus, RouteTable, Upstream};
+use doppel_store::{Environment, Release};
 use doppel_types::WEB_PORT;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// Where the platform (API and git) listens for the router: `<data-dir>/platform.sock`.
+pub fn platform_socket(data_dir: &Path) -> PathBuf {
+    data_dir.join("platform.sock")
+}
 
 /// Builds the route table from the store and the running web dynos, and swaps it in whole.
 pub async fn publish(state: &AppState) {
@@ -40,9 +47,12 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
     for env in &envs {
         names.insert(env.name.clone(), env.id.clone());
         let current = state.store().current_release(&env.id).await?;
-        let backends = match &current {
-            Some(release) => backends(state, &containers, &env.id, &release.id),
-            None => Vec::new(),
+        // A release holding config only (no build yet) runs nothing: still "no release".
+        let (backends, status) = match &current {
+            Some(release) if release.has_image() => {
+                web_dynos(state, env, release, &containers).await?
+            }
+            _ => (Vec::new(), RouteStatus::NoRelease),
         };
         // A private environment admits the tokens of the users with access to it, no others.
         let private = if env.private {
@@ -58,9 +68,10 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
         let route = Route {
             env: env.name.clone(),
             backends,
-            released: current.as_ref().is_some_and(|r| r.has_image()),
+            status,
             private,
             maintenance: env.maintenance,
+            ..Route::default()
         };
         // Custom domains reach the environment exactly as its own host name does.
         for domain in domains.iter().filter(|d| d.env_id == env.id) {
@@ -69,7 +80,42 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
         routes.insert(state.urls().env_host(&env.name), route);
     }
     state.logs().set_names(names);
-    Ok(RouteTable { routes })
+    Ok(RouteTable {
+        routes,
+        platform: Some(Upstream::Unix(platform_socket(&state.config().data_dir))),
+        ..RouteTable::default()
+    })
+}
+
+/// The web dynos that serve `env` (see [`backends`]), and what to answer while there are
+/// none: H14 when the formation runs no web dyno, H10 when the release's web dynos all
+/// exited, else they are booting (requests wait for them).
+async fn web_dynos(
+    state: &AppState,
+    env: &Environment,
+    release: &Release,
+    containers: &[Observed],
+) -> anyhow::Result<(Vec<Backend>, RouteStatus)> {
+    let backends = backends(state, containers, &env.id, &release.id);
+    if !backends.is_empty() {
+        return Ok((backends, RouteStatus::Up));
+    }
+    let formation = state.store().formation(&env.id).await?;
+    let wants_web = formation
+        .iter()
+        .any(|f| f.process_type == "web" && f.quantity > 0);
+    let web: Vec<&Observed> = containers
+        .iter()
+        .filter(|c| c.env_id == env.id && c.is_web() && c.release_id == release.id)
+        .collect();
+    let status = if !wants_web {
+        RouteStatus::NoWebDynos
+    } else if !web.is_empty() && web.iter().all(|c| !c.running && c.exit_code.is_some()) {
+        RouteStatus::Crashed
+    } else {
+        RouteStatus::Booting
+    };
+    Ok((backends, status))
 }
 
 /// The addresses of `env_id`'s web dynos that are up: the current release's, else (none up
@@ -79,7 +125,7 @@ fn backends(
     containers: &[Observed],
     env_id: &str,
     release_id: &str,
-) -> Vec<SocketAddr> {
+) -> Vec<Backend> {
     let table = &state.supervisor().table;
     let up: Vec<&Observed> = containers
         .iter()
@@ -94,6 +140,8 @@ fn backends(
     };
     chosen
         .iter()
-        .filter_map(|c| c.ip.map(|ip| SocketAddr::new(ip, WEB_PORT)))
+        .filter_map(|c| {
+            c.ip.map(|ip| Backend::new(SocketAddr::new(ip, WEB_PORT), &c.dyno))
+        })
         .collect()
 }

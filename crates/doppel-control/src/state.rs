@@ -23,6 +23,7 @@ struct Inner {
     instance_id: String,
     env_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     git: OnceLock<Arc<doppel_git::GitService>>,
+    addons: OnceLock<Arc<doppel_addons::Catalog>>,
     logs: Arc<crate::logs::LogHub>,
     router_feed: Arc<crate::logs::router::RouterFeed>,
     log_sessions: crate::logs::sessions::Sessions,
@@ -57,6 +58,7 @@ impl AppState {
                 instance_id,
                 env_locks: Mutex::new(HashMap::new()),
                 git: OnceLock::new(),
+                addons: OnceLock::new(),
                 logs,
                 router_feed,
                 log_sessions: Default::default(),
@@ -166,6 +168,26 @@ impl AppState {
         locks
             .entry(env_id.to_string())
             .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(())))
+            .clone()
+    }
+
+    /// Registers the add-on providers (the server loads the embedded manifests and the
+    /// admin's directory at start); the first registration stays.
+    pub fn set_addon_catalog(&self, catalog: doppel_addons::Catalog) {
+        let _ = self.inner.addons.set(Arc::new(catalog));
+    }
+
+    /// The add-on providers: those registered, else the ones built into doppel.
+    pub fn addon_catalog(&self) -> Arc<doppel_addons::Catalog> {
+        self.inner
+            .addons
+            .get_or_init(|| match doppel_addons::Catalog::embedded() {
+                Ok(c) => Arc::new(c),
+                Err(e) => {
+                    tracing::error!(error = %e, "the built-in add-on manifests do not load");
+                    Arc::new(doppel_addons::Catalog::default())
+                }
+            })
             .clone()
     }
 }

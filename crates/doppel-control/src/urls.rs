@@ -31,6 +31,16 @@ impl Urls {
         format!("{}/{}.git", self.platform(), env)
     }
 
+    /// The web dashboard's host name: `dashboard.<domain>`.
+    pub fn dashboard_host(&self) -> String {
+        format!("{}.{}", doppel_types::DASHBOARD_NAME, self.domain).to_ascii_lowercase()
+    }
+
+    /// `https://dashboard.<domain>[:port]` with no trailing slash: the web dashboard.
+    pub fn dashboard(&self) -> String {
+        format!("https://{}{}", self.dashboard_host(), self.port_suffix())
+    }
+
     /// The host name the router serves an environment under.
     pub fn env_host(&self, env: &str) -> String {
         format!("{}.{}", env, self.domain).to_ascii_lowercase()
@@ -53,5 +63,6 @@ mod tests {
             https_port: 8443,
         };
         assert_eq!(u.git_url("a"), "https://localhost:8443/a.git");
+        assert_eq!(u.dashboard(), "https://dashboard.localhost:8443");
     }
 }

@@ -112,7 +112,7 @@ async fn a_release_replaces_the_old_dynos_once_its_web_dynos_are_up() -> anyhow:
         .map(|c| c.ip.clone())
         .unwrap_or_default();
     assert_eq!(route.backends.len(), 1);
-    assert_eq!(route.backends[0].ip().to_string(), new_ip);
+    assert_eq!(route.backends[0].addr.ip().to_string(), new_ip);
     drop(table);
     assert!(
         settle(&api.state, || !api

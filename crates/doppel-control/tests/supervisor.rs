@@ -16,8 +16,9 @@ use doppel_control::supervisor;
 use doppel_control::workflows::progress::Silent;
 use doppel_control::workflows::release::{self, ReleaseRequest};
 use doppel_control::workflows::restart::{self, Which};
+use doppel_router::{LogSink, RouterLine};
 use doppel_store::Environment;
-use doppel_types::{ImageKind, RouterObserver};
+use doppel_types::ImageKind;
 
 const IMAGE: &str = "sha256:image";
 
@@ -332,18 +333,22 @@ async fn one_offs_are_never_removed_while_they_run_and_their_output_is_logged() 
 }
 
 #[tokio::test]
-async fn router_lines_and_in_flight_requests_reach_the_control_plane() -> anyhow::Result<()> {
+async fn router_lines_reach_the_environments_log_stream() -> anyhow::Result<()> {
     let api = api().await?;
     let env = released(&api, "routed", &[("web", "serve")]).await?;
     let feed = api.state.router_feed().clone();
-    let addr: std::net::SocketAddr = "10.0.0.9:5000".parse()?;
-    feed.backend_acquired(addr);
-    feed.backend_acquired(addr);
-    feed.backend_released(addr);
-    assert_eq!(feed.in_flight(addr), 1);
-    feed.backend_released(addr);
-    assert_eq!(feed.in_flight(addr), 0);
-    feed.router_line(&env.name, "at=info method=GET path=\"/\" status=200");
+    let at_ms = 1_796_000_000_123;
+    feed.router_line(RouterLine {
+        env: env.name.as_str().into(),
+        at_ms,
+        line: "at=info method=GET path=\"/\" status=200".into(),
+    });
+    // Another environment's name, or none known: dropped, not misfiled.
+    feed.router_line(RouterLine {
+        env: "nobody-here".into(),
+        at_ms,
+        line: "at=info status=418".into(),
+    });
     let lines = api
         .state
         .logs()
@@ -356,9 +361,16 @@ async fn router_lines_and_in_flight_requests_reach_the_control_plane() -> anyhow
             },
         )
         .await;
-    assert!(lines
+    let line = lines
         .iter()
-        .any(|l| l.process == "router" && l.text.contains("status=200")));
+        .find(|l| l.process == "router" && l.text.contains("status=200"))
+        .expect("the router line in the log stream");
+    // Stamped with the time the request arrived, not the time the line was read.
+    assert_eq!(
+        line.time.unix_timestamp_nanos(),
+        i128::from(at_ms) * 1_000_000
+    );
+    assert!(!lines.iter().any(|l| l.text.contains("status=418")));
     Ok(())
 }
 

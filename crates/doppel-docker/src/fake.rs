@@ -13,10 +13,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::{broadcast, mpsc};
 
+use crate::fake_services::{self, FakeExec, FakeExecHandler, FakeVolume};
 use crate::{
     AttachIo, ContainerAction, ContainerConfig, ContainerEvent, ContainerRuntime, ContainerSpec,
-    ContainerState, DockerError, DockerfileBuild, DynoSpec, EventStream, HealthCheck, ImageInfo,
-    LineStream, LogStream, NetworkInfo, NetworkSpec, TarSource,
+    ContainerState, DockerError, DockerfileBuild, DynoSpec, EventStream, ExecResult, ExecSpec,
+    HealthCheck, ImageInfo, LineStream, LogStream, NetworkInfo, NetworkSpec, ServiceSpec,
+    TarSource, VolumeInfo,
 };
 
 /// What the fake does when asked.
@@ -38,6 +40,8 @@ pub struct FakeScript {
     pub build_error: Option<String>,
     /// Size of images made by import, build and commit.
     pub image_size: u64,
+    /// Answers every `exec`; `None`: exit 0, no output.
+    pub exec_handler: Option<FakeExecHandler>,
     /// Dynos of these images never pass a health probe (they "do not listen").
     pub unhealthy_images: BTreeSet<String>,
     /// Creating a dyno of one of these images fails.
@@ -56,6 +60,8 @@ pub struct FakeContainer {
     pub spec: ContainerSpec,
     /// Set for containers made by `run_dyno`.
     pub dyno: Option<DynoSpec>,
+    /// Set for containers made by `run_service`.
+    pub service: Option<ServiceSpec>,
     /// (destination, tar bytes) per upload.
     pub uploads: Vec<(String, Vec<u8>)>,
     pub running: bool,
@@ -112,6 +118,10 @@ pub struct FakeState {
     pub builds: Vec<DockerfileBuild>,
     /// (repo_tag, changes) per import.
     pub imports: Vec<(String, Vec<String>)>,
+    /// Volumes by name.
+    pub volumes: BTreeMap<String, FakeVolume>,
+    /// Every `exec`, in order.
+    pub execs: Vec<FakeExec>,
     /// What clients wrote to attached containers' standard input, by container id.
     pub stdin: BTreeMap<String, tokio::io::DuplexStream>,
     /// (container, rows, cols) per terminal resize.
@@ -670,5 +680,131 @@ impl ContainerRuntime for FakeRuntime {
             })?;
         net.containers.insert(container.to_string());
         Ok(())
+    }
+
+    async fn run_service(&self, spec: ServiceSpec) -> Result<String, DockerError> {
+        let mut st = self.state();
+        if !st.images.contains_key(&spec.image) {
+            return Err(DockerError::NotFound {
+                what: "image",
+                name: spec.image.clone(),
+            });
+        }
+        if let Some(net) = &spec.network {
+            if !st.networks.contains_key(net) {
+                return Err(DockerError::NotFound {
+                    what: "network",
+                    name: net.clone(),
+                });
+            }
+        }
+        if st
+            .containers
+            .values()
+            .any(|c| c.spec.name.as_deref() == Some(&spec.name))
+        {
+            return Err(DockerError::Engine {
+                op: "create service",
+                target: spec.name.clone(),
+                message: "Conflict. The container name is already in use".to_string(),
+            });
+        }
+        for v in &spec.volumes {
+            st.volumes.entry(v.volume.clone()).or_default();
+        }
+        let id = st.id("fake-service");
+        if let Some(net) = spec.network.as_ref().and_then(|n| st.networks.get_mut(n)) {
+            net.containers.insert(id.clone());
+        }
+        let container = FakeContainer {
+            spec: ContainerSpec {
+                name: Some(spec.name.clone()),
+                image: spec.image.clone(),
+                cmd: spec.cmd.clone(),
+                env: spec.env.clone(),
+                user: spec.user.clone(),
+                labels: spec.labels.clone(),
+                network: spec.network.clone(),
+                limits: spec.limits,
+                cap_add: spec.cap_add.clone(),
+                ..Default::default()
+            },
+            service: Some(spec),
+            running: true,
+            ..Default::default()
+        };
+        st.containers.insert(id.clone(), container);
+        Ok(id)
+    }
+
+    async fn ensure_volume(
+        &self,
+        name: &str,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<(), DockerError> {
+        let mut st = self.state();
+        if !st.volumes.contains_key(name) {
+            let mut labels = labels.clone();
+            labels.insert(crate::LABEL_MANAGED.to_string(), "true".to_string());
+            st.volumes.insert(name.to_string(), FakeVolume { labels });
+        }
+        Ok(())
+    }
+
+    async fn list_volumes(&self, label: &str) -> Result<Vec<VolumeInfo>, DockerError> {
+        Ok(self
+            .state()
+            .volumes
+            .iter()
+            .filter(|(_, v)| has_label(&v.labels, label))
+            .map(|(name, v)| VolumeInfo {
+                name: name.clone(),
+                labels: v.labels.clone(),
+            })
+            .collect())
+    }
+
+    async fn remove_volume(&self, name: &str) -> Result<(), DockerError> {
+        let mut st = self.state();
+        let in_use = st.containers.values().any(|c| {
+            c.service
+                .as_ref()
+                .is_some_and(|s| s.volumes.iter().any(|v| v.volume == name))
+        });
+        if in_use {
+            return Err(DockerError::Engine {
+                op: "remove volume",
+                target: name.to_string(),
+                message: "volume is in use".to_string(),
+            });
+        }
+        st.volumes.remove(name);
+        Ok(())
+    }
+
+    async fn exec(&self, container: &str, spec: ExecSpec) -> Result<ExecResult, DockerError> {
+        let stdin = fake_services::read_input(&spec.stdin)?;
+        let (exec, handler) = {
+            let mut st = self.state();
+            let c = st.container(container)?;
+            if !c.running {
+                return Err(DockerError::Engine {
+                    op: "exec",
+                    target: container.to_string(),
+                    message: "container is not running".to_string(),
+                });
+            }
+            let exec = FakeExec {
+                container: container.to_string(),
+                cmd: spec.cmd.clone(),
+                env: spec.env.clone(),
+                user: spec.user.clone(),
+                stdin,
+            };
+            st.execs.push(exec.clone());
+            (exec, st.script.exec_handler.clone())
+        };
+        let reply = handler.map(|h| (h.0)(&exec)).unwrap_or_default();
+        fake_services::deliver(reply, &spec)
     }
 }

@@ -14,7 +14,8 @@ use tokio::sync::mpsc;
 
 use crate::{
     ContainerConfig, ContainerEvent, ContainerSpec, ContainerState, DockerError, DockerfileBuild,
-    DynoSpec, HealthCheck, ImageInfo, LogLine, NetworkInfo, NetworkSpec, TarSource,
+    DynoSpec, ExecResult, ExecSpec, HealthCheck, ImageInfo, LogLine, NetworkInfo, NetworkSpec,
+    ServiceSpec, TarSource, VolumeInfo,
 };
 
 /// Output lines of a container (stdout and stderr interleaved, as produced).
@@ -152,4 +153,25 @@ pub trait ContainerRuntime: Send + Sync {
     async fn remove_network(&self, id: &str) -> Result<(), DockerError>;
     /// Attaches a container to a network (by id); already attached is not an error.
     async fn connect_network(&self, network: &str, container: &str) -> Result<(), DockerError>;
+
+    // ----- services, volumes and exec (add-ons)
+    /// Creates and starts a service container (restart policy "no", an init as PID 1); returns
+    /// its id. A volume it mounts that does not exist yet is made by the engine, unlabelled:
+    /// call [`ContainerRuntime::ensure_volume`] first.
+    async fn run_service(&self, spec: ServiceSpec) -> Result<String, DockerError>;
+    /// Makes sure the named volume exists; `labels` are set when it is made. Existing is not
+    /// an error.
+    async fn ensure_volume(
+        &self,
+        name: &str,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<(), DockerError>;
+    /// Volumes carrying the label `key=value`.
+    async fn list_volumes(&self, label: &str) -> Result<Vec<VolumeInfo>, DockerError>;
+    /// Removes a volume and its data; a missing one is not an error, one in use is.
+    async fn remove_volume(&self, name: &str) -> Result<(), DockerError>;
+    /// Runs a command in a running container and waits for it to exit. Standard input,
+    /// output and error are streamed and bounded (see [`ExecSpec`]); a non-zero exit is not an
+    /// error, it is in [`ExecResult::exit_code`].
+    async fn exec(&self, container: &str, spec: ExecSpec) -> Result<ExecResult, DockerError>;
 }

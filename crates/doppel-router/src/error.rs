@@ -30,7 +30,20 @@ pub enum RouterError {
     /// rustls rejected a key, certificate or configuration.
     #[error("TLS configuration: {0}")]
     Tls(#[from] rustls::Error),
-    /// A listener could not be inspected.
+    /// A listener could not be inspected or converted.
     #[error("listener: {0}")]
     Listener(#[source] std::io::Error),
+    /// A listening address could not be bound.
+    #[error("listening on {addr}: {source} (is another server using the port? choose others with --http-port/--https-port)")]
+    Bind {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A router already serves this data directory.
+    #[error("a router already runs on this data directory (pid {pid}, {socket}); `doppel router --upgrade` replaces it without downtime")]
+    AlreadyRunning { pid: u32, socket: PathBuf },
+    /// Passing the sockets to a new router process failed (the old one keeps serving).
+    #[error("hand-over: {0}")]
+    Handover(String),
 }

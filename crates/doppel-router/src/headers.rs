@@ -46,92 +46,139 @@ fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 /// Removes hop-by-hop headers (and those `Connection` lists). With `upgrade`, keeps
 /// `Connection: upgrade` + `Upgrade` so the switch can pass through.
 pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
-    let listed: Vec<HeaderName> = connection_tokens(headers)
-        .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok())
-        .collect();
-    for name in listed {
-        if !(upgrade && name == header::UPGRADE) {
-            headers.remove(&name);
+    // One pass over the names finds the few to remove (usually none, or `Connection`).
+    let mut doomed: [Option<HeaderName>; 12] = Default::default();
+    let mut n = 0;
+    for name in headers.keys() {
+        let hop = HOP_BY_HOP.contains(name) || (!upgrade && name == header::UPGRADE);
+        if hop && n < doomed.len() {
+            doomed[n] = Some(name.clone());
+            n += 1;
         }
     }
-    for name in HOP_BY_HOP.iter() {
+    if n == 0 && !upgrade {
+        return;
+    }
+    // Names listed in `Connection` that are not hop-by-hop by themselves (`x-private`).
+    // (An empty `Vec` does not allocate: only messages that list such names pay for it.)
+    let mut listed: Vec<HeaderName> = Vec::new();
+    for token in connection_tokens(headers) {
+        if let Ok(name) = HeaderName::from_bytes(token.as_bytes()) {
+            let keep = upgrade && name == header::UPGRADE;
+            if !keep && !HOP_BY_HOP.contains(&name) && headers.contains_key(&name) {
+                listed.push(name);
+            }
+        }
+    }
+    for name in doomed.iter().flatten().chain(listed.iter()) {
         headers.remove(name);
     }
     if upgrade {
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-    } else {
-        headers.remove(header::UPGRADE);
     }
 }
 
 /// The client's request id if it is 20–200 chars of `[A-Za-z0-9+/=-]`, else a new UUID.
-pub(crate) fn request_id(headers: &HeaderMap) -> String {
-    headers
-        .get(&X_REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| valid_request_id(v))
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+pub(crate) fn request_id(headers: &HeaderMap) -> HeaderValue {
+    if let Some(v) = headers.get(&X_REQUEST_ID) {
+        if valid_request_id(v.as_bytes()) {
+            return v.clone();
+        }
+    }
+    new_request_id()
 }
 
-fn valid_request_id(v: &str) -> bool {
+fn new_request_id() -> HeaderValue {
+    let bytes: [u8; 16] = rand::random();
+    let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let text = id.hyphenated().encode_lower(&mut buf);
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+}
+
+fn valid_request_id(v: &[u8]) -> bool {
     (20..=200).contains(&v.len())
-        && v.bytes()
+        && v.iter()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-'))
+}
+
+/// Heroku's limit on one request header line (name, colon, value).
+pub(crate) const MAX_HEADER_LINE: usize = 8192;
+
+/// The first header whose line is longer than [`MAX_HEADER_LINE`], if any.
+pub(crate) fn oversized_header(headers: &HeaderMap) -> Option<&HeaderName> {
+    headers
+        .iter()
+        .find(|(n, v)| n.as_str().len() + 2 + v.len() > MAX_HEADER_LINE)
+        .map(|(n, _)| n)
 }
 
 /// What the router knows about the request it forwards.
 pub(crate) struct Forwarded<'a> {
-    pub client_ip: std::net::IpAddr,
+    /// The client's IP as text.
+    pub client: &'a HeaderValue,
     pub tls: bool,
     pub port: u16,
     pub host: &'a str,
-    pub request_id: &'a str,
-    pub start_ms: u128,
+    pub request_id: &'a HeaderValue,
+    pub start_ms: u64,
 }
 
 /// Adds `X-Forwarded-*`, `X-Request-Id`, `X-Request-Start` and `Via`; returns the
 /// `X-Forwarded-For` value sent (for the log line).
-pub(crate) fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) -> String {
-    let incoming: Vec<&str> = headers
+pub(crate) fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) -> HeaderValue {
+    let mut incoming = headers
         .get_all(&X_FORWARDED_FOR)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .collect();
-    let client = f.client_ip.to_string();
-    let xff = if incoming.is_empty() {
-        client
+        .peekable();
+    let xff = if incoming.peek().is_none() {
+        f.client.clone()
     } else {
-        format!("{}, {client}", incoming.join(", "))
+        let mut joined = String::with_capacity(64);
+        for v in incoming {
+            joined.push_str(v);
+            joined.push_str(", ");
+        }
+        joined.push_str(f.client.to_str().unwrap_or_default());
+        HeaderValue::from_str(&joined).unwrap_or_else(|_| f.client.clone())
     };
-    set(headers, X_FORWARDED_FOR, &xff);
-    set(
-        headers,
+    headers.insert(X_FORWARDED_FOR, xff.clone());
+    headers.insert(
         X_FORWARDED_PROTO,
-        if f.tls { "https" } else { "http" },
+        HeaderValue::from_static(if f.tls { "https" } else { "http" }),
     );
-    set(headers, X_FORWARDED_PORT, &f.port.to_string());
+    headers.insert(X_FORWARDED_PORT, HeaderValue::from(f.port));
     set(headers, X_FORWARDED_HOST, f.host);
-    set(headers, X_REQUEST_ID, f.request_id);
-    set(headers, X_REQUEST_START, &f.start_ms.to_string());
+    headers.insert(X_REQUEST_ID, f.request_id.clone());
+    headers.insert(X_REQUEST_START, HeaderValue::from(f.start_ms));
     append_via(headers);
     xff
 }
 
 /// Appends `1.1 doppel` to `Via`.
 pub(crate) fn append_via(headers: &mut HeaderMap) {
-    let existing: Vec<&str> = headers
+    if !headers.contains_key(header::VIA) {
+        headers.insert(header::VIA, HeaderValue::from_static(VIA_VALUE));
+        return;
+    }
+    let mut existing = headers
         .get_all(header::VIA)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .collect();
-    let via = if existing.is_empty() {
-        VIA_VALUE.to_owned()
-    } else {
-        format!("{}, {VIA_VALUE}", existing.join(", "))
-    };
+        .peekable();
+    if existing.peek().is_none() {
+        headers.insert(header::VIA, HeaderValue::from_static(VIA_VALUE));
+        return;
+    }
+    let mut via = String::with_capacity(32);
+    for v in existing {
+        via.push_str(v);
+        via.push_str(", ");
+    }
+    via.push_str(VIA_VALUE);
     set(headers, header::VIA, &via);
 }
 
@@ -156,6 +203,7 @@ mod tests {
         assert_eq!(request_id(&h), "abcdefghij0123456789");
         h.insert(&X_REQUEST_ID, HeaderValue::from_static("short"));
         assert_ne!(request_id(&h), "short");
+        assert_ne!(request_id(&h), request_id(&h), "a new id each time");
         h.insert(
             &X_REQUEST_ID,
             HeaderValue::from_static("abcdefghij0123456789 spaces"),
@@ -179,6 +227,27 @@ mod tests {
         h.insert("x-kept", HeaderValue::from_static("1"));
         strip_hop_by_hop(&mut h, false);
         assert_eq!(h.len(), 1);
+        assert!(h.contains_key("x-kept"));
+    }
+
+    #[test]
+    fn every_name_connection_lists_is_stripped() {
+        let mut h = HeaderMap::new();
+        let names: Vec<String> = (0..20).map(|i| format!("x-private-{i}")).collect();
+        let listed = names.join(", ");
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_str(&listed).expect("valid header"),
+        );
+        for name in &names {
+            h.insert(
+                HeaderName::from_bytes(name.as_bytes()).expect("valid name"),
+                HeaderValue::from_static("1"),
+            );
+        }
+        h.insert("x-kept", HeaderValue::from_static("1"));
+        strip_hop_by_hop(&mut h, false);
+        assert_eq!(h.len(), 1, "{h:?}");
         assert!(h.contains_key("x-kept"));
     }
 

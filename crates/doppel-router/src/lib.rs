@@ -1,52 +1,58 @@
-//! doppel-router: the TLS front door. Terminates TLS with certificates issued by the platform CA,
-//! dispatches on the Host header, serves the platform's axum router, and reverse-proxies
-//! environments' hosts to their dynos from a route table the control plane publishes whole.
+//! doppel-router: the TLS edge. Terminates TLS (certificates by SNI: custom domains' uploaded
+//! or ACME certificates from the table, the platform CA's for the platform's own names),
+//! dispatches on the Host header, and reverse-proxies environments' hosts to their web dynos and
+//! the platform host (API, git) to the control plane's listener, from a route table the control
+//! plane publishes whole.
 //!
-//! It never calls the database or the control plane on a request.
+//! It never calls the database or the control plane on a request, and it runs as its own
+//! process (`doppel router`, see [`process`]): it keeps serving the last table it was given
+//! while the control plane is down, restores it from its state file after its own restart, and
+//! hands its sockets to a new process for zero-downtime upgrades.
 //!
-//! Wiring (in the server's startup):
-//!
-//! ```no_run
-//! # async fn run(data_dir: &std::path::Path, platform: axum::Router) -> Result<(), Box<dyn std::error::Error>> {
-//! use std::sync::Arc;
-//! use doppel_router::{PlatformCa, RouteTable, RouterConfig};
-//!
-//! doppel_router::install_crypto_provider();
-//! let ca = Arc::new(PlatformCa::load_or_create(data_dir, "localhost")?);
-//! let table = RouteTable::new().into_shared(); // keep a clone; publish with `table.store(Arc::new(new_table))`
-//! let cfg = RouterConfig {
-//!     domain: "localhost".into(),
-//!     https: tokio::net::TcpListener::bind("0.0.0.0:443").await?,
-//!     http: Some(tokio::net::TcpListener::bind("0.0.0.0:80").await?),
-//!     https_port: 443,
-//!     ca,
-//! };
-//! let shutdown = async { let _ = tokio::signal::ctrl_c().await; };
-//! doppel_router::serve(cfg, platform, table.clone(), shutdown).await?;
-//! # Ok(()) }
-//! ```
+//! # Layout
+//! - `table`: the published [`RouteTable`] (wire format of the control socket and state file).
+//! - `compiled`: the table in serving form (one `ArcSwap`), backends' in-flight counters.
+//! - `server`: listeners, TLS/ALPN, HTTP/1.1 and h2 serving, connection limits, draining.
+//! - `dispatch` → `proxy`: Host dispatch, checks before any dyno (`checks`: allow-list,
+//!   staging auth, maintenance, limits), balancing (`balance`), retries, timeouts and H-code
+//!   pages (`pages`), headers (`headers`), bodies (`body`), upstream connections and their
+//!   keep-alive pools (`upstream`), WebSocket tunnels (`tunnel`), router log lines (`log`).
+//! - `resolver`, `ca`, `certs`: certificates by SNI; `redirect`: the plain-HTTP listener.
+//! - `control`: the control socket (server and [`ControlClient`]); `handover`: socket passing;
+//!   `process`: `doppel router` itself.
 
 mod auth;
+mod balance;
 mod body;
 mod ca;
-mod connector;
+pub mod certs;
+mod checks;
+mod compiled;
+pub mod control;
 mod dispatch;
 mod error;
+mod handover;
 mod headers;
+mod limits;
 mod log;
-mod observe;
 mod pages;
+pub mod process;
 mod proxy;
 mod redirect;
 mod resolver;
 mod server;
 mod table;
+mod tunnel;
+mod upstream;
 
 pub use ca::PlatformCa;
+pub use control::{ControlClient, ControlError, RouterStatus};
 pub use error::RouterError;
-pub use observe::Observer;
-pub use server::{serve, serve_with_options, tls_acceptor, RouterConfig, RouterOptions};
-pub use table::{Route, RouteTable, SharedRouteTable};
+pub use log::{LogSink, NoSink, RouterLine, TracingSink};
+pub use server::{platform_tls_acceptor, serve, Router, RouterConfig, RouterOptions};
+pub use table::{
+    Backend, Certificate, Challenges, Route, RouteStatus, RouteTable, SharedRouteTable, Upstream,
+};
 
 /// Installs rustls' `ring` provider as the process-wide default crypto provider.
 ///

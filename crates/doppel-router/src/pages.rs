@@ -1,8 +1,10 @@
-//! The router's own small HTML pages (no external resources): 404, 401, 503 variants.
+//! The router's own small HTML pages (no external resources): 404, 401, 403, and the error
+//! pages, each naming its Heroku code (H10, H12, …) so a user can look it up.
 
-use axum::body::Body;
 use http::header::{self, HeaderValue};
 use http::{Response, StatusCode};
+
+use crate::body::RespBody;
 
 /// Escapes text for HTML element content and attribute values.
 fn escape(s: &str) -> String {
@@ -21,7 +23,7 @@ fn escape(s: &str) -> String {
 }
 
 /// A page: `title` is plain text, `body_html` must already be escaped.
-fn page(status: StatusCode, title: &str, body_html: &str) -> Response<Body> {
+fn page(status: StatusCode, title: &str, body_html: &str) -> Response<RespBody> {
     let title = escape(title);
     let html = format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>\
@@ -29,7 +31,7 @@ fn page(status: StatusCode, title: &str, body_html: &str) -> Response<Body> {
 code{{background:#eee;padding:0 .2em}}</style></head>\n\
 <body><h1>{title}</h1>\n{body_html}\n</body></html>\n"
     );
-    let mut resp = Response::new(Body::from(html));
+    let mut resp = Response::new(RespBody::full(html));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     h.insert(
@@ -41,7 +43,7 @@ code{{background:#eee;padding:0 .2em}}</style></head>\n\
 }
 
 /// 404 for a host that is neither the platform nor a known environment.
-pub(crate) fn no_such_app(host: &str) -> Response<Body> {
+pub(crate) fn no_such_app(host: &str) -> Response<RespBody> {
     page(
         StatusCode::NOT_FOUND,
         "No such app",
@@ -50,7 +52,7 @@ pub(crate) fn no_such_app(host: &str) -> Response<Body> {
 }
 
 /// 401 for a private (staging) environment without valid credentials.
-pub(crate) fn unauthorized(env: &str) -> Response<Body> {
+pub(crate) fn unauthorized(env: &str) -> Response<RespBody> {
     let mut resp = page(
         StatusCode::UNAUTHORIZED,
         "Authentication required",
@@ -69,14 +71,14 @@ pub(crate) fn unauthorized(env: &str) -> Response<Body> {
     resp
 }
 
-/// 503 for an environment with no running release (no backends).
-pub(crate) fn no_release(env: &str) -> Response<Body> {
+/// 503 for an environment with no release yet (H81, "blank app").
+pub(crate) fn no_release(env: &str) -> Response<RespBody> {
     let env = escape(env);
     page(
         StatusCode::SERVICE_UNAVAILABLE,
         "No release yet",
         &format!(
-            "<p>The environment <code>{env}</code> has no running release yet.</p>\n\
+            "<p>The environment <code>{env}</code> has no running release yet (H81).</p>\n\
 <p>To get one, push code to staging (<code>git push &lt;staging remote&gt; main</code>), \
 then promote it to production (<code>doppel pipelines:promote</code>). If a release exists, \
 check that a <code>web</code> dyno is scaled up (<code>doppel ps -a {env}</code>).</p>"
@@ -85,27 +87,49 @@ check that a <code>web</code> dyno is scaled up (<code>doppel ps -a {env}</code>
 }
 
 /// 503 for an environment whose current release has no web dyno running (H14).
-pub(crate) fn no_web_dyno(env: &str) -> Response<Body> {
+pub(crate) fn no_web_dyno(env: &str) -> Response<RespBody> {
     let env = escape(env);
     page(
         StatusCode::SERVICE_UNAVAILABLE,
         "No web dynos running",
         &format!(
-            "<p>The environment <code>{env}</code> has a release, but no <code>web</code> dyno is running right now.</p>\n<p>A crashed dyno is restarted within seconds; if this persists, check the app's logs and that <code>web</code> is scaled up (<code>doppel ps -a {env}</code>).</p>"
+            "<p>The environment <code>{env}</code> has a release, but no <code>web</code> dyno is running (H14).</p>\n<p>Scale it up with <code>doppel ps:scale web=1 -a {env}</code>.</p>"
         ),
     )
 }
 
-/// 503 while the environment is in maintenance mode (H80); its dynos are not contacted.
-pub(crate) fn maintenance(env: &str) -> Response<Body> {
+/// 503 when the web dynos crashed (H10).
+pub(crate) fn app_crashed(env: &str) -> Response<RespBody> {
     let env = escape(env);
+    page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Application error",
+        &format!(
+            "<p>The web dynos of <code>{env}</code> crashed (H10).</p>\n<p>If you are the application owner, check your logs (<code>doppel logs --tail -a {env}</code>) for details.</p>"
+        ),
+    )
+}
+
+/// 503 when no web dyno came up within the boot timeout (H20).
+pub(crate) fn boot_timeout(env: &str) -> Response<RespBody> {
+    let env = escape(env);
+    page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Application error",
+        &format!(
+            "<p>The web dynos of <code>{env}</code> did not start in time (H20).</p>\n<p>If you are the application owner, check your logs (<code>doppel logs --tail -a {env}</code>): the <code>web</code> process must listen on <code>$PORT</code>.</p>"
+        ),
+    )
+}
+
+/// 503 in maintenance mode (H80).
+pub(crate) fn maintenance(env: &str) -> Response<RespBody> {
     let mut resp = page(
         StatusCode::SERVICE_UNAVAILABLE,
         "Offline for maintenance",
         &format!(
-            "<p>The environment <code>{env}</code> is offline for maintenance and will be back \
-shortly.</p>\n<p>Router code H80 (maintenance mode). If you are the application owner, \
-<code>heroku maintenance:off -a {env}</code> brings it back.</p>"
+            "<p><code>{}</code> is offline for maintenance and will be back shortly (H80).</p>",
+            escape(env)
         ),
     );
     resp.headers_mut()
@@ -113,34 +137,66 @@ shortly.</p>\n<p>Router code H80 (maintenance mode). If you are the application 
     resp
 }
 
-/// 503 when no dyno accepted the connection or the connection failed (H19/H21/H13-like).
-pub(crate) fn application_error() -> Response<Body> {
+/// 503 when no dyno accepted the connection or the connection failed (H13, H18, H19, H21).
+pub(crate) fn application_error(code: &str) -> Response<RespBody> {
     page(
         StatusCode::SERVICE_UNAVAILABLE,
         "Application error",
-        "<p>The application is not answering: an error occurred in the application and your \
-page could not be served.</p>\n<p>If you are the application owner, check your logs \
-(<code>doppel logs --tail</code>) for details.</p>",
+        &format!(
+            "<p>An error occurred in the application and your page could not be served ({}).</p>\n\
+<p>If you are the application owner, check your logs (<code>doppel logs --tail</code>) for details.</p>",
+            escape(code)
+        ),
     )
 }
 
 /// 503 when the dyno did not start answering within the first-byte timeout (H12).
-pub(crate) fn request_timeout() -> Response<Body> {
+pub(crate) fn request_timeout() -> Response<RespBody> {
     page(
         StatusCode::SERVICE_UNAVAILABLE,
-        "H12 Request timeout",
-        "<p>The application did not respond in time.</p>\n<p>If you are the application owner, \
+        "Request timeout",
+        "<p>The application did not respond within 30 seconds (H12).</p>\n<p>If you are the application owner, \
 check your logs (<code>doppel logs --tail</code>) for slow requests.</p>",
     )
 }
 
-/// A rejected request (400, 405 for CONNECT).
-pub(crate) fn bad_request(status: StatusCode) -> Response<Body> {
+/// 403 for a client outside the environment's IP allow-list.
+pub(crate) fn forbidden(env: &str) -> Response<RespBody> {
     page(
+        StatusCode::FORBIDDEN,
+        "Forbidden",
+        &format!(
+            "<p>Your address may not reach <code>{}</code>.</p>",
+            escape(env)
+        ),
+    )
+}
+
+/// 503 while the platform (API, git) cannot be reached: the control plane is restarting.
+pub(crate) fn platform_unavailable() -> Response<RespBody> {
+    let mut resp = page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "doppel is restarting",
+        "<p>The doppel API is not answering right now; apps keep serving. Try again in a few seconds.</p>",
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    resp
+}
+
+/// A rejected request (400, 405 for CONNECT, 413, 431) with the reason (H26).
+pub(crate) fn bad_request(status: StatusCode, reason: &str) -> Response<RespBody> {
+    let mut resp = page(
         status,
         status.canonical_reason().unwrap_or("Bad request"),
-        "<p>The router could not forward this request.</p>",
-    )
+        &format!(
+            "<p>The router could not forward this request: {} (H26).</p>",
+            escape(reason)
+        ),
+    );
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
 }
 
 #[cfg(test)]

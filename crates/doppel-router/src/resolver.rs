@@ -1,5 +1,7 @@
-//! SNI certificate resolver: a leaf per requested name under the platform domain, issued on first
-//! use and cached; a fallback certificate for no SNI and for unknown names.
+//! SNI certificate resolver, in order: a pending TLS-ALPN-01 challenge (client offers only
+//! `acme-tls/1`), a custom domain's certificate from the table (uploaded or ACME; exact name,
+//! then wildcard), a leaf per requested name under the platform domain issued by the platform CA
+//! on first use and cached, and a fallback certificate for no SNI and for unknown names.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -9,7 +11,11 @@ use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 
 use crate::ca::{LeafName, PlatformCa};
+use crate::compiled::Live;
 use crate::error::RouterError;
+
+/// The ALPN protocol of TLS-ALPN-01 validation (RFC 8737).
+pub(crate) const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
 
 /// Above this many cached leaves the cache is emptied (names are attacker-chosen via SNI).
 const MAX_CACHED: usize = 4096;
@@ -20,6 +26,7 @@ pub(crate) struct SniResolver {
     domain: String,
     cache: Mutex<HashMap<String, Arc<CertifiedKey>>>,
     fallback: Arc<CertifiedKey>,
+    live: Arc<Live>,
 }
 
 impl std::fmt::Debug for SniResolver {
@@ -37,6 +44,7 @@ impl SniResolver {
         ca: Arc<PlatformCa>,
         domain: &str,
         extra_ips: &[IpAddr],
+        live: Arc<Live>,
     ) -> Result<Self, RouterError> {
         let domain = domain.trim_end_matches('.').to_ascii_lowercase();
         let mut names = Vec::new();
@@ -66,6 +74,7 @@ impl SniResolver {
             domain,
             cache: Mutex::new(HashMap::new()),
             fallback,
+            live,
         })
     }
 
@@ -81,6 +90,9 @@ impl SniResolver {
         let Some(name) = sni.map(|s| s.trim_end_matches('.').to_ascii_lowercase()) else {
             return self.fallback.clone();
         };
+        if let Some(cert) = self.live.load().cert_for(&name) {
+            return cert;
+        }
         if !self.is_ours(&name) {
             return self.fallback.clone();
         }
@@ -106,6 +118,16 @@ impl SniResolver {
 
 impl ResolvesServerCert for SniResolver {
     fn resolve(&self, client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.cert_for(client_hello.server_name()))
+        let sni = client_hello.server_name();
+        let acme_only = client_hello
+            .alpn()
+            .is_some_and(|mut protocols| protocols.all(|p| p == ACME_TLS_ALPN));
+        if acme_only {
+            // Only a validation server asks for acme-tls/1 alone; it gets the challenge
+            // certificate or nothing (the handshake fails).
+            let name = sni?.trim_end_matches('.').to_ascii_lowercase();
+            return self.live.load().tls_alpn01.get(&name).cloned();
+        }
+        Some(self.cert_for(sni))
     }
 }

@@ -1,24 +1,35 @@
 //! doppel-server: `doppel server`, the startup order that wires the store, Docker, the
-//! stack, git, the control plane, the API and the router together, and shutdown on
-//! SIGINT/SIGTERM.
+//! stack, git, the control plane, the API and the dashboard together, finds or starts the
+//! router process, and shuts down on SIGINT/SIGTERM (the router keeps serving apps).
 //!
 //! Order: data dir (taken with a lock, so a second server on it stops before changing
 //! anything) → master key → store (migrations) → admin user and token → platform CA →
 //! Docker and the stack images → interrupted builds, releases and rollouts marked failed →
-//! listeners (HTTPS, HTTP, one-off dynos' rendezvous) → git → interrupted promotions ended →
-//! old shared networks removed → first supervisor pass (networks, dynos and routes from the
-//! store), then the supervisor in the background → log drains → serve (the router reporting
-//! to the control plane).
+//! the platform's socket → the router (found, upgraded or started) and the link that sends it
+//! the route table → the one-off dynos' rendezvous listener → git → interrupted promotions
+//! ended → add-on manifests, interrupted add-on work resumed, backup schedules → old shared
+//! networks removed → first supervisor pass (networks, dynos, add-on servers and routes from
+//! the store), then the supervisor in the background → log drains → serve the API and git on
+//! the platform socket (the router's lines come back into the log streams).
+
+mod router_process;
+
+mod admin;
 
 use anyhow::Context;
+use axum::extract::{ConnectInfo, Request};
+use axum::middleware::Next;
+use axum::response::Response;
 use doppel_control::push::PushDeployer;
 use doppel_control::secrets;
 use doppel_control::state::AppState;
 use doppel_control::ServerConfig;
 use doppel_docker::{ContainerRuntime, DockerRuntime};
-use doppel_router::{PlatformCa, RouteTable, RouterConfig, RouterOptions};
+use doppel_router::{ControlClient, LogSink, PlatformCa, RouteTable};
 use doppel_store::Store;
 use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::sync::Arc;
 
 /// Runs the platform until SIGINT or SIGTERM.
@@ -35,9 +46,12 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     let store = Store::open(&db_url, key)
         .await
         .with_context(|| format!("opening the database ({})", redact(&db_url)))?;
-    let new_token = ensure_admin(&store, &config).await?;
-    let ca = PlatformCa::load_or_create(&config.data_dir, &config.domain)
-        .context("loading the platform CA")?;
+    let new_token = admin::ensure_admin(&store, &config).await?;
+    // The router issues certificates with it; made here so it exists before the router starts.
+    let ca = Arc::new(
+        PlatformCa::load_or_create(&config.data_dir, &config.domain)
+            .context("loading the platform CA")?,
+    );
 
     let runtime: Arc<dyn ContainerRuntime> = Arc::new(
         DockerRuntime::connect()
@@ -55,12 +69,16 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         .interrupt_rollouts("interrupted by a restart of doppel; the previous release kept serving")
         .await?;
 
-    let https = bind(&config, config.https_port).await?;
-    let http = bind(&config, config.http_port).await?;
+    let platform_listener = bind_platform_socket(&config.data_dir)?;
     let rendezvous = bind(&config, config.rendezvous_port).await?;
-    let routes = Arc::new(arc_swap::ArcSwap::from_pointee(RouteTable::default()));
+    let router = ControlClient::for_data_dir(&config.data_dir);
+    router_process::ensure(&config, &router).await?;
+    let routes = RouteTable::default().into_shared();
     let instance_id = secrets::load_or_create_instance_id(&config.data_dir)?;
     let state = AppState::new(store, runtime, routes.clone(), config.clone(), instance_id);
+    // The router's lines go into the environments' log streams.
+    let sink: Arc<dyn LogSink> = state.router_feed().clone();
+    doppel_control::router_link::spawn(router.clone(), routes.clone(), Some(sink));
 
     let hook = hook_command()?;
     let git = Arc::new(
@@ -79,50 +97,85 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     // Promotions cut off by the restart end now (their releases were just marked failed,
     // unless they had succeeded).
     doppel_control::logic::promotions::recover(&state).await;
+    // Add-on providers: the built-in manifests and the admin's `<data-dir>/addons/*.toml`.
+    let addon_dir = config.data_dir.join("addons");
+    state.set_addon_catalog(
+        doppel_addons::Catalog::with_admin_dir(&addon_dir)
+            .with_context(|| format!("loading add-on manifests from {}", addon_dir.display()))?,
+    );
+    doppel_control::addon_supervisor::resume(&state).await;
+    tokio::spawn(doppel_control::addon_schedule::run_forever(state.clone()));
+
     doppel_control::networks::remove_legacy(&state).await;
     doppel_control::reconcile::sweep_build_leftovers(&state).await;
     doppel_control::supervisor::run_once(&state).await;
     tokio::spawn(doppel_control::supervisor::run_forever(state.clone()));
     doppel_control::logic::logs::sync_drains(&state).await;
-    let ca = Arc::new(ca);
-    let acceptor = doppel_router::tls_acceptor(ca.clone(), &config.domain, config.bind_addr)
+    let acceptor = doppel_router::platform_tls_acceptor(ca, &config.domain, config.bind_addr)
         .context("setting up TLS for one-off dynos")?;
     tokio::spawn(doppel_control::dynos::attach::serve(
         state.clone(),
         rendezvous,
         acceptor,
     ));
+    tokio::spawn(doppel_dashboard::sweep_sessions(state.clone()));
 
-    let platform = doppel_api::router(state.clone()).merge(git.router());
+    let platform = doppel_dashboard::with_dashboard(
+        doppel_api::router(state.clone()).merge(git.router()),
+        doppel_dashboard::router(state.clone()),
+        &state.urls().dashboard_host(),
+    )
+    .layer(axum::middleware::from_fn(client_address));
+    // The first table (with the platform's address) reaches the router before we say "ready".
+    doppel_control::router_link::publish_now(&router, &routes).await;
     announce(&config, new_token.is_some());
-    let router_cfg = RouterConfig {
-        domain: config.domain.clone(),
-        https,
-        http: Some(http),
-        https_port: config.https_port,
-        ca,
-    };
-    let options = RouterOptions {
-        observer: doppel_router::Observer::new(state.router_feed().clone()),
-        ..RouterOptions::default()
-    };
-    doppel_router::serve_with_options(router_cfg, platform, routes, shutdown_signal(), options)
+    axum::serve(platform_listener, platform)
+        .with_graceful_shutdown(shutdown_signal())
         .await
-        .context("serving")?;
-    tracing::info!("doppel stopped");
+        .context("serving the API and git")?;
+    tracing::info!(
+        "doppel stopped; the router keeps serving apps (`doppel router --stop` stops it)"
+    );
     Ok(())
 }
 
-/// Creates the admin user and token on first start and writes the token to `admin-token`.
-async fn ensure_admin(store: &Store, config: &ServerConfig) -> anyhow::Result<Option<String>> {
-    let email = format!("admin@{}", config.domain);
-    let created = store.ensure_admin(&email).await?;
-    let Some((_user, token)) = created else {
-        return Ok(None);
-    };
-    let path = config.data_dir.join("admin-token");
-    secrets::write_private(&path, format!("{token}\n").as_bytes())?;
-    Ok(Some(token))
+/// Listens on a TCP port of the server's own (the one-off dynos' rendezvous).
+async fn bind(config: &ServerConfig, port: u16) -> anyhow::Result<tokio::net::TcpListener> {
+    let addr = SocketAddr::new(config.bind_addr, port);
+    tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("listening on {addr}: is another server using the port? Choose another with --rendezvous-port")
+    })
+}
+
+/// Listens on `<data-dir>/platform.sock` (0600): only the router (same user) reaches the API.
+fn bind_platform_socket(data_dir: &Path) -> anyhow::Result<tokio::net::UnixListener> {
+    let path = doppel_control::routes::platform_socket(data_dir);
+    // A socket file left by an earlier run: the data-dir lock says no other server uses it.
+    let _ = std::fs::remove_file(&path);
+    let listener = tokio::net::UnixListener::bind(&path)
+        .with_context(|| format!("listening on {}", path.display()))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("restricting {}", path.display()))?;
+    Ok(listener)
+}
+
+/// The client's address, from the `X-Forwarded-For` the router appended (the platform socket
+/// is reachable by the router only, so its last entry is the router's own view of the client).
+async fn client_address(mut request: Request, next: Next) -> Response {
+    let ip = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next_back()
+        .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok());
+    if let Some(ip) = ip {
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::new(ip, 0)));
+    }
+    next.run(request).await
 }
 
 /// Makes the default stack's images when they are missing (a few minutes on first start),
@@ -142,13 +195,6 @@ async fn ensure_default_stack(
     let _ = printer.await;
     result.with_context(|| {
         format!("making the images of the default stack {name} (see `doppel stack build`)")
-    })
-}
-
-async fn bind(config: &ServerConfig, port: u16) -> anyhow::Result<tokio::net::TcpListener> {
-    let addr = SocketAddr::new(config.bind_addr, port);
-    tokio::net::TcpListener::bind(addr).await.with_context(|| {
-        format!("listening on {addr}: is another server using the port? Choose another with --http-port/--https-port")
     })
 }
 
@@ -176,13 +222,17 @@ fn announce(config: &ServerConfig, new_token: bool) {
         );
     }
     eprintln!(
-        "doppel is serving {} (API and git) and {}\n\
-         Log in with:\n  export DOPPEL_HOST={} DOPPEL_CA_CERT={} DOPPEL_API_KEY=$(cat {})\n  doppel apps:create myapp",
+        "doppel is serving {} (API and git), {} (the dashboard) and {}\n\
+         Log in with:\n  export DOPPEL_HOST={} DOPPEL_CA_CERT={} DOPPEL_API_KEY=$(cat {})\n  doppel apps:create myapp\n\
+         Sign in to the dashboard as {} with the password in {}",
         urls.platform(),
+        urls.dashboard(),
         urls.web_url("<environment>"),
         urls.platform(),
         ca.display(),
         token_file.display(),
+        config.admin_email,
+        config.data_dir.join("admin-password").display(),
     );
 }
 

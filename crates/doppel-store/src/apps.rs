@@ -234,7 +234,7 @@ impl Store {
     }
 
     /// Deletes an app with its environments and everything they own (builds, releases,
-    /// config, formation), in one transaction.
+    /// config, formation, add-on rows and backup rows), in one transaction.
     pub async fn delete_app(&self, app_id: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
         // Children first, so the result does not depend on ON DELETE CASCADE being enforced.
@@ -247,6 +247,13 @@ impl Store {
                  (SELECT id FROM releases WHERE env_id IN {ENV_IDS})"
             ),
             format!("DELETE FROM releases WHERE env_id IN {ENV_IDS}"),
+            format!("DELETE FROM addon_backups WHERE env_id IN {ENV_IDS}"),
+            format!("DELETE FROM addon_attachments WHERE env_id IN {ENV_IDS}"),
+            format!(
+                "DELETE FROM addon_attachments WHERE addon_id IN \
+                 (SELECT id FROM addons WHERE env_id IN {ENV_IDS})"
+            ),
+            format!("DELETE FROM addons WHERE env_id IN {ENV_IDS}"),
             format!("DELETE FROM builds WHERE env_id IN {ENV_IDS}"),
             format!("DELETE FROM config_vars WHERE env_id IN {ENV_IDS}"),
             format!("DELETE FROM formations WHERE env_id IN {ENV_IDS}"),

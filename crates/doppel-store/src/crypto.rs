@@ -51,6 +51,14 @@ pub(crate) fn release_aad(release_id: &str, key: &str) -> Vec<u8> {
     aad
 }
 
+/// Associated data for an add-on's credentials: `addon:addon_id`.
+pub(crate) fn addon_aad(addon_id: &str) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(6 + addon_id.len());
+    aad.extend_from_slice(b"addon:");
+    aad.extend_from_slice(addon_id.as_bytes());
+    aad
+}
+
 impl Cipher {
     pub(crate) fn new(secret_key: [u8; 32]) -> Cipher {
         let key = Key::from(secret_key);

@@ -1,12 +1,14 @@
 //! doppel-store: doppel's control-plane state (users and tokens, apps and their two
 //! environments, builds, releases, config vars, formations, promotions and parity marks,
-//! rollouts, log drains) over SQLite or PostgreSQL.
+//! rollouts, log drains, add-ons and their backups) over SQLite or PostgreSQL.
 //!
 //! The only crate that names sqlx. One code path on sqlx's Any driver with portable SQL
 //! (`$N` placeholders, TEXT uuid ids, RFC 3339 UTC TEXT timestamps, JSON as TEXT); the schema
 //! lives in `migrations/sqlite` and `migrations/postgres`, embedded and chosen at open.
 //! Config values are encrypted at rest (see `crypto`); API tokens are kept only as digests.
 
+mod addon_backups;
+mod addons;
 mod apps;
 mod audit;
 mod builds;
@@ -19,12 +21,16 @@ mod env_settings;
 mod error;
 mod formation;
 mod parity_marks;
+mod passwords;
 mod promotions;
 mod releases;
 mod rollouts;
+mod sessions;
 mod users;
 mod util;
 
+pub use addon_backups::{Backup, BackupKind, BackupStatus, NewBackup};
+pub use addons::{Addon, AddonCredentials, AddonState, Attachment, BackupSchedule, NewAddon};
 pub use apps::{App, Environment};
 pub use audit::{AuditEvent, AuditFilter, NewAuditEvent};
 pub use builds::{Build, BuildOutcome, BuildStatus, INTERRUPTED_REASON};
@@ -35,9 +41,11 @@ pub use drains::LogDrain;
 pub use error::{DatabaseError, Result, StoreError};
 pub use formation::{FormationChange, FormationEntry, QuantityChange, DEFAULT_SIZE};
 pub use parity_marks::ParityMark;
+pub use passwords::MAX_PASSWORD_BYTES;
 pub use promotions::{NewPromotion, Promotion, PromotionStatus};
 pub use releases::{NewRelease, Release, ReleaseStatus};
 pub use rollouts::{Rollout, RolloutKind, RolloutPhase, MAX_ROLLOUT_OUTPUT};
+pub use sessions::Session;
 pub use users::{TokenInfo, User, TOKEN_PREFIX};
 
 use crate::crypto::Cipher;

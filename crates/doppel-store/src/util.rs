@@ -12,7 +12,12 @@ pub(crate) fn new_id() -> String {
 
 /// The current time as stored: RFC 3339 in UTC with second precision, e.g. `2026-01-01T12:00:00Z`.
 pub(crate) fn now() -> String {
-    let t = time::OffsetDateTime::now_utc();
+    stamp(time::OffsetDateTime::now_utc())
+}
+
+/// `t` as stored (see [`now`]); stored times compare correctly as text.
+pub(crate) fn stamp(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         t.year(),

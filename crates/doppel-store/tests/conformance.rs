@@ -183,9 +183,19 @@ conformance!(
     existing_environments_build_on_debian_12,
     domains_are_unique_and_bounded,
     access_narrows_to_one_environment,
+    passwords_are_hashed_and_checked,
+    sessions_expire_end_and_follow_passwords,
+    addons_round_trip_with_sealed_credentials,
+    attachments_are_unique_per_environment,
+    backups_are_numbered_per_environment_and_kind,
+    delete_app_removes_addon_rows,
     rollouts_record_steps_and_recovery_unwinds_uncommitted,
     log_drains_are_unique_per_environment_and_encrypted,
 );
+
+#[path = "conformance/dashboard.rs"]
+mod dashboard;
+use dashboard::{passwords_are_hashed_and_checked, sessions_expire_end_and_follow_passwords};
 
 // ---------------------------------------------------------------------------------------
 // helpers
@@ -1644,6 +1654,307 @@ async fn access_narrows_to_one_environment(db: Arc<Db>) {
         .find(|c| c.user_id == app.owner_id)
         .unwrap();
     assert!(owner.env_id.is_none());
+}
+
+// ---------------------------------------------------------------------------------------
+// add-ons (issue 11)
+
+fn new_addon(env_id: &str, name: &str) -> doppel_store::NewAddon {
+    doppel_store::NewAddon {
+        name: name.to_string(),
+        env_id: env_id.to_string(),
+        service: "postgres".into(),
+        plan: "essential-0".into(),
+        volume: format!("vol-{name}"),
+        color: "AMBER".into(),
+        credentials: doppel_store::AddonCredentials {
+            user: "u_abc".into(),
+            password: "pw-very-secret-123".into(),
+            database: "d_abc".into(),
+            pending_password: None,
+        },
+    }
+}
+
+async fn addons_round_trip_with_sealed_credentials(db: Arc<Db>) {
+    use doppel_store::{AddonState, BackupSchedule};
+    let store = db.store().await;
+    let (_, staging, production) = app_with_envs(&store, "adds").await;
+    let a = store
+        .create_addon(&new_addon(&staging, "postgresql-curly-1"))
+        .await
+        .unwrap();
+    assert_eq!(a.state, AddonState::Provisioning);
+    assert_eq!(a.credentials.password, "pw-very-secret-123");
+    assert!(
+        !format!("{a:?}").contains("pw-very-secret"),
+        "Debug redacts"
+    );
+    assert_eq!(
+        store.addon("postgresql-curly-1").await.unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(store.addon(&a.id).await.unwrap(), Some(a.clone()));
+    assert!(matches!(
+        store
+            .create_addon(&new_addon(&production, "postgresql-curly-1"))
+            .await,
+        Err(StoreError::NameTaken(_))
+    ));
+    assert!(matches!(
+        store.create_addon(&new_addon("no-such-env", "x-1")).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let b = store
+        .create_addon(&new_addon(&production, "postgresql-curly-2"))
+        .await
+        .unwrap();
+
+    // Sealed at rest, and bound to its row.
+    let mut raw = db.raw().await;
+    let stored: String = sqlx::query_scalar("SELECT credentials FROM addons WHERE id = $1")
+        .bind(&a.id)
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+    assert!(!stored.contains("pw-very-secret"));
+    sqlx::query("UPDATE addons SET credentials = $1 WHERE id = $2")
+        .bind(&stored)
+        .bind(&b.id)
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.addon(&b.id).await,
+        Err(StoreError::Crypto(_))
+    ));
+    store
+        .set_addon_credentials(&b.id, &b.credentials)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.addon(&b.id).await.unwrap().unwrap().credentials,
+        b.credentials
+    );
+
+    store
+        .set_addon_provisioned(&a.id, "doppel/addon-postgres:x", "PostgreSQL 17.6")
+        .await
+        .unwrap();
+    let mut creds = a.credentials.clone();
+    creds.pending_password = Some("next".into());
+    store.set_addon_credentials(&a.id, &creds).await.unwrap();
+    let schedule = BackupSchedule { hour: 2, keep: 7 };
+    store
+        .set_addon_schedule(&a.id, Some(schedule))
+        .await
+        .unwrap();
+    let got = store.addon(&a.id).await.unwrap().unwrap();
+    assert_eq!(got.state, AddonState::Provisioned);
+    assert_eq!(got.version.as_deref(), Some("PostgreSQL 17.6"));
+    assert_eq!(got.image.as_deref(), Some("doppel/addon-postgres:x"));
+    assert_eq!(got.credentials.pending_password.as_deref(), Some("next"));
+    assert_eq!(got.schedule, Some(schedule));
+    store.set_addon_schedule(&a.id, None).await.unwrap();
+    store.set_addon_plan(&a.id, "standard-0").await.unwrap();
+    assert_eq!(
+        store.addon(&a.id).await.unwrap().unwrap().plan,
+        "standard-0"
+    );
+    store
+        .set_addon_state(&b.id, AddonState::Failed, Some("image build failed"))
+        .await
+        .unwrap();
+    let got_b = store.addon(&b.id).await.unwrap().unwrap();
+    assert_eq!(got_b.failure.as_deref(), Some("image build failed"));
+    assert_eq!(store.addon(&a.id).await.unwrap().unwrap().schedule, None);
+
+    assert_eq!(store.addons_of_env(&staging).await.unwrap().len(), 1);
+    assert_eq!(store.list_addons().await.unwrap().len(), 2);
+    store.delete_addon(&a.id).await.unwrap();
+    assert!(store.addon(&a.id).await.unwrap().is_none());
+    assert!(matches!(
+        store.set_addon_state(&a.id, AddonState::Failed, None).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn attachments_are_unique_per_environment(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, production) = app_with_envs(&store, "atts").await;
+    let a = store
+        .create_addon(&new_addon(&staging, "pg-a-1"))
+        .await
+        .unwrap();
+    let b = store
+        .create_addon(&new_addon(&production, "pg-b-1"))
+        .await
+        .unwrap();
+    let first = store
+        .create_attachment(&a.id, &staging, "DATABASE")
+        .await
+        .unwrap();
+    store
+        .create_attachment(&a.id, &staging, "HEROKU_POSTGRESQL_AMBER")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.create_attachment(&a.id, &staging, "DATABASE").await,
+        Err(StoreError::NameTaken(_))
+    ));
+    store
+        .create_attachment(&b.id, &production, "DATABASE")
+        .await
+        .unwrap();
+    let names: Vec<String> = store
+        .attachments_of_env(&staging)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|x| x.name)
+        .collect();
+    assert_eq!(names.len(), 2);
+    assert!(names.contains(&"DATABASE".to_string()));
+    assert_eq!(store.attachments_of_addon(&b.id).await.unwrap().len(), 1);
+    assert_eq!(
+        store.attachment(&first.id).await.unwrap(),
+        Some(first.clone())
+    );
+    store.delete_attachment(&first.id).await.unwrap();
+    assert!(matches!(
+        store.delete_attachment(&first.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    store.delete_addon(&a.id).await.unwrap();
+    assert!(store.attachments_of_env(&staging).await.unwrap().is_empty());
+    assert_eq!(
+        store.attachments_of_env(&production).await.unwrap().len(),
+        1
+    );
+}
+
+async fn backups_are_numbered_per_environment_and_kind(db: Arc<Db>) {
+    use doppel_store::{BackupKind, BackupStatus, NewBackup};
+    let store = db.store().await;
+    let (_, staging, production) = app_with_envs(&store, "bkps").await;
+    let new = |env: &str| NewBackup {
+        env_id: env.to_string(),
+        addon_id: Some("addon-1".into()),
+        addon_name: "postgresql-x-1".into(),
+        service: "postgres".into(),
+        version: Some("PostgreSQL 17".into()),
+        ..Default::default()
+    };
+    let b1 = store
+        .create_backup(&new(&staging), BackupKind::Manual)
+        .await
+        .unwrap();
+    let b2 = store
+        .create_backup(&new(&staging), BackupKind::Manual)
+        .await
+        .unwrap();
+    let a1 = store
+        .create_backup(&new(&staging), BackupKind::Scheduled)
+        .await
+        .unwrap();
+    let p1 = store
+        .create_backup(&new(&production), BackupKind::Manual)
+        .await
+        .unwrap();
+    let r1 = store
+        .create_backup(&new(&staging), BackupKind::Restore)
+        .await
+        .unwrap();
+    assert_eq!(
+        [b1.label(), b2.label(), a1.label(), p1.label(), r1.label()],
+        ["b001", "b002", "a001", "b001", "r001"]
+    );
+    assert_eq!(b1.status, BackupStatus::Running);
+
+    let counts = BTreeMap::from([("public.items".to_string(), 1000i64)]);
+    store
+        .finish_backup(&b1.id, 4096, "blake3:abc", "backups/x/b001.dump", &counts)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.finish_backup(&b1.id, 1, "x", "y", &counts).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .set_backup_verified(&b1.id, true, "1 table, 1000 rows")
+        .await
+        .unwrap();
+    store.fail_backup(&b2.id, "pg_dump failed").await.unwrap();
+    store.succeed_backup(&r1.id).await.unwrap();
+    let got = store
+        .backup_by_label(&staging, "b001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.status, BackupStatus::Succeeded);
+    assert_eq!(got.size_bytes, Some(4096));
+    assert_eq!(got.counts, counts);
+    assert_eq!(got.verified, Some(true));
+    assert_eq!(got.file.as_deref(), Some("backups/x/b001.dump"));
+    let failed = store.backup(&b2.id).await.unwrap().unwrap();
+    assert_eq!(failed.status, BackupStatus::Failed);
+    assert_eq!(failed.error.as_deref(), Some("pg_dump failed"));
+    assert!(store
+        .backup_by_label(&staging, "b009")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .backup_by_label(&staging, "zz1")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        store
+            .backup_by_label(&production, "b001")
+            .await
+            .unwrap()
+            .map(|b| b.id),
+        Some(p1.id.clone())
+    );
+
+    // A restart fails what was running.
+    assert_eq!(store.fail_interrupted_backups().await.unwrap(), 2);
+    let a1 = store.backup(&a1.id).await.unwrap().unwrap();
+    assert_eq!(a1.status, BackupStatus::Failed);
+    assert_eq!(store.backups_of_env(&staging).await.unwrap().len(), 4);
+    store.delete_backup(&b2.id).await.unwrap();
+    assert_eq!(store.backups_of_env(&staging).await.unwrap().len(), 3);
+}
+
+async fn delete_app_removes_addon_rows(db: Arc<Db>) {
+    let store = db.store().await;
+    let (app, staging, _) = app_with_envs(&store, "adel").await;
+    let (_, kept, _) = app_with_envs(&store, "akept").await;
+    for (env, name) in [(&staging, "pg-del-1"), (&kept, "pg-kept-1")] {
+        let a = store.create_addon(&new_addon(env, name)).await.unwrap();
+        store
+            .create_attachment(&a.id, env, "DATABASE")
+            .await
+            .unwrap();
+        let backup = doppel_store::NewBackup {
+            env_id: env.to_string(),
+            addon_id: Some(a.id.clone()),
+            addon_name: name.into(),
+            service: "postgres".into(),
+            ..Default::default()
+        };
+        store
+            .create_backup(&backup, doppel_store::BackupKind::Manual)
+            .await
+            .unwrap();
+    }
+    store.delete_app(&app.id).await.unwrap();
+    assert!(store.addon("pg-del-1").await.unwrap().is_none());
+    assert!(store.backups_of_env(&staging).await.unwrap().is_empty());
+    assert!(store.addon("pg-kept-1").await.unwrap().is_some());
+    assert_eq!(store.attachments_of_env(&kept).await.unwrap().len(), 1);
+    assert_eq!(store.backups_of_env(&kept).await.unwrap().len(), 1);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@
 pub mod dyno;
 pub mod hostname;
 pub mod names;
-pub mod observe;
 pub mod procfile;
 pub mod size;
 pub mod stage;
@@ -15,8 +14,7 @@ pub mod token;
 
 pub use dyno::{dyno_command, ImageKind, DYNO_LAUNCHER, WEB_PORT};
 pub use hostname::{Hostname, HostnameError};
-pub use names::{AppName, EnvName, NameError};
-pub use observe::RouterObserver;
+pub use names::{AppName, EnvName, NameError, DASHBOARD_NAME, RESERVED_NAMES};
 pub use procfile::{
     merge_process_types, valid_process_type, ProcessTypes, Procfile, ProcfileError,
 };

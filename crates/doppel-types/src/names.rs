@@ -5,6 +5,12 @@ use std::fmt;
 
 /// Heroku's limit on an app (here: environment) name.
 pub const MAX_ENV_NAME_LEN: usize = 30;
+/// The label of the web dashboard's host: `dashboard.<domain>` is the platform's.
+pub const DASHBOARD_NAME: &str = "dashboard";
+
+/// Platform host names under the domain that no app may take.
+pub const RESERVED_NAMES: &[&str] = &[DASHBOARD_NAME];
+
 /// The longest app name whose staging environment (`<app>-staging`) still fits Heroku's limit.
 pub const MAX_APP_NAME_LEN: usize = MAX_ENV_NAME_LEN - "-staging".len();
 
@@ -23,6 +29,8 @@ pub enum NameError {
     TooShort(String),
     #[error("Name {0:?} ends in \"-staging\", which doppel reserves for the staging environment it creates with every app.")]
     ReservedSuffix(String),
+    #[error("Name {0:?} is reserved: https://{0}.<domain> is doppel's own (the web dashboard). Choose another name.")]
+    Reserved(String),
 }
 
 /// The name a team gives its app, e.g. `myapp`. Its environments are `myapp-staging` and `myapp`.
@@ -65,6 +73,9 @@ impl AppName {
         }
         if name.ends_with(Stage::Staging.env_suffix()) {
             return Err(NameError::ReservedSuffix(name.to_string()));
+        }
+        if RESERVED_NAMES.contains(&name) {
+            return Err(NameError::Reserved(name.to_string()));
         }
         Ok(AppName(name.to_string()))
     }
@@ -149,6 +160,11 @@ mod tests {
         assert_eq!(staging.map(|e| e.as_str().len()), Some(30));
         assert!(AppName::parse(&"a".repeat(MAX_APP_NAME_LEN + 1)).is_err());
         assert!(AppName::parse("foo-staging").is_err());
+        assert_eq!(
+            AppName::parse("dashboard"),
+            Err(NameError::Reserved("dashboard".to_string()))
+        );
+        assert!(AppName::parse("dashboards").is_ok());
     }
 
     #[test]

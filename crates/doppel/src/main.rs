@@ -2,6 +2,12 @@
 //! stack images, and every other subcommand is the client CLI.
 
 mod config_file;
+mod router;
+
+/// mimalloc instead of the system allocator: the router allocates a little on every request,
+/// and glibc's malloc cost it about a tenth of its CPU (see docs/router-benchmark.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
@@ -24,8 +30,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the platform: API, git, router, builds and dynos.
+    /// Run the platform: API, git, builds and dynos (and the router, unless one runs).
     Server(ServerArgs),
+    /// Run the router (the TLS edge in front of apps and the API), or talk to the running one.
+    Router(router::RouterArgs),
     /// Manage the stack images builds and dynos run on.
     #[command(subcommand)]
     Stack(StackCommand),
@@ -149,6 +157,14 @@ struct ServerArgs {
     /// download a Python their stack lacks from it. Without it only the stacks' Pythons are used.
     #[arg(long, env = "DOPPEL_PYTHON_MIRROR")]
     python_mirror: Option<String>,
+    /// `spawn`: start `doppel router` when none serves this data directory (it keeps serving
+    /// when the server stops); `external`: one is started separately (doppel-router.service).
+    #[arg(long, env = "DOPPEL_ROUTER", default_value = "spawn", value_parser = ["spawn", "external"])]
+    router: String,
+    /// Email of the admin user made on first start (its API token goes to
+    /// <data-dir>/admin-token, its dashboard password to <data-dir>/admin-password).
+    #[arg(long, env = "DOPPEL_ADMIN_EMAIL", default_value = "admin@localhost")]
+    admin_email: String,
     #[command(flatten)]
     stack: StackArgs,
 }
@@ -221,6 +237,15 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             };
             stack_list(args.stack.catalog()?).await
         }
+        Command::Router(_) => {
+            let invocation =
+                Invocation::<router::RouterArgs>::parse("router", &subcommand_argv(&["router"]))?
+                    .file_keys_of::<ServerArgs>("server");
+            let Some(args) = settings(&invocation, "router")? else {
+                return Ok(());
+            };
+            router::run(args).await
+        }
         Command::Client(doppel_cli::Command::Completions(args)) => {
             // The whole command, `server` and `stack` included.
             use clap::CommandFactory;
@@ -238,6 +263,7 @@ fn parse_cli() -> Cli {
     use clap::{CommandFactory, FromArgMatches};
     let matches = Cli::command()
         .mut_subcommand("server", config_file::env_in_help_only)
+        .mut_subcommand("router", config_file::env_in_help_only)
         .mut_subcommand("stack", |stack| {
             stack
                 .mut_subcommand("build", config_file::env_in_help_only)
@@ -306,6 +332,8 @@ fn server_config(args: ServerArgs) -> anyhow::Result<doppel_control::ServerConfi
     cfg.python_mirror = args
         .python_mirror
         .map(|url| url.trim_end_matches('/').to_string());
+    cfg.spawn_router = args.router == "spawn";
+    cfg.admin_email = args.admin_email.trim().to_string();
     Ok(cfg)
 }
 
@@ -386,7 +414,9 @@ async fn stack_list(catalog: doppel_builder::StackCatalog) -> anyhow::Result<()>
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DOPPEL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        // rustls warns once per handshake about what clients send (an IP address as SNI, as
+        // wrk and many scanners do): clients' faults, not the operator's, and a flood.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rustls=error"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

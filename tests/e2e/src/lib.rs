@@ -3,6 +3,7 @@
 //!
 //! The binary comes from `DOPPEL_BIN` (set by `deploy/test.sh`), else `target/debug/doppel`.
 
+pub mod browser;
 pub mod clients;
 
 pub use clients::{HerokuCli, Ran};
@@ -118,10 +119,12 @@ impl Server {
     /// Launches on free ports; another test may grab a port between our probe and the
     /// server's bind, so a bind failure is retried on new ports.
     fn launch(data_dir: &Path, extra: &[&str]) -> Result<Server> {
+        // The router outlives a stopped server: a restart serves on its ports.
+        let router_ports = running_router_ports(data_dir);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match Server::launch_once(data_dir, extra) {
+            match Server::launch_once(data_dir, extra, router_ports) {
                 Err(e)
                     if attempt < 4
                         && format!("{e:#}").contains("is another server using the port") =>
@@ -133,9 +136,11 @@ impl Server {
         }
     }
 
-    fn launch_once(data_dir: &Path, extra: &[&str]) -> Result<Server> {
-        let https_port = free_port()?;
-        let http_port = free_port()?;
+    fn launch_once(data_dir: &Path, extra: &[&str], ports: Option<(u16, u16)>) -> Result<Server> {
+        let (https_port, http_port) = match ports {
+            Some(p) => p,
+            None => (free_port()?, free_port()?),
+        };
         let rendezvous_port = free_port()?;
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -321,7 +326,31 @@ impl Server {
         Ok(child.wait_with_output()?)
     }
 
-    /// Stops the server (SIGTERM, then SIGKILL after 20 s).
+    /// The router process serving this data directory (`doppel router`), if one runs.
+    pub fn router_pid(&self) -> Option<u32> {
+        let text = std::fs::read_to_string(self.data_dir.join("router/router.pid")).ok()?;
+        text.trim().parse().ok()
+    }
+
+    /// Stops the router process (it outlives the server by design) and waits for it to exit.
+    pub fn stop_router(&self) {
+        let Some(pid) = self.router_pid() else { return };
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(70) {
+            if !process_alive(pid) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+
+    /// Stops the server (SIGTERM, then SIGKILL after 20 s); the router keeps serving.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = Command::new("kill")
@@ -350,6 +379,13 @@ impl Server {
         }
         if let Ok(id) = std::fs::read_to_string(self.data_dir.join("instance-id")) {
             self.remove_images(id.trim());
+        }
+        // Add-on data volumes (doppel.role=addon), once their containers are gone.
+        if let Ok(label) = self.instance_label() {
+            docker_remove(
+                &["volume", "ls", "-q", "--filter", &label],
+                &["volume", "rm"],
+            );
         }
     }
 
@@ -459,10 +495,40 @@ fn docker_remove(list: &[&str], remove: &[&str]) {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
+        self.stop_router();
         if self._data_tmp.is_some() {
             self.remove_all();
         }
     }
+}
+
+/// Whether `pid` runs (a zombie waiting for its reaper does not).
+fn process_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// The HTTPS and HTTP ports of the router serving `data_dir`, if one answers.
+fn running_router_ports(data_dir: &Path) -> Option<(u16, u16)> {
+    let out = Command::new(doppel_bin())
+        .args(["router", "--status", "--config", "/dev/null", "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    let port = |v: &serde_json::Value| {
+        v.as_str()?
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse::<u16>().ok())
+    };
+    Some((port(&status["https"])?, port(&status["http"])?))
 }
 
 fn status_and_body(out: &Output) -> Result<(u16, String)> {

@@ -553,6 +553,23 @@ fn run_with_a_terminal_and_its_exit_code_and_run_detached() -> Result<()> {
 }
 
 /// A syslog receiver on the host's loopback: every line it gets.
+/// Reads a child's output in a thread into a shared buffer.
+fn collect(out: Option<std::process::ChildStdout>) -> Arc<Mutex<String>> {
+    let buf = Arc::new(Mutex::new(String::new()));
+    if let Some(out) = out {
+        let into = buf.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if let Ok(mut b) = into.lock() {
+                    b.push_str(&line);
+                    b.push('\n');
+                }
+            }
+        });
+    }
+    buf
+}
+
 fn syslog_listener() -> Result<(u16, Arc<Mutex<Vec<String>>>)> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
@@ -606,25 +623,35 @@ fn logs_from_every_source_reach_the_clis_and_a_drain() -> Result<()> {
         )?
         .stdout(Stdio::piped())
         .spawn()?;
-    std::thread::sleep(Duration::from_secs(4));
-    let (status, _) = server.get(
-        &format!("{}tail-marker", server.env_url("logged-staging")),
-        Some(&server.token),
-    )?;
-    assert_eq!(status, 200);
-    std::thread::sleep(Duration::from_secs(3));
+    // Both tails read in threads; a marker request is made every second until both saw one
+    // (the official CLI takes seconds to start on a loaded machine).
+    let tailed = collect(tail.stdout.take());
+    let heroku_tailed = collect(heroku_tail.stdout.take());
+    let seen = |buf: &Arc<Mutex<String>>, needle: &str| {
+        buf.lock().map(|b| b.contains(needle)).unwrap_or(false)
+    };
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60)
+        && !(seen(&tailed, "path=\"/tail-marker\"") && seen(&heroku_tailed, "tail-marker"))
+    {
+        let (status, _) = server.get(
+            &format!("{}tail-marker", server.env_url("logged-staging")),
+            Some(&server.token),
+        )?;
+        assert_eq!(status, 200);
+        std::thread::sleep(Duration::from_secs(1));
+    }
     let _ = tail.kill();
     let _ = heroku_tail.kill();
-    let tailed = String::from_utf8_lossy(&tail.wait_with_output()?.stdout).to_string();
-    let heroku_tailed =
-        String::from_utf8_lossy(&heroku_tail.wait_with_output()?.stdout).to_string();
+    let _ = tail.wait();
+    let _ = heroku_tail.wait();
     assert!(
-        tailed.contains("path=\"/tail-marker\""),
-        "doppel logs --tail: {tailed}"
+        seen(&tailed, "path=\"/tail-marker\""),
+        "doppel logs --tail: {tailed:?}"
     );
     assert!(
-        heroku_tailed.contains("tail-marker"),
-        "heroku logs --tail: {heroku_tailed}"
+        seen(&heroku_tailed, "tail-marker"),
+        "heroku logs --tail: {heroku_tailed:?}"
     );
 
     let logs = cli_ok(&server, &["logs", "-a", "logged-staging", "-n", "1500"])?;

@@ -585,8 +585,22 @@ fn route_global(
             let created = UserCreated {
                 user: account(&req.email, req.admin),
                 token: "fresh-token-456".into(),
+                password: Some("fresh-password-789".into()),
             };
             (StatusCode::CREATED, Json(created)).into_response()
+        }
+        ("PUT", ["users", email, "password"]) => {
+            if *email == "nobody@x.io" {
+                return Err(err(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "Couldn't find that user.",
+                ));
+            }
+            json(doppel_api_types::passwords::PasswordSetResult {
+                user: account(email, false),
+                password: Some("new-password-321".into()),
+            })
         }
         ("GET", ["apps"]) => {
             let list: Vec<App> = st

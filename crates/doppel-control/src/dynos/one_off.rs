@@ -123,9 +123,10 @@ pub async fn create(
     let name = fresh_name(state, env).await;
     let index = name.trim_start_matches("run.").parse().unwrap_or_default();
     let mut runnable = release.clone();
-    runnable
-        .process_types
-        .insert("run".to_string(), command.clone());
+    runnable.process_types.insert(
+        "run".to_string(),
+        sized_command(&command, req.attach && req.tty, &req.env),
+    );
     let wanted = WantedDyno {
         process_type: "run".to_string(),
         index,
@@ -201,9 +202,40 @@ pub async fn create(
     })
 }
 
+/// The command a terminal-attached one-off runs: it sizes its own terminal first when the
+/// client sent its size (`LINES`, `COLUMNS`). Docker 20.10 applies a console size only
+/// through a resize after the start, which races with the command's first output.
+fn sized_command(command: &str, tty: bool, env: &BTreeMap<String, String>) -> String {
+    let dim = |key: &str| env.get(key).and_then(|v| v.trim().parse::<u16>().ok());
+    match (tty, dim("LINES"), dim("COLUMNS")) {
+        (true, Some(rows), Some(cols)) => {
+            format!("stty rows {rows} cols {cols} 2>/dev/null; {command}")
+        }
+        _ => command.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_terminal_is_sized_before_the_command_runs() {
+        let env: BTreeMap<String, String> = [("LINES", "40"), ("COLUMNS", "120")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(
+            sized_command("bash", true, &env),
+            "stty rows 40 cols 120 2>/dev/null; bash"
+        );
+        assert_eq!(sized_command("bash", false, &env), "bash");
+        let odd: BTreeMap<String, String> = [("LINES", "40; rm -rf /"), ("COLUMNS", "120")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(sized_command("bash", true, &odd), "bash");
+    }
 
     #[test]
     fn a_process_type_named_first_stands_for_its_command() {

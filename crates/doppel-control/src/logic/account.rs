@@ -6,14 +6,15 @@ use super::{Actor, LogicError};
 use crate::state::AppState;
 use doppel_store::{TokenInfo, User};
 
-/// A new user and its first token (shown once).
+/// A new user, its first token and its first dashboard password (both shown once).
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub user: User,
     pub token: String,
+    pub password: String,
 }
 
-/// Creates a user (admins only) with a first API token.
+/// Creates a user (admins only) with a first API token and a generated dashboard password.
 pub async fn create_user(
     state: &AppState,
     actor: &Actor,
@@ -32,12 +33,18 @@ pub async fn create_user(
         .store()
         .create_token(&user.id, &format!("first token of {email}"))
         .await?;
+    let password = super::passwords::generate();
+    state.store().set_password(&user.id, &password).await?;
     tracing::info!(user = %user.email, by = %actor.user.email, admin, "created user");
     if admin {
         // An admin may use every staging environment with their first token.
         crate::routes::publish(state).await;
     }
-    Ok(NewUser { user, token })
+    Ok(NewUser {
+        user,
+        token,
+        password,
+    })
 }
 
 /// Every user (admins only).

@@ -90,6 +90,22 @@ pub async fn output(
     Ok(BuildOutput::Stored(stored))
 }
 
+/// The output of build `build_id` of environment `env` for an actor who may use it (the
+/// dashboard follows builds this way): live while it runs, stored afterwards.
+pub async fn follow(
+    state: &AppState,
+    actor: &Actor,
+    env: &str,
+    build_id: &str,
+) -> Result<BuildOutput, LogicError> {
+    let (_, found) = show(state, actor, env, build_id).await?;
+    if let Some(live) = state.outputs().get(&found.build.id) {
+        return Ok(BuildOutput::Live(live.reader()));
+    }
+    let stored = state.store().build_output(&found.build.id).await?;
+    Ok(BuildOutput::Stored(stored.unwrap_or_default()))
+}
+
 /// The capability URL of build `build_id`'s output.
 pub fn output_url(state: &AppState, build_id: &str) -> String {
     let token = state.store().capability(OUTPUT_PURPOSE, build_id);

@@ -5,8 +5,11 @@
 
 pub mod access;
 pub mod account;
+pub mod addon_attachments;
+pub mod addons;
 pub mod apps;
 pub mod audit;
+pub mod backups;
 pub mod builds;
 pub mod collaborators;
 pub mod config_vars;
@@ -17,7 +20,9 @@ mod error;
 pub mod formation;
 pub mod logs;
 pub mod maintenance;
+pub mod overview;
 pub mod parity;
+pub mod passwords;
 pub mod pipelines;
 pub mod platform;
 pub mod promotions;

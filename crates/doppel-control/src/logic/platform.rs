@@ -50,16 +50,6 @@ pub fn feature(name: &str) -> Result<Feature, LogicError> {
     Err(LogicError::not_found("feature", name))
 }
 
-/// An environment's add-ons: none until doppel can provision one (the environment must exist
-/// and be visible).
-pub async fn app_addons(
-    state: &AppState,
-    actor: &Actor,
-    env: &str,
-) -> Result<Environment, LogicError> {
-    Ok(access::environment(state, actor, env).await?.env)
-}
-
 /// An environment's SNI endpoints (uploaded certificates): none; the router serves the
 /// platform's certificates.
 pub async fn sni_endpoints(

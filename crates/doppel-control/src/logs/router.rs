@@ -1,58 +1,37 @@
-//! The control plane's [`RouterObserver`]: it counts the requests in flight to each dyno (an
-//! old dyno is sent SIGTERM only once they are done) and puts the router's lines into the
-//! environment's log stream as `heroku[router]`.
+//! The control plane's [`LogSink`] for the router: each router line (read from the router
+//! process's log stream by `router_link`) goes into its environment's log stream as
+//! `heroku[router]`, stamped with the time the request arrived. Requests in flight per dyno
+//! are counted by the router itself; `router_link::wait_drained` asks it.
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use doppel_types::RouterObserver;
+use doppel_router::{LogSink, RouterLine};
+use time::OffsetDateTime;
 
 use super::{LogHub, LogLine, SOURCE_HEROKU};
 
-/// In-flight counts and the log hub the router's lines go to.
+/// Puts router lines into the environments' log streams.
 pub struct RouterFeed {
     hub: Arc<LogHub>,
-    in_flight: Mutex<HashMap<SocketAddr, usize>>,
 }
 
 impl RouterFeed {
     pub fn new(hub: Arc<LogHub>) -> RouterFeed {
-        RouterFeed {
-            hub,
-            in_flight: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Requests the router is proxying to `backend` right now.
-    pub fn in_flight(&self, backend: SocketAddr) -> usize {
-        self.lock().get(&backend).copied().unwrap_or(0)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, usize>> {
-        self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
+        RouterFeed { hub }
     }
 }
 
-impl RouterObserver for RouterFeed {
-    fn backend_acquired(&self, backend: SocketAddr) {
-        *self.lock().entry(backend).or_default() += 1;
-    }
-
-    fn backend_released(&self, backend: SocketAddr) {
-        let mut map = self.lock();
-        if let Some(n) = map.get_mut(&backend) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                map.remove(&backend);
-            }
+impl LogSink for RouterFeed {
+    fn router_line(&self, line: RouterLine) {
+        let Some(id) = self.hub.env_id(&line.env) else {
+            return;
+        };
+        let mut entry = LogLine::now(SOURCE_HEROKU, "router", line.line);
+        if let Ok(at) =
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(line.at_ms) * 1_000_000)
+        {
+            entry.time = at;
         }
-    }
-
-    fn router_line(&self, env: &str, line: &str) {
-        if let Some(id) = self.hub.env_id(env) {
-            self.hub
-                .push(&id, LogLine::now(SOURCE_HEROKU, "router", line.to_string()));
-        }
+        self.hub.push(&id, entry);
     }
 }

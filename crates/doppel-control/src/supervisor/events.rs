@@ -47,6 +47,16 @@ pub async fn listen(state: AppState) {
 /// Reacts to one event.
 pub async fn handle(state: &AppState, event: &ContainerEvent) {
     let label = |k: &str| event.labels.get(k).map(String::as_str);
+    // An add-on server that stops or is removed is brought back by the next pass.
+    if label(LABEL_ROLE) == Some(crate::addon_servers::ROLE_ADDON) {
+        if matches!(
+            event.action,
+            ContainerAction::Die | ContainerAction::Destroy
+        ) {
+            state.supervisor().wake();
+        }
+        return;
+    }
     let (Some(role), Some(env_id), Some(dyno)) =
         (label(LABEL_ROLE), label(LABEL_ENV_ID), label(LABEL_DYNO))
     else {

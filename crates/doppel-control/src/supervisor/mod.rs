@@ -80,6 +80,8 @@ pub async fn run_once(state: &AppState) -> Option<OffsetDateTime> {
             Some(OffsetDateTime::now_utc() + time::Duration::seconds(2))
         }
     };
+    // Add-on servers are supervised in the same pass (restarted, recreated; never their data).
+    crate::addon_supervisor::converge(state).await;
     crate::routes::publish(state).await;
     next
 }

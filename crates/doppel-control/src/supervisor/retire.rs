@@ -54,13 +54,13 @@ pub async fn retire(state: &AppState, c: &Observed) {
     }
 }
 
-/// Waits until the router has no request in flight to `addr` (at most [`DRAIN_TIMEOUT`]).
+/// Waits until the router has no request in flight to `addr` (at most [`DRAIN_TIMEOUT`]):
+/// the table without it reaches the router process first, then the router is asked.
 async fn drain(state: &AppState, addr: SocketAddr) {
+    let router = doppel_router::ControlClient::for_data_dir(&state.config().data_dir);
+    crate::router_link::publish_now(&router, state.routes()).await;
     tokio::time::sleep(SETTLE).await;
-    let until = Instant::now() + DRAIN_TIMEOUT;
-    while state.router_feed().in_flight(addr) > 0 && Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    crate::router_link::wait_drained(&router, &[addr], DRAIN_TIMEOUT).await;
 }
 
 /// SIGTERM, [`GRACE`], SIGKILL, with Heroku's lines.

@@ -2,6 +2,11 @@
 //! the store records each step before Docker acts, and the reconciler finishes or undoes
 //! what a crash interrupted.
 
+pub mod addon_backup;
+pub mod addon_config;
+pub mod addon_credentials;
+pub mod addon_destroy;
+pub mod addon_provision;
 pub mod deploy;
 pub mod dynos;
 pub mod progress;

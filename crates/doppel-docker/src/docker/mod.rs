@@ -5,6 +5,7 @@ mod dynos;
 mod images;
 mod networks;
 mod probe;
+mod services;
 mod streams;
 mod util;
 
@@ -19,8 +20,8 @@ use tokio::sync::mpsc;
 
 use crate::{
     AttachIo, ContainerConfig, ContainerRuntime, ContainerSpec, ContainerState, DockerError,
-    DockerfileBuild, DynoSpec, EventStream, HealthCheck, ImageInfo, LineStream, LogStream,
-    NetworkInfo, NetworkSpec, TarSource,
+    DockerfileBuild, DynoSpec, EventStream, ExecResult, ExecSpec, HealthCheck, ImageInfo,
+    LineStream, LogStream, NetworkInfo, NetworkSpec, ServiceSpec, TarSource, VolumeInfo,
 };
 
 /// Time allowed for long engine calls (builds, imports, commits, uploads) to answer.
@@ -217,5 +218,29 @@ impl ContainerRuntime for DockerRuntime {
 
     async fn connect_network(&self, network: &str, container: &str) -> Result<(), DockerError> {
         networks::connect(&self.docker, network, container).await
+    }
+
+    async fn run_service(&self, spec: ServiceSpec) -> Result<String, DockerError> {
+        services::run_service(&self.docker, spec, self.ncpu).await
+    }
+
+    async fn ensure_volume(
+        &self,
+        name: &str,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<(), DockerError> {
+        services::ensure_volume(&self.docker, name, labels).await
+    }
+
+    async fn list_volumes(&self, label: &str) -> Result<Vec<VolumeInfo>, DockerError> {
+        services::list_volumes(&self.docker, label).await
+    }
+
+    async fn remove_volume(&self, name: &str) -> Result<(), DockerError> {
+        services::remove_volume(&self.docker, name).await
+    }
+
+    async fn exec(&self, container: &str, spec: ExecSpec) -> Result<ExecResult, DockerError> {
+        services::exec(&self.long, container, spec).await
     }
 }

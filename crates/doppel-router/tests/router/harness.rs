@@ -1,9 +1,10 @@
-//! Test harness: a running router on 127.0.0.1:0, an echoing upstream, reqwest and curl clients.
+//! Test harness: a running router on 127.0.0.1:0 with a platform served on a Unix socket, an
+//! echoing upstream, a log sink that keeps the router's lines, reqwest and curl clients.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -11,9 +12,36 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use doppel_router::{PlatformCa, Route, RouteTable, RouterConfig, RouterOptions, SharedRouteTable};
+use doppel_router::{
+    Backend, LogSink, PlatformCa, Route, RouteStatus, RouteTable, RouterConfig, RouterLine,
+    RouterOptions, SharedRouteTable, Upstream,
+};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+
+/// Keeps every router log line.
+#[derive(Default)]
+pub struct Lines(Mutex<Vec<RouterLine>>);
+
+impl LogSink for Lines {
+    fn router_line(&self, line: RouterLine) {
+        self.0.lock().unwrap().push(line);
+    }
+}
+
+impl Lines {
+    /// The lines so far (waits briefly: a line is emitted when its response body ends).
+    pub async fn wait_for(&self, needle: &str) -> Vec<RouterLine> {
+        for _ in 0..50 {
+            let lines = self.0.lock().unwrap().clone();
+            if lines.iter().any(|l| l.line.contains(needle)) {
+                return lines;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.0.lock().unwrap().clone()
+    }
+}
 
 pub const DOMAIN: &str = "localhost";
 
@@ -24,6 +52,8 @@ pub struct Router {
     pub table: SharedRouteTable,
     pub ca: Arc<PlatformCa>,
     pub ca_path: PathBuf,
+    pub lines: Arc<Lines>,
+    pub platform: Upstream,
     _dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<Result<(), doppel_router::RouterError>>>,
@@ -45,13 +75,22 @@ impl Router {
         let https = TcpListener::bind("127.0.0.1:0").await?;
         let http = TcpListener::bind("127.0.0.1:0").await?;
         let (https_addr, http_addr) = (https.local_addr()?, http.local_addr()?);
-        let table = RouteTable::new().into_shared();
-        let platform = axum::Router::new()
+        let platform_app = axum::Router::new()
             .route("/", get(|| async { "doppel platform" }))
             .route(
                 "/echo-host",
                 get(|req: Request| async move { format!("{:?}", req.uri()) }),
             );
+        let socket = dir.path().join("platform.sock");
+        let platform_listener = tokio::net::UnixListener::bind(&socket)?;
+        tokio::spawn(async move { axum::serve(platform_listener, platform_app).await });
+        let platform = Upstream::Unix(socket);
+        let table = RouteTable {
+            platform: Some(platform.clone()),
+            ..RouteTable::default()
+        }
+        .into_shared();
+        let lines = Arc::new(Lines::default());
         let (stop, stopped) = oneshot::channel::<()>();
         let cfg = RouterConfig {
             domain: DOMAIN.into(),
@@ -60,14 +99,14 @@ impl Router {
             https_port: https_addr.port(),
             ca: ca.clone(),
         };
-        let task = tokio::spawn(doppel_router::serve_with_options(
+        let task = tokio::spawn(doppel_router::serve(
             cfg,
-            platform,
             table.clone(),
             async move {
                 let _ = stopped.await;
             },
             opts,
+            lines.clone(),
         ));
         Ok(Router {
             https: https_addr,
@@ -75,17 +114,28 @@ impl Router {
             table,
             ca_path: dir.path().join("ca.pem"),
             ca,
+            lines,
+            platform,
             _dir: dir,
             stop: Some(stop),
             task: Some(task),
         })
     }
 
-    /// Replaces the whole route table.
+    /// Replaces the whole route table (the platform upstream stays).
     pub fn publish(&self, routes: Vec<(&str, Route)>) {
         let routes: HashMap<String, Route> =
             routes.into_iter().map(|(h, r)| (h.to_owned(), r)).collect();
-        self.table.store(Arc::new(RouteTable { routes }));
+        self.publish_table(RouteTable {
+            routes,
+            platform: Some(self.platform.clone()),
+            ..RouteTable::default()
+        });
+    }
+
+    /// Replaces the whole route table as given.
+    pub fn publish_table(&self, table: RouteTable) {
+        self.table.store(Arc::new(table));
     }
 
     /// An HTTPS URL on the router for `host`.
@@ -155,14 +205,24 @@ impl Router {
     }
 }
 
-/// A route to `backends`, public; released when it has backends.
+/// Backends named `web.1`, `web.2`… for these addresses.
+pub fn dynos(addrs: Vec<SocketAddr>) -> Vec<Backend> {
+    addrs
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| Backend::new(a, &format!("web.{}", i + 1)))
+        .collect()
+}
+
+/// A route to `backends`, public; with none it has no release yet.
 pub fn public(env: &str, backends: Vec<SocketAddr>) -> Route {
     Route {
-        env: env.into(),
-        released: !backends.is_empty(),
-        backends,
-        private: None,
-        maintenance: false,
+        status: if backends.is_empty() {
+            RouteStatus::NoRelease
+        } else {
+            RouteStatus::Up
+        },
+        ..Route::public(env, dynos(backends))
     }
 }
 
@@ -173,11 +233,8 @@ pub fn private(env: &str, backends: Vec<SocketAddr>, tokens: &[&str]) -> Route {
         .map(|t| doppel_types::token_digest(t))
         .collect();
     Route {
-        env: env.into(),
-        released: !backends.is_empty(),
-        backends,
         private: Some(Arc::new(digests)),
-        maintenance: false,
+        ..public(env, backends)
     }
 }
 

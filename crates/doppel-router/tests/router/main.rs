@@ -3,8 +3,8 @@
 
 mod ca;
 mod harness;
+mod heroku;
 mod maintenance;
-mod observe;
 mod proxy;
 mod tls;
 mod upgrade;

@@ -1,4 +1,11 @@
-//! TLS: the platform CA verifies per-host leaves (curl without -k), ALPN negotiates h2.
+//! TLS: the platform CA verifies per-host leaves (curl without -k), ALPN negotiates h2,
+//! uploaded certificates are chosen by SNI and swapped without a restart.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Context;
+use doppel_router::{Certificate, RouteTable};
 
 use crate::harness::{curl, echo_upstream, public, Router};
 
@@ -102,5 +109,135 @@ async fn http2_via_alpn() -> anyhow::Result<()> {
         .await?;
     assert_eq!(resp.version(), reqwest::Version::HTTP_2);
     assert_eq!(resp.status(), 200);
+    router.stop().await
+}
+
+/// A CA of the test's own (as a customer's certificate authority would be).
+struct TestCa {
+    der: rustls::pki_types::CertificateDer<'static>,
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+}
+
+fn test_ca() -> anyhow::Result<TestCa> {
+    let key = rcgen::KeyPair::generate()?;
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let cert = params.self_signed(&key)?;
+    Ok(TestCa {
+        der: cert.der().clone(),
+        issuer: rcgen::Issuer::new(params, key),
+    })
+}
+
+/// A certificate for `names` as uploaded through the SNI endpoints, and its leaf's DER.
+fn uploaded(ca: &TestCa, id: &str, names: &[&str]) -> anyhow::Result<(Certificate, Vec<u8>)> {
+    let key = rcgen::KeyPair::generate()?;
+    let params =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
+    let cert = params.signed_by(&key, &ca.issuer)?;
+    let upload = Certificate {
+        id: id.into(),
+        names: names.iter().map(|n| n.to_string()).collect(),
+        chain_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    };
+    Ok((upload, cert.der().to_vec()))
+}
+
+/// The leaf certificate the router presents for `host` (SNI), verified against `root`.
+async fn served_leaf(
+    router: &Router,
+    host: &str,
+    root: &rustls::pki_types::CertificateDer<'static>,
+) -> anyhow::Result<Vec<u8>> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(root.clone())?;
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(tls));
+    let tcp = tokio::net::TcpStream::connect(router.https).await?;
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())?;
+    let stream = connector.connect(name, tcp).await?;
+    let leaf = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .context("no certificate")?;
+    Ok(leaf.to_vec())
+}
+
+#[tokio::test]
+async fn uploaded_certificates_are_chosen_by_sni_and_swapped_live() -> anyhow::Result<()> {
+    let router = Router::start().await?;
+    let up = echo_upstream("a").await?;
+    let ca = test_ca()?;
+    let (first, first_der) = uploaded(&ca, "sni-1", &["www.example.com"])?;
+    let (wild, wild_der) = uploaded(&ca, "sni-2", &["*.example.org"])?;
+    let table = |certs: Vec<Certificate>| RouteTable {
+        routes: HashMap::from([
+            ("www.example.com".to_string(), public("myapp", vec![up])),
+            ("api.example.org".to_string(), public("myapp", vec![up])),
+        ]),
+        platform: Some(router.platform.clone()),
+        certs,
+        ..RouteTable::default()
+    };
+    router.publish_table(table(vec![first.clone(), wild.clone()]));
+
+    // Each name gets the uploaded certificate that covers it (exact or wildcard)...
+    assert_eq!(
+        served_leaf(&router, "www.example.com", &ca.der).await?,
+        first_der
+    );
+    assert_eq!(
+        served_leaf(&router, "api.example.org", &ca.der).await?,
+        wild_der
+    );
+    // ...and a full request over it reaches the app.
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.der.clone())?;
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .resolve("www.example.com", router.https)
+        .no_proxy()
+        .build()?;
+    let resp = client
+        .get(router.url("www.example.com", "/"))
+        .send()
+        .await?;
+    assert_eq!(resp.status(), 200);
+    // (Its idle keep-alive connection would hold the router's drain at stop.)
+    drop(client);
+    // Platform names keep the platform CA's leaves.
+    served_leaf(&router, "myapp.localhost", router.ca.ca_der()).await?;
+
+    // A renewed certificate is served to the next connection, without a restart.
+    let (renewed, renewed_der) = uploaded(&ca, "sni-1", &["www.example.com"])?;
+    router.publish_table(table(vec![renewed, wild]));
+    assert_eq!(
+        served_leaf(&router, "www.example.com", &ca.der).await?,
+        renewed_der
+    );
+    // Removed: the name gets only the fallback certificate (the platform CA issues nothing
+    // for names outside the platform domain), which no client accepts for it.
+    router.publish_table(table(Vec::new()));
+    let err = served_leaf(&router, "www.example.com", &ca.der).await;
+    assert!(err.is_err(), "the removed certificate is still served");
+    let err = served_leaf(&router, "www.example.com", router.ca.ca_der()).await;
+    assert!(
+        format!("{:?}", err.err()).contains("not valid for name"),
+        "the fallback certificate should be served"
+    );
     router.stop().await
 }

@@ -117,6 +117,17 @@ fn addons(inp: &Inputs) -> Aspect {
                         )),
                     )
             }
+            Some(p) if p.version != s.version => {
+                a.differences
+                    .push(
+                        Difference::new("addons", &s.service, Class::Expected).says(format!(
+                            "{} runs {} in staging and {} in production.",
+                            s.service,
+                            s.version.as_deref().unwrap_or("an unknown version"),
+                            p.version.as_deref().unwrap_or("an unknown version")
+                        )),
+                    )
+            }
             Some(_) => {}
         }
     }
@@ -311,6 +322,8 @@ fn release(inp: &Inputs) -> Aspect {
     a.production = inp.production.current.iter().map(release_line).collect();
     let (s, p) = (&inp.staging.current, &inp.production.current);
     let app = &inp.production.env.app_name;
+    // A release with the config alone (set before anything was built) runs nothing yet.
+    let p = &p.as_ref().filter(|p| !p.image_id.is_empty()).cloned();
     let d = match (s, p) {
         (_, None) => Difference::new("release", "image", Class::Expected).says(format!(
             "{} has no release yet: `doppel promote -p {app}` gives it staging's.",

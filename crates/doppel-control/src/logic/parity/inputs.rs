@@ -20,6 +20,8 @@ pub struct AddonRef {
     pub service: String,
     /// `essential-0`.
     pub plan: String,
+    /// What its server reported (`PostgreSQL 17.6`), once provisioned.
+    pub version: Option<String>,
 }
 
 /// One dyno container of an environment, as Docker reports it.
@@ -159,7 +161,7 @@ async fn side(
         stack: crate::workflows::stacks::build_stack_for(state, &env)
             .name
             .to_string(),
-        addons: attached_addons(state, &env),
+        addons: attached_addons(state, &env).await?,
         dynos: observed,
         rolling_out: rolling_out(state, &env).await?,
         current,
@@ -178,8 +180,17 @@ async fn rolling_out(state: &AppState, env: &Environment) -> Result<bool, LogicE
     Ok(open.iter().any(|r| r.env_id == env.id))
 }
 
-/// The add-ons attached to `env`. doppel has no add-ons yet: when they come, this reads
-/// their attachments and the `addons` aspect compares them (it is tested with synthetic ones).
-fn attached_addons(_state: &AppState, _env: &Environment) -> Vec<AddonRef> {
-    Vec::new()
+/// The add-ons `env` owns, one per add-on under its main attachment name, with service, plan
+/// and version (`logic::addons::parity_view`).
+async fn attached_addons(state: &AppState, env: &Environment) -> Result<Vec<AddonRef>, LogicError> {
+    Ok(crate::logic::addons::parity_view(state, env)
+        .await?
+        .into_iter()
+        .map(|a| AddonRef {
+            name: a.attachments.first().cloned().unwrap_or(a.name),
+            service: a.service,
+            plan: a.plan,
+            version: a.version,
+        })
+        .collect())
 }

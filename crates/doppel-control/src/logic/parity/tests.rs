@@ -154,6 +154,7 @@ fn addons_compare_by_service_then_plan() {
         name: "DATABASE".into(),
         service: service.into(),
         plan: plan.into(),
+        version: Some("17.6".into()),
     };
     let mut inp = twins();
     inp.staging.addons = vec![
@@ -173,6 +174,19 @@ fn addons_compare_by_service_then_plan() {
         .is_some_and(|f| f.contains("addons:create heroku-redis:mini")));
     assert_eq!(find(&r, "addons/heroku-postgresql").class, Class::Expected);
     assert_eq!(find(&r, "addons/papertrail").class, Class::Expected);
+    // Same plan, another server version: reported.
+    inp.production.addons = vec![AddonRef {
+        version: Some("18.1".into()),
+        ..addon("heroku-postgresql", "essential-0")
+    }];
+    let r = report(&inp);
+    let pg = find(&r, "addons/heroku-postgresql");
+    assert!(
+        pg.message
+            .contains("17.6 in staging and 18.1 in production"),
+        "{}",
+        pg.message
+    );
 }
 
 #[test]
@@ -246,6 +260,9 @@ fn production_images_must_come_from_staging() {
     let d = find(&r, "release/image");
     assert_eq!(d.class, Class::Drift);
     assert_eq!(d.fix.as_deref(), Some("doppel promote -p shop"));
+    // A production release with config alone (set before anything was built): expected.
+    inp.production.current = Some(release(&p, 1, ""));
+    assert_eq!(find(&report(&inp), "release/image").class, Class::Expected);
     // No production release yet: expected.
     inp.production.current = None;
     assert_eq!(find(&report(&inp), "release/image").class, Class::Expected);

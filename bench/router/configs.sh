@@ -1,0 +1,147 @@
+# Configurations of the backend and of the three reference proxies, as a user would write them
+# to sit in front of one app: upstream keep-alive, HTTP/2 and TLS 1.2/1.3 on the HTTPS port,
+# plain HTTP redirecting to HTTPS (as doppel's port 80 does), a public host and a private one
+# that checks a fixed Basic credential (the cheapest check each offers: a header comparison).
+# Sourced by run.sh; uses $PUBLIC, $PRIVATE, $BACKEND, $AUTH.
+
+write_configs() {
+    local dir=$1
+    mkdir -p "$dir/caddy-data" "$dir/caddy-config"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$dir/bench.key" -out "$dir/bench.crt" -days 7 -subj "/CN=$PUBLIC" \
+        -addext "subjectAltName=DNS:$PUBLIC,DNS:$PRIVATE" 2>/dev/null
+    cat "$dir/bench.crt" "$dir/bench.key" >"$dir/bench.pem"
+
+    # The app: one nginx worker answering a short text.
+    cat >"$dir/backend.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $dir/backend.pid;
+error_log $dir/backend-error.log;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 120s;
+  server {
+    listen $BACKEND backlog=4096;
+    location / { return 200 "hello from the backend\n"; }
+  }
+}
+EOF
+
+    cat >"$dir/nginx.conf" <<EOF
+worker_processes auto;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/nginx-error.log;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  upstream app { server $BACKEND; keepalive 256; }
+  map \$http_authorization \$denied { "$AUTH" 0; default 1; }
+  server {
+    listen 127.0.0.1:18080 backlog=4096;
+    return 301 https://\$host\$request_uri;
+  }
+  server {
+    listen 127.0.0.1:18443 ssl http2 backlog=4096;
+    ssl_certificate $dir/bench.crt;
+    ssl_certificate_key $dir/bench.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    server_name $PUBLIC;
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+    }
+  }
+  server {
+    listen 127.0.0.1:18443 ssl http2;
+    server_name $PRIVATE;
+    ssl_certificate $dir/bench.crt;
+    ssl_certificate_key $dir/bench.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / {
+      if (\$denied) { return 401; }
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$host;
+      proxy_set_header Authorization "";
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+    }
+  }
+}
+EOF
+
+    cat >"$dir/haproxy.cfg" <<EOF
+global
+  nbthread 2
+  # Each connection needs two descriptors: below a 20,000 descriptor limit.
+  maxconn 9000
+  ssl-default-bind-options ssl-min-ver TLSv1.2
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+  http-reuse always
+frontend plain
+  bind 127.0.0.1:18180
+  http-request redirect scheme https code 301
+frontend tls
+  bind 127.0.0.1:18543 ssl crt $dir/bench.pem alpn h2,http/1.1
+  option forwardfor
+  acl private hdr(host) -m beg $PRIVATE
+  acl authorized req.hdr(authorization) -m str "$AUTH"
+  http-request return status 401 if private !authorized
+  http-request del-header authorization if private
+  default_backend app
+backend app
+  server app1 $BACKEND maxconn 1000
+EOF
+
+    cat >"$dir/Caddyfile" <<EOF
+{
+  admin off
+  default_sni bench.localhost
+  auto_https off
+  http_port 18280
+  https_port 18643
+  servers {
+    protocols h1 h2
+  }
+}
+http://:18280 {
+  redir https://{host}{uri} 301
+}
+# One site for every name on the port (wrk sends the IP address as SNI), hosts told apart by
+# matchers as in the other proxies.
+https://:18643 {
+  tls $dir/bench.crt $dir/bench.key
+  @denied {
+    host $PRIVATE
+    not header Authorization "$AUTH"
+  }
+  @private host $PRIVATE
+  handle @denied {
+    respond 401
+  }
+  handle @private {
+    reverse_proxy $BACKEND {
+      header_up -Authorization
+    }
+  }
+  handle {
+    reverse_proxy $BACKEND
+  }
+}
+EOF
+}

@@ -1,0 +1,95 @@
+//! Scheduled backups (`pg:backups:schedule --at '02:00 UTC' --keep 7`): once a day, at or
+//! after the add-on's hour (UTC), a backup `a001`, `a002`… is captured and verified, and the
+//! oldest scheduled backups beyond the number to keep are deleted (manual ones never are).
+//! The check runs every minute and takes no input: a day missed while doppel was down is
+//! caught up at the next start.
+
+use std::time::Duration;
+
+use doppel_store::{AddonState, BackupKind, BackupStatus};
+use time::OffsetDateTime;
+
+use crate::state::AppState;
+use crate::workflows::addon_backup;
+
+/// How often schedules are checked.
+pub const INTERVAL: Duration = Duration::from_secs(60);
+
+/// Checks schedules forever, every [`INTERVAL`].
+pub async fn run_forever(state: AppState) {
+    loop {
+        tokio::time::sleep(INTERVAL).await;
+        tick(&state, OffsetDateTime::now_utc()).await;
+    }
+}
+
+/// One check at `now`: captures what is due, prunes what is beyond `keep`.
+pub async fn tick(state: &AppState, now: OffsetDateTime) {
+    let addons = match state.store().list_addons().await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read backup schedules");
+            return;
+        }
+    };
+    let today = format!(
+        "{:04}-{:02}-{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    );
+    for addon in addons {
+        let Some(schedule) = addon.schedule else {
+            continue;
+        };
+        if addon.state != AddonState::Provisioned || now.hour() < schedule.hour {
+            continue;
+        }
+        let backups = match state.store().backups_of_env(&addon.env_id).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(addon = %addon.name, error = %e, "could not list backups");
+                continue;
+            }
+        };
+        let scheduled: Vec<_> = backups
+            .into_iter()
+            .filter(|b| b.kind == BackupKind::Scheduled && b.addon_id.as_ref() == Some(&addon.id))
+            .collect();
+        if scheduled.iter().any(|b| b.created_at.starts_with(&today)) {
+            continue;
+        }
+        tracing::info!(addon = %addon.name, "capturing the scheduled backup");
+        let note = Some(format!("scheduled daily at {:02}:00 UTC", schedule.hour));
+        if let Err(e) =
+            addon_backup::capture(state, &addon, BackupKind::Scheduled, note, None).await
+        {
+            tracing::warn!(addon = %addon.name, error = %e, "scheduled backup failed");
+            continue;
+        }
+        prune(state, &addon.env_id, &addon.id, schedule.keep as usize).await;
+    }
+}
+
+/// Deletes the oldest succeeded scheduled backups of an add-on beyond `keep`.
+pub async fn prune(state: &AppState, env_id: &str, addon_id: &str, keep: usize) {
+    let Ok(backups) = state.store().backups_of_env(env_id).await else {
+        return;
+    };
+    let mut scheduled: Vec<_> = backups
+        .into_iter()
+        .filter(|b| {
+            b.kind == BackupKind::Scheduled
+                && b.status == BackupStatus::Succeeded
+                && b.addon_id.as_deref() == Some(addon_id)
+        })
+        .collect();
+    scheduled.sort_by_key(|b| b.num);
+    let excess = scheduled.len().saturating_sub(keep);
+    for old in scheduled.into_iter().take(excess) {
+        tracing::info!(backup = %old.label(), "deleting a scheduled backup beyond the number kept");
+        if let Err(e) = addon_backup::delete(state, &old).await {
+            tracing::warn!(backup = %old.label(), error = %e, "could not delete an old scheduled backup");
+        }
+    }
+}

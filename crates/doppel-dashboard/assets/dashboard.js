@@ -1,0 +1,95 @@
+// doppel dashboard: the only script (the Content-Security-Policy allows no other).
+// - <pre data-stream="URL">: follows a server-sent event stream; each `line` event is
+//   appended as text (never markup); `end` closes it (and, with data-reload, refreshes).
+// - <body data-live="URL">: a `changed` event refreshes <main> in place.
+// - <form data-confirm="question">: asks before posting.
+(function () {
+  'use strict';
+
+  var MAX_LINES = 5000;
+  var open = [];
+
+  function follow(pre) {
+    var source = new EventSource(pre.getAttribute('data-stream'));
+    open.push(source);
+    pre.setAttribute('aria-busy', 'true');
+    source.addEventListener('line', function (e) {
+      var stick = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
+      pre.appendChild(document.createTextNode(e.data + '\n'));
+      while (pre.childNodes.length > MAX_LINES) {
+        pre.removeChild(pre.firstChild);
+      }
+      if (stick) {
+        pre.scrollTop = pre.scrollHeight;
+      }
+    });
+    source.addEventListener('end', function () {
+      source.close();
+      pre.setAttribute('aria-busy', 'false');
+      pre.setAttribute('data-ended', 'true');
+      if (pre.hasAttribute('data-reload')) {
+        refresh();
+      }
+    });
+  }
+
+  function start(root) {
+    var streams = root.querySelectorAll('pre[data-stream]');
+    for (var i = 0; i < streams.length; i++) {
+      follow(streams[i]);
+    }
+  }
+
+  function busy() {
+    var el = document.activeElement;
+    return el && /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName) && el.value !== '';
+  }
+
+  var refreshing = false;
+  function refresh() {
+    if (refreshing) {
+      return;
+    }
+    if (busy()) {
+      setTimeout(refresh, 2000);
+      return;
+    }
+    refreshing = true;
+    fetch(window.location.href, { credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        refreshing = false;
+        if (!html) {
+          return;
+        }
+        var fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('main');
+        var current = document.querySelector('main');
+        if (!fresh || !current) {
+          return;
+        }
+        for (var i = 0; i < open.length; i++) {
+          open[i].close();
+        }
+        open = [];
+        current.replaceWith(document.adoptNode(fresh));
+        start(fresh);
+      })
+      .catch(function () { refreshing = false; });
+  }
+
+  document.addEventListener('submit', function (e) {
+    var question = e.target.getAttribute('data-confirm');
+    if (question && !window.confirm(question)) {
+      e.preventDefault();
+    }
+  });
+
+  document.addEventListener('DOMContentLoaded', function () {
+    start(document);
+    var live = document.body.getAttribute('data-live');
+    if (live) {
+      var watch = new EventSource(live);
+      watch.addEventListener('changed', refresh);
+    }
+  });
+})();

@@ -1,0 +1,269 @@
+//! A real headless Chromium for dashboard tests, driven over WebDriver: Debian's
+//! `chromedriver` (package chromium-driver) started on a free port, spoken to with curl like
+//! the rest of the harness. Each [`Browser`] has its own fresh profile (so its own cookies)
+//! and is closed, with its driver, when dropped.
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// WebDriver's key for an element reference.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// One Chromium window.
+pub struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium with a fresh `--user-data-dir`. Certificate
+    /// errors are accepted (the platform's CA is a test server's own).
+    pub fn start() -> Result<Browser> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting chromedriver (Debian package chromium-driver)")?;
+        let profile = tempfile::Builder::new()
+            .prefix("doppel-chromium-")
+            .tempdir()?;
+        let mut browser = Browser {
+            driver,
+            base: format!("http://127.0.0.1:{port}"),
+            session: String::new(),
+            _profile: profile,
+        };
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--window-size=1280,1000",
+            &format!("--user-data-dir={}", browser._profile.path().display()),
+        ];
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "acceptInsecureCerts": true,
+            "unhandledPromptBehavior": "ignore",
+            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args},
+        }}});
+        let start = Instant::now();
+        let created = loop {
+            match browser.call("POST", "/session", Some(&caps)) {
+                Ok(v) => break v,
+                Err(_) if start.elapsed() < Duration::from_secs(20) => {
+                    std::thread::sleep(Duration::from_millis(200))
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        browser.session = created["sessionId"]
+            .as_str()
+            .context("no sessionId from chromedriver")?
+            .to_string();
+        Ok(browser)
+    }
+
+    /// One WebDriver command; returns its `value` (an error answer is an `Err`).
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-sS", "--max-time", "120", "-X", method]);
+        if method == "POST" {
+            cmd.args(["-H", "Content-Type: application/json"]);
+            cmd.args([
+                "-d",
+                &body.map(Value::to_string).unwrap_or_else(|| "{}".into()),
+            ]);
+        }
+        cmd.arg(format!("{}{path}", self.base));
+        let out = cmd.output()?;
+        if !out.status.success() {
+            bail!(
+                "chromedriver {method} {path}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .with_context(|| format!("chromedriver {method} {path}: not JSON"))?;
+        if v["value"]["error"].is_string() {
+            bail!(
+                "chromedriver {method} {path}: {} {}",
+                v["value"]["error"],
+                v["value"]["message"]
+            );
+        }
+        Ok(v["value"].clone())
+    }
+
+    fn s(&self, rest: &str) -> String {
+        format!("/session/{}{rest}", self.session)
+    }
+
+    /// Opens `url` and waits for the page to load.
+    pub fn goto(&self, url: &str) -> Result<()> {
+        self.call("POST", &self.s("/url"), Some(&json!({"url": url})))?;
+        Ok(())
+    }
+
+    /// The address the window shows.
+    pub fn url(&self) -> Result<String> {
+        Ok(self
+            .call("GET", &self.s("/url"), None)?
+            .as_str()
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    /// The page's current markup (as the DOM serializes it).
+    pub fn source(&self) -> Result<String> {
+        Ok(self
+            .call("GET", &self.s("/source"), None)?
+            .as_str()
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    /// The text of the page as shown.
+    pub fn text(&self) -> Result<String> {
+        let v = self.script("return document.body ? document.body.innerText : '';")?;
+        Ok(v.as_str().unwrap_or_default().to_string())
+    }
+
+    /// Runs `body` (a function body) in the page; returns what it returns.
+    pub fn script(&self, body: &str) -> Result<Value> {
+        self.call(
+            "POST",
+            &self.s("/execute/sync"),
+            Some(&json!({"script": body, "args": []})),
+        )
+    }
+
+    fn find(&self, css: &str) -> Result<String> {
+        let v = self.call(
+            "POST",
+            &self.s("/element"),
+            Some(&json!({"using": "css selector", "value": css})),
+        )?;
+        Ok(v[ELEMENT].as_str().context("no element id")?.to_string())
+    }
+
+    /// Clicks the first element matching `css`.
+    pub fn click(&self, css: &str) -> Result<()> {
+        let id = self.find(css).with_context(|| format!("finding {css}"))?;
+        self.call("POST", &self.s(&format!("/element/{id}/click")), None)?;
+        Ok(())
+    }
+
+    /// Accepts the page's `confirm()` question, when one is open (forms with `data-confirm`).
+    pub fn accept_prompt(&self) -> Result<()> {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if self.call("POST", &self.s("/alert/accept"), None).is_ok() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!("no confirm() question was asked")
+    }
+
+    /// Types `text` into the first element matching `css` (after clearing it).
+    pub fn fill(&self, css: &str, text: &str) -> Result<()> {
+        let id = self.find(css).with_context(|| format!("finding {css}"))?;
+        self.call("POST", &self.s(&format!("/element/{id}/clear")), None)?;
+        self.call(
+            "POST",
+            &self.s(&format!("/element/{id}/value")),
+            Some(&json!({"text": text})),
+        )?;
+        Ok(())
+    }
+
+    /// Waits up to `secs` until the page's text contains `needle`. Chromium drops a page
+    /// load when the host's interfaces change (Docker adding a container's veth does):
+    /// then the page is loaded again (a GET: an interrupted form post is never repeated).
+    pub fn wait_text(&self, needle: &str, secs: u64) -> Result<String> {
+        self.wait_text_or(needle, secs, None)
+    }
+
+    /// [`wait_text`](Browser::wait_text), opening `again` instead of reloading after an
+    /// interrupted load (for waits after a form post).
+    pub fn wait_text_or(&self, needle: &str, secs: u64, again: Option<&str>) -> Result<String> {
+        let start = Instant::now();
+        loop {
+            let text = self.text().unwrap_or_default();
+            if text.contains(needle) {
+                return Ok(text);
+            }
+            if text.contains("ERR_NETWORK_CHANGED") {
+                match again {
+                    Some(url) => self.goto(url)?,
+                    None => {
+                        self.call("POST", &self.s("/refresh"), None)?;
+                    }
+                }
+                continue;
+            }
+            if start.elapsed() > Duration::from_secs(secs) {
+                bail!("the page never showed {needle:?}; it shows:\n{text}");
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    /// Saves a PNG of the window at `path`.
+    pub fn screenshot(&self, path: &Path) -> Result<()> {
+        use std::io::Write;
+        let v = self.call("GET", &self.s("/screenshot"), None)?;
+        let png = decode_base64(v.as_str().context("no screenshot")?)?;
+        std::fs::File::create(path)?.write_all(&png)?;
+        Ok(())
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let _ = self.call("DELETE", &format!("/session/{}", self.session), None);
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Standard base64 (screenshots), without a dependency for it.
+fn decode_base64(text: &str) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' | b'\n' | b'\r' => continue,
+            _ => bail!("not base64"),
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Ok(out)
+}
