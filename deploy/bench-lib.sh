@@ -16,11 +16,23 @@ bench_free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# bench_cleanup: stops the server and removes what its installation made (the EXIT trap).
+# bench_router_pid: the router process serving the data directory (it outlives the server).
+bench_router_pid() {
+  cat "$data/router/router.pid" 2>/dev/null || true
+}
+
+# bench_cleanup: stops the server and its router, and removes what its installation made
+# (the EXIT trap).
 bench_cleanup() {
   [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true
   [ -n "${server_pid:-}" ] && wait "$server_pid" 2>/dev/null || true
   [ -n "${data:-}" ] || return 0
+  local router
+  router=$(bench_router_pid)
+  if [ -n "$router" ] && kill -TERM "$router" 2>/dev/null; then
+    for _ in $(seq 1 100); do kill -0 "$router" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$router" 2>/dev/null || true
+  fi
   if [ -f "$data/instance-id" ]; then
     local inst
     inst=$(cat "$data/instance-id")

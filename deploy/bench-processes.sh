@@ -13,8 +13,8 @@
 #    (polled every 20 ms) and (b) until `git push` returns. Target: (a) under 2 s, and (b)
 #    right after (a) (the push returns once the new release serves; old dynos drain behind).
 # 3. Memory: nine more apps pushed (ten apps with a web dyno each), then after IDLE seconds
-#    idle, the resident memory (VmRSS in /proc) of `doppel server`, which holds the router.
-#    Target: under 40 MB.
+#    idle, the resident memory (VmRSS in /proc) of `doppel server` and of its router process
+#    (`doppel router`, pid in <data-dir>/router/router.pid). Target: under 40 MB together.
 #
 #   DOPPEL_BIN=… ROUNDS=5 IDLE=15 deploy/bench-processes.sh
 #
@@ -109,8 +109,19 @@ for i in $(seq 1 9); do
 done
 dynos=$(docker ps -q --filter "label=doppel.instance=$(cat "$data/instance-id")" --filter label=doppel.role=dyno | wc -l)
 sleep "$IDLE"
-rss_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status")
-hwm_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status")
-children=$(pgrep -P "$server_pid" | wc -l || true)
-printf "  %d dynos running; after %d s idle: VmRSS %.1f MB (peak VmHWM %.1f MB), %d child processes (target: under 40 MB)\n" \
-  "$dynos" "$IDLE" "$(echo "$rss_kb / 1024" | bc -l)" "$(echo "$hwm_kb / 1024" | bc -l)" "$children"
+# mb PID FIELD: a /proc/PID/status field (VmRSS, VmHWM) in MB; pss PID: its proportional
+# set size (pages shared with the other process, the same binary, count half) in MB.
+mb() { awk -v f="$2:" '$1 == f {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+pss() { awk '$1 == "Pss:" {printf "%.1f", $2 / 1024}' "/proc/$1/smaps_rollup"; }
+router_pid=$(bench_router_pid)
+[ -n "$router_pid" ] || { echo "no router process (no $data/router/router.pid)" >&2; exit 1; }
+server_mb=$(mb "$server_pid" VmRSS)
+router_mb=$(mb "$router_pid" VmRSS)
+server_pss=$(pss "$server_pid")
+router_pss=$(pss "$router_pid")
+children=$( (pgrep -P "$server_pid"; pgrep -P "$router_pid") | grep -cvx "$router_pid" || true)
+printf "  %d dynos running, after %d s idle (target: under 40 MB together):\n" "$dynos" "$IDLE"
+printf "  doppel server: RSS %s MB (peak %s), PSS %s MB\n" "$server_mb" "$(mb "$server_pid" VmHWM)" "$server_pss"
+printf "  doppel router: RSS %s MB (peak %s), PSS %s MB\n" "$router_mb" "$(mb "$router_pid" VmHWM)" "$router_pss"
+printf "  together: RSS %.1f MB, PSS %.1f MB; %d other child processes\n" \
+  "$(echo "$server_mb + $router_mb" | bc -l)" "$(echo "$server_pss + $router_pss" | bc -l)" "$children"
