@@ -31,7 +31,8 @@ ensure_dockerd() {
   if ! docker version >/dev/null 2>&1; then
     log "starting dockerd (log: /var/log/dockerd.log)"
     rm -f /var/run/docker.pid
-    nohup dockerd >/var/log/dockerd.log 2>&1 &
+    # Its own session: a signal to the caller's process group (Ctrl-C, a timeout) leaves it.
+    setsid nohup dockerd >/var/log/dockerd.log 2>&1 </dev/null &
   fi
   for _ in $(seq 1 60); do
     docker version >/dev/null 2>&1 && return 0

@@ -668,3 +668,35 @@ async fn a_new_app_has_no_drift_and_production_gets_stagings_sizes() -> R {
     assert!(report.drift().is_empty(), "{:?}", report.drift());
     Ok(())
 }
+
+#[tokio::test]
+async fn old_dynos_draining_behind_a_committed_release_are_not_drift() -> R {
+    let (api, app) = setup("shop", &["sha256:one", "sha256:two"]).await?;
+    release_staging(&api, &app, "sha256:one").await?;
+    // v2 commits; its caller is answered while v1's worker is still to be replaced.
+    let req = ReleaseRequest {
+        image_id: "sha256:two".to_string(),
+        image_kind: ImageKind::Dockerfile,
+        process_types: types(),
+        build_id: None,
+        description: "Deploy sha256:two".to_string(),
+        user_id: Some(api.admin.user.id.clone()),
+        config: None,
+    };
+    release::release(&api.state, &env(&app, Stage::Staging), req, &Silent).await?;
+    let report = parity::report(&api.state, &api.admin, "shop").await?;
+    let d = report
+        .differences()
+        .find(|d| d.id() == "running/staging:worker.1")
+        .ok_or_else(|| anyhow::anyhow!("v1's worker is not shown: {report:?}"))?;
+    assert_eq!(d.class, parity::Class::Expected, "{d:?}");
+    assert!(d.message.contains("still runs v1"), "{d:?}");
+    // Once it is replaced, nothing is left to show.
+    converge(&api).await;
+    let report = parity::report(&api.state, &api.admin, "shop").await?;
+    assert!(
+        !report.differences().any(|d| d.id().starts_with("running/")),
+        "{report:?}"
+    );
+    Ok(())
+}

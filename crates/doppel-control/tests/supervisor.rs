@@ -1,7 +1,8 @@
 //! The supervisor on the shared fake, driven by its events: a crashed dyno restarts at once
 //! and then after a growing back-off (`crashed` in `ps` meanwhile), a dyno removed by hand
 //! comes back, scaling starts and retires dynos, a rolling restart replaces every dyno,
-//! one-off dynos are never removed while they run, and every source reaches the log.
+//! one-off dynos are never removed while they run, every source reaches the log, and dynos
+//! that stopped with no event (the engine restarted) come back with their exit in the log.
 
 mod common;
 
@@ -380,5 +381,84 @@ async fn dynos_of_a_destroyed_app_are_removed() -> anyhow::Result<()> {
     assert_eq!(of(&api, &env, "web.1").len(), 1);
     apps::destroy(&api.state, &api.admin, "doomed").await?;
     assert!(api.fake.state().containers.is_empty());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynos_that_stopped_unseen_come_back_and_the_log_says_so() -> anyhow::Result<()> {
+    let api = api().await?;
+    let env = released(&api, "engine", &[("web", "serve"), ("worker", "work")]).await?;
+    api.state
+        .store()
+        .update_formation(&env.id, "worker", Some(1), None)
+        .await?;
+    tokio::spawn(supervisor::run_forever(api.state.clone()));
+    assert!(eventually(5, || of(&api, &env, "worker.1").len() == 1).await);
+    assert!(eventually(5, || ps_state_now(&api, &env, "web.1") == Some("up".into())).await);
+    // The engine restarts: every container stops, and no event says so.
+    for c in api.fake.state().containers.values_mut() {
+        c.running = false;
+        c.exit_code = Some(143);
+    }
+    api.state.supervisor().wake();
+    for dyno in ["web.1", "worker.1"] {
+        assert!(
+            eventually(5, || of(&api, &env, dyno).iter().any(|(_, r)| r == "1")).await,
+            "{dyno} did not come back"
+        );
+    }
+    // The stopped containers are removed once read: one container per dyno.
+    assert!(eventually(5, || api.fake.state().containers.len() == 2).await);
+    let text: Vec<String> = api
+        .state
+        .logs()
+        .recent(&env.id, 200, &Filter::default())
+        .await
+        .iter()
+        .map(|l| l.render())
+        .collect();
+    let text = text.join("\n");
+    for dyno in ["web.1", "worker.1"] {
+        for line in [
+            "Process exited with status 143",
+            "State changed from up to crashed",
+            "State changed from crashed to starting",
+        ] {
+            let line = format!("heroku[{dyno}]: {line}");
+            assert_eq!(text.matches(&line).count(), 1, "{line} once in\n{text}");
+        }
+    }
+    Ok(())
+}
+
+fn ps_state_now(api: &Api, env: &Environment, name: &str) -> Option<String> {
+    let ids: Vec<String> = of(api, env, name).into_iter().map(|(id, _)| id).collect();
+    let table = &api.state.supervisor().table;
+    ids.iter()
+        .find_map(|id| table.get(id).map(|d| d.phase.as_str().to_string()))
+}
+
+#[tokio::test]
+async fn a_dyno_created_and_not_yet_started_is_starting_not_crashed() -> anyhow::Result<()> {
+    let api = api().await?;
+    let env = released(&api, "fresh", &[("web", "serve")]).await?;
+    let id = of(&api, &env, "web.1")[0].0.clone();
+    let set = |exit_code: Option<i64>| {
+        if let Some(c) = api.fake.state().containers.get_mut(&id) {
+            c.running = false;
+            c.exit_code = exit_code;
+        }
+    };
+    // Between `create` and `start` (a client polling `ps` while dynos start sees this).
+    set(None);
+    assert_eq!(
+        ps_state(&api, &env, "web.1").await.as_deref(),
+        Some("starting")
+    );
+    set(Some(1));
+    assert_eq!(
+        ps_state(&api, &env, "web.1").await.as_deref(),
+        Some("crashed")
+    );
     Ok(())
 }

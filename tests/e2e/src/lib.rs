@@ -432,6 +432,18 @@ impl Server {
     }
 }
 
+/// Polls `check` every 250 ms for up to `secs` seconds; whether it held at some point.
+pub fn wait_for(secs: u64, mut check: impl FnMut() -> Result<bool>) -> Result<bool> {
+    let until = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < until {
+        if check()? {
+            return Ok(true);
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    check()
+}
+
 /// `docker inspect <what>` as JSON (the first object).
 pub fn docker_inspect(what: &str) -> Result<serde_json::Value> {
     let out = Command::new("docker").args(["inspect", what]).output()?;

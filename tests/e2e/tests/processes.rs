@@ -5,7 +5,7 @@
 //! and the log stream from every source, through the CLIs and a syslog drain.
 
 use anyhow::{bail, Result};
-use doppel_e2e::{docker, AppRepo, HerokuCli, Server};
+use doppel_e2e::{docker, wait_for, AppRepo, HerokuCli, Server};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -97,18 +97,6 @@ fn cli_ok(server: &Server, args: &[&str]) -> Result<String> {
         bail!("doppel {args:?} failed: {text}");
     }
     Ok(text)
-}
-
-/// Polls `check` every 250 ms for up to `secs`.
-fn wait_for(secs: u64, mut check: impl FnMut() -> Result<bool>) -> Result<bool> {
-    let until = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < until {
-        if check()? {
-            return Ok(true);
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    check()
 }
 
 /// Running containers of `env` whose name has `part` (`.web.1.`, `.v2.`).

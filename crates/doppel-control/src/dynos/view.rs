@@ -94,6 +94,8 @@ fn view(state: &AppState, c: &Observed, release: Option<&Release>) -> DynoView {
         (true, Some(Phase::Crashed)) | (true, None) if c.is_web() => "starting",
         (true, Some(p)) => p.as_str(),
         (true, None) => "up",
+        // Created and not started yet (`run_dyno` creates, then starts).
+        (false, _) if c.role == Role::Dyno && c.exit_code.is_none() => "starting",
         (false, _) if c.role == Role::Dyno => "crashed",
         (false, _) => "down",
     };

@@ -73,17 +73,22 @@ pub async fn handle(state: &AppState, event: &ContainerEvent) {
                 .exit_code
                 .map(|c| c.to_string())
                 .unwrap_or_else(|| "unknown".into());
-            hub.heroku(env_id, dyno, format!("Process exited with status {code}"));
+            let exited = format!("Process exited with status {code}");
+            let phase = table.get(&event.id).map(|d| d.phase);
             if role != ROLE_DYNO {
+                hub.heroku(env_id, dyno, exited);
                 hub.heroku(env_id, dyno, "State changed from up to complete");
-            } else if table.get(&event.id).map(|d| d.phase) == Some(Phase::Stopping) {
+            } else if phase == Some(Phase::Stopping) {
+                hub.heroku(env_id, dyno, exited);
                 hub.heroku(env_id, dyno, "State changed from up to down");
-            } else {
-                let before = table.transition(&event.id, Phase::Crashed);
-                let from = match before {
+            } else if phase != Some(Phase::Crashed) {
+                // (Crashed already: a pass found it exited first and said so.)
+                table.transition(&event.id, Phase::Crashed);
+                let from = match phase {
                     Some(Phase::Starting) => "starting",
                     _ => "up",
                 };
+                hub.heroku(env_id, dyno, exited);
                 hub.heroku(
                     env_id,
                     dyno,

@@ -123,8 +123,15 @@ async fn act(
             state.runtime().kill(&id).await?;
         }
         Action::MarkCrashed(id) => {
-            if table.get(&id).map(|d| d.phase) != Some(Phase::Crashed) {
+            let before = table.get(&id).map(|d| d.phase);
+            if before != Some(Phase::Crashed) {
                 table.set(&id, Phase::Crashed);
+            }
+            // An exit no event reported (the engine restarted, or doppel was down): say it.
+            if !matches!(before, Some(Phase::Crashed | Phase::Stopping)) {
+                if let Some(c) = find(&id) {
+                    crashed_unseen(state, c, before);
+                }
             }
         }
         Action::Adopt(id) => {
@@ -134,6 +141,29 @@ async fn act(
         }
     }
     Ok(())
+}
+
+/// Logs the exit of a dyno found exited without having heard of it, as the event would have.
+fn crashed_unseen(state: &AppState, c: &Observed, before: Option<Phase>) {
+    let hub = state.logs();
+    let code = c
+        .exit_code
+        .map(|code| code.to_string())
+        .unwrap_or_else(|| "unknown".into());
+    hub.heroku(
+        &c.env_id,
+        &c.dyno,
+        format!("Process exited with status {code}"),
+    );
+    let from = match before {
+        Some(Phase::Starting) => "starting",
+        _ => "up",
+    };
+    hub.heroku(
+        &c.env_id,
+        &c.dyno,
+        format!("State changed from {from} to crashed"),
+    );
 }
 
 /// A non-web dyno is up as soon as it runs.

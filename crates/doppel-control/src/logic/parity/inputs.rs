@@ -52,7 +52,7 @@ pub struct Side {
     pub stack: String,
     pub addons: Vec<AddonRef>,
     pub dynos: Vec<DynoObservation>,
-    /// A deploy, promotion or rollback holds the environment right now.
+    /// A deploy, promotion or rollback holds the environment, or its old dynos still drain.
     pub rolling_out: bool,
 }
 
@@ -163,11 +163,21 @@ async fn side(
             .to_string(),
         addons: attached_addons(state, &env).await?,
         dynos: observed,
-        rolling_out: state.env_lock(&env.id).try_lock().is_err(),
+        rolling_out: rolling_out(state, &env).await?,
         current,
         build,
         env,
     })
+}
+
+/// A deploy, promotion or rollback holds `env` right now, or one committed and the previous
+/// release's dynos still drain behind it (the caller was answered before they stopped).
+async fn rolling_out(state: &AppState, env: &Environment) -> Result<bool, LogicError> {
+    if state.env_lock(&env.id).try_lock().is_err() {
+        return Ok(true);
+    }
+    let open = state.store().unfinished_rollouts().await?;
+    Ok(open.iter().any(|r| r.env_id == env.id))
 }
 
 /// The add-ons `env` owns, one per add-on under its main attachment name, with service, plan
