@@ -500,9 +500,15 @@ fn ps_scale_and_restart() -> Result<()> {
         "{}",
         out.stderr
     );
+    // The CLI answers once the new dynos are up; the old containers drain (SIGTERM, up to
+    // 30 s) and are removed behind it.
+    let replaced = doppel_e2e::wait_for(60, || {
+        let now = server.dyno_ids("psapp-staging")?;
+        Ok(now.len() == 2 && now.iter().all(|id| !before.contains(id)))
+    })?;
     let after = server.dyno_ids("psapp-staging")?;
     assert!(
-        after.iter().all(|id| !before.contains(id)),
+        replaced,
         "restart replaces the containers: {before:?} {after:?}"
     );
     let out = user.ok(&["ps:scale", "web=1", "-a", "psapp-staging"])?;
