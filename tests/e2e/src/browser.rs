@@ -151,13 +151,33 @@ impl Browser {
         )
     }
 
+    /// The first element matching `css`, waiting up to 15 s for it. A page whose load
+    /// Chromium dropped (ERR_NETWORK_CHANGED, see [`wait_text`](Browser::wait_text)) is
+    /// opened again with a GET of its address: a form post is never repeated.
     fn find(&self, css: &str) -> Result<String> {
-        let v = self.call(
-            "POST",
-            &self.s("/element"),
-            Some(&json!({"using": "css selector", "value": css})),
-        )?;
-        Ok(v[ELEMENT].as_str().context("no element id")?.to_string())
+        let start = Instant::now();
+        loop {
+            let found = self.call(
+                "POST",
+                &self.s("/element"),
+                Some(&json!({"using": "css selector", "value": css})),
+            );
+            match found {
+                Ok(v) => return Ok(v[ELEMENT].as_str().context("no element id")?.to_string()),
+                Err(e) if start.elapsed() > Duration::from_secs(15) => return Err(e),
+                Err(_) => {
+                    if self
+                        .text()
+                        .unwrap_or_default()
+                        .contains("ERR_NETWORK_CHANGED")
+                    {
+                        let again = self.url()?;
+                        self.goto(&again)?;
+                    }
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+            }
+        }
     }
 
     /// Clicks the first element matching `css`.
