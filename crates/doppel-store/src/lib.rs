@@ -12,6 +12,7 @@ mod addons;
 mod apps;
 mod audit;
 mod builds;
+mod certs;
 mod collaborators;
 mod config;
 mod crypto;
@@ -36,6 +37,7 @@ pub use addons::{Addon, AddonCredentials, AddonState, Attachment, BackupSchedule
 pub use apps::{App, Environment};
 pub use audit::{AuditEvent, AuditFilter, NewAuditEvent};
 pub use builds::{Build, BuildOutcome, BuildStatus, INTERRUPTED_REASON};
+pub use certs::{AcmeAttempt, AcmeCert, SniEndpoint};
 pub use collaborators::Collaborator;
 pub use config::valid_config_key;
 pub use domains::Domain;

@@ -193,11 +193,17 @@ conformance!(
     log_drains_are_unique_per_environment_and_encrypted,
     snapshots_restore_into_an_empty_database_only,
     rebuilt_images_replace_the_old_id_everywhere,
+    sni_endpoints_round_trip_with_sealed_keys,
+    acme_state_survives_and_follows_acm,
 );
 
 #[path = "conformance/dashboard.rs"]
 mod dashboard;
 use dashboard::{passwords_are_hashed_and_checked, sessions_expire_end_and_follow_passwords};
+
+#[path = "conformance/certs.rs"]
+mod certs;
+use certs::{acme_state_survives_and_follows_acm, sni_endpoints_round_trip_with_sealed_keys};
 
 // ---------------------------------------------------------------------------------------
 // helpers
