@@ -15,6 +15,7 @@ pub mod addons;
 pub mod apps;
 pub mod audit;
 pub mod builds;
+pub mod certs;
 pub mod collaborators;
 pub mod common;
 pub mod config_vars;

@@ -29,6 +29,7 @@ mod platform;
 mod promotions;
 pub mod range;
 mod releases;
+mod sni_endpoints;
 mod streams;
 mod views;
 
@@ -186,7 +187,22 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/apps/{app}/features", get(platform::app_features))
         .route("/apps/{app}/features/{feature}", get(platform::app_feature))
-        .route("/apps/{app}/sni-endpoints", get(platform::sni_endpoints))
+        .route(
+            "/apps/{app}/sni-endpoints",
+            get(sni_endpoints::list).post(sni_endpoints::create),
+        )
+        .route(
+            "/apps/{app}/sni-endpoints/{sni}",
+            get(sni_endpoints::show)
+                .patch(sni_endpoints::update)
+                .delete(sni_endpoints::destroy),
+        )
+        .route(
+            "/apps/{app}/acm",
+            post(sni_endpoints::acm_enable)
+                .patch(sni_endpoints::acm_refresh)
+                .delete(sni_endpoints::acm_disable),
+        )
         .route(
             "/apps/{app}/config-vars",
             get(config_vars::show).patch(config_vars::update),

@@ -44,6 +44,9 @@ pub struct ServerConfig {
     pub spawn_router: bool,
     /// The email of the admin user made on first start (`admin@localhost`).
     pub admin_email: String,
+    /// ACME (`--acme-directory`, `--acme-email`, `--acme-ca-file`, `--acme-challenge`,
+    /// `--acme-renew-before`).
+    pub acme: crate::acme::AcmeSettings,
 }
 
 impl ServerConfig {
@@ -68,6 +71,7 @@ impl ServerConfig {
             python_mirror: None,
             spawn_router: true,
             admin_email: "admin@localhost".to_string(),
+            acme: crate::acme::AcmeSettings::default(),
         }
     }
 

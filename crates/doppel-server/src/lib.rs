@@ -114,6 +114,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     doppel_control::workflows::rebuild::missing_images(&state).await;
     doppel_control::supervisor::run_once(&state).await;
     tokio::spawn(doppel_control::supervisor::run_forever(state.clone()));
+    tokio::spawn(doppel_control::acme::run_forever(state.clone()));
     doppel_control::logic::logs::sync_drains(&state).await;
     let acceptor = doppel_router::platform_tls_acceptor(ca, &config.domain, config.bind_addr)
         .context("setting up TLS for one-off dynos")?;

@@ -71,6 +71,11 @@ impl Server {
         Server::launch(data_dir, &[])
     }
 
+    /// Starts a server on `data_dir` (an earlier server's) with extra `doppel server` flags.
+    pub fn start_in_with(data_dir: &Path, extra: &[&str]) -> Result<Server> {
+        Server::launch(data_dir, extra)
+    }
+
     /// Starts a server on a data directory the test prepared; it is cleaned up like a fresh one.
     pub fn start_in_owned(tmp: tempfile::TempDir, extra: &[&str]) -> Result<Server> {
         let dir = tmp.path().to_path_buf();

@@ -5,12 +5,14 @@
 
 pub mod access;
 pub mod account;
+pub mod acm;
 pub mod addon_attachments;
 pub mod addons;
 pub mod apps;
 pub mod audit;
 pub mod backups;
 pub mod builds;
+pub mod certs;
 pub mod collaborators;
 pub mod config_vars;
 pub mod domains;
