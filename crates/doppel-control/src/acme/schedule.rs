@@ -49,8 +49,8 @@ fn parse(t: Option<&str>) -> Option<OffsetDateTime> {
 
 /// How long before expiry a certificate is renewed: the setting, else 30 days or a third of
 /// its lifetime, whichever is shorter.
-fn renew_before(state: &AppState, row: &AcmeCert) -> Option<time::Duration> {
-    if let Some(d) = state.config().acme.renew_before {
+fn renew_before(setting: Option<Duration>, row: &AcmeCert) -> Option<time::Duration> {
+    if let Some(d) = setting {
         return time::Duration::try_from(d).ok();
     }
     let chain = row.certificate_chain.as_deref()?;
@@ -60,7 +60,12 @@ fn renew_before(state: &AppState, row: &AcmeCert) -> Option<time::Duration> {
 }
 
 /// When `row`'s domain needs an order: `Some(0)` now, `Some(d)` in `d`, `None` not by time.
-pub fn due_in(state: &AppState, row: Option<&AcmeCert>, now: OffsetDateTime) -> Option<Duration> {
+/// `renew`: the `--acme-renew-before` setting.
+pub fn due_in(
+    renew: Option<Duration>,
+    row: Option<&AcmeCert>,
+    now: OffsetDateTime,
+) -> Option<Duration> {
     let Some(row) = row else {
         return Some(Duration::ZERO);
     };
@@ -70,7 +75,7 @@ pub fn due_in(state: &AppState, row: Option<&AcmeCert>, now: OffsetDateTime) -> 
         row.certificate_chain.as_ref(),
         parse(row.expires_at.as_deref()),
     ) {
-        (Some(_), Some(expires)) => match renew_before(state, row) {
+        (Some(_), Some(expires)) => match renew_before(renew, row) {
             Some(before) => expires - before,
             None => now,
         },
@@ -98,7 +103,11 @@ pub async fn pass(state: &AppState) -> Option<Duration> {
     let mut next: Option<Duration> = None;
     for domain in domains {
         let row = rows.get(&domain.id);
-        match due_in(state, row, OffsetDateTime::now_utc()) {
+        match due_in(
+            state.config().acme.renew_before,
+            row,
+            OffsetDateTime::now_utc(),
+        ) {
             Some(d) if d.is_zero() => attempt(state, &domain, row).await,
             Some(d) => next = Some(next.map_or(d, |n| n.min(d))),
             None => {}
@@ -184,5 +193,80 @@ async fn failed(state: &AppState, domain: &Domain, attempts: i64, has_cert: bool
         .await
     {
         tracing::warn!(hostname = %domain.hostname, error = %e, "ACM: could not record a failure");
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn row(chain: Option<String>, expires: Option<&str>, retry: Option<&str>) -> AcmeCert {
+        AcmeCert {
+            domain_id: "d".into(),
+            hostname: "www.example.com".into(),
+            status: FAILING.into(),
+            reason: None,
+            certificate_chain: chain,
+            private_key: None,
+            expires_at: expires.map(str::to_string),
+            issued_at: None,
+            attempts: 1,
+            next_attempt_at: retry.map(str::to_string),
+            updated_at: String::new(),
+        }
+    }
+
+    fn at(s: &str) -> OffsetDateTime {
+        OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap()
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_six_hours() {
+        assert_eq!(backoff(1), Duration::from_secs(60));
+        assert_eq!(backoff(2), Duration::from_secs(120));
+        assert_eq!(backoff(5), Duration::from_secs(960));
+        assert_eq!(backoff(50), MAX_BACKOFF);
+    }
+
+    #[test]
+    fn due_now_without_a_row_and_after_the_back_off() {
+        let now = at("2030-01-01T00:00:00Z");
+        assert_eq!(due_in(None, None, now), Some(Duration::ZERO));
+        let waiting = row(None, None, Some("2030-01-01T00:10:00Z"));
+        assert_eq!(
+            due_in(None, Some(&waiting), now),
+            Some(Duration::from_secs(600))
+        );
+        let over = row(None, None, Some("2029-12-31T00:00:00Z"));
+        assert_eq!(due_in(None, Some(&over), now), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn renews_thirty_days_before_or_a_third_of_the_lifetime() {
+        // A 90-day certificate: renewed 30 days before it expires.
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["www.example.com".into()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(2030, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2030, 4, 1);
+        let pem = params.self_signed(&key).unwrap().pem();
+        let issued = row(Some(pem.clone()), Some("2030-04-01T00:00:00Z"), None);
+        let now = at("2030-01-01T00:00:00Z");
+        let due = due_in(None, Some(&issued), now).unwrap();
+        assert_eq!(due, Duration::from_secs(60 * 86_400));
+        // A 9-day certificate: renewed when 3 days remain.
+        let mut short = rcgen::CertificateParams::new(vec!["www.example.com".into()]).unwrap();
+        short.not_before = rcgen::date_time_ymd(2030, 1, 1);
+        short.not_after = rcgen::date_time_ymd(2030, 1, 10);
+        let pem = short.self_signed(&key).unwrap().pem();
+        let issued = row(Some(pem), Some("2030-01-10T00:00:00Z"), None);
+        assert_eq!(
+            due_in(None, Some(&issued), now).unwrap(),
+            Duration::from_secs(6 * 86_400)
+        );
+        // The setting wins: renew when fewer than 100 days remain = now.
+        let forced = row(Some("x".into()), Some("2030-04-01T00:00:00Z"), None);
+        let setting = Some(Duration::from_secs(100 * 86_400));
+        assert_eq!(due_in(setting, Some(&forced), now), Some(Duration::ZERO));
     }
 }
