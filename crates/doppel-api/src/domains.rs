@@ -8,7 +8,7 @@ use super::views;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Extension, Json};
-use doppel_api_types::domains::{Domain, DomainCreate};
+use doppel_api_types::domains::{Domain, DomainCreate, DomainUpdate};
 use doppel_control::logic::{certs, domains, Actor};
 use doppel_control::state::AppState;
 
@@ -71,4 +71,17 @@ pub async fn destroy(
 ) -> Result<Json<Domain>, ApiError> {
     let (env, removed) = domains::remove(&state, &actor, &app, &domain).await?;
     Ok(Json(views::domain(&removed, &env)))
+}
+
+/// `PATCH /apps/{app}/domains/{id|hostname} {sni_endpoint}`: the domain; `sni_endpoint` must
+/// name one of the environment's SNI endpoints that covers it (or be null).
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path((app, domain)): Path<(String, String)>,
+    Body(body): Body<DomainUpdate>,
+) -> Result<Json<Domain>, ApiError> {
+    let (env, found) =
+        domains::associate(&state, &actor, &app, &domain, body.sni_endpoint.as_deref()).await?;
+    Ok(Json(views::domain(&found, &env)))
 }

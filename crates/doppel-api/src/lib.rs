@@ -162,7 +162,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/apps/{app}/domains/{domain}",
-            get(domains::show).delete(domains::destroy),
+            get(domains::show)
+                .patch(domains::update)
+                .delete(domains::destroy),
         )
         .route(
             "/apps/{app}/collaborators",

@@ -100,6 +100,27 @@ async fn sni_endpoints_are_checked_served_for_own_domains_and_audited() -> anyho
     assert_eq!(status, StatusCode::OK);
     assert_eq!(shown["id"], added["id"]);
 
+    // The Heroku CLI's association of a domain with an endpoint: checked, answered.
+    let (status, assoc) = api
+        .call(
+            "PATCH",
+            "/apps/shop/domains/www.shop.test",
+            Some(json!({ "sni_endpoint": name })),
+            Some(&t),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::OK, "{assoc}");
+    assert_eq!(assoc["sni_endpoint"]["name"], json!(name));
+    let (status, _) = api
+        .call(
+            "PATCH",
+            "/apps/shop/domains/www.shop.test",
+            Some(json!({ "sni_endpoint": "sni-none" })),
+            Some(&t),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
     // The route table serves it for shop's domain only.
     let table = api.state.routes().load();
     assert_eq!(table.certs.len(), 1);

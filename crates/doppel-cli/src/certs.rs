@@ -292,3 +292,51 @@ pub(crate) async fn auto_set(ctx: &mut Context, args: CertsArgs, on: bool) -> Re
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use doppel_api_types::certs::SslCert;
+    use doppel_api_types::NamedRef;
+
+    fn cert() -> SniEndpoint {
+        SniEndpoint {
+            id: "1".into(),
+            name: "sni-1".into(),
+            display_name: None,
+            certificate_chain: String::new(),
+            domains: vec!["d1".into()],
+            app: NamedRef::new("e", "myapp"),
+            ssl_cert: SslCert {
+                id: "1".into(),
+                ca_signed: true,
+                self_signed: false,
+                cert_domains: vec!["www.example.com".into()],
+                starts_at: "2030-01-01T00:00:00Z".into(),
+                expires_at: "2030-04-01T00:00:00Z".into(),
+                issuer: "CN=Some CA".into(),
+                subject: "CN=www.example.com".into(),
+            },
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn lists_and_shows_certificates() -> Result<(), CliError> {
+        let env = EnvName::parse("myapp")?;
+        let list = render_list(&env, &[cert()]);
+        assert!(
+            list.contains("sni-1") && list.contains("www.example.com"),
+            "{list}"
+        );
+        assert!(
+            list.contains("2030-04-01T00:00:00Z") && list.contains("True"),
+            "{list}"
+        );
+        assert!(render_list(&env, &[]).contains("certs:add"));
+        let info = render_info(&cert());
+        assert!(info.contains("CN=Some CA") && info.contains("verified by a root authority"));
+        Ok(())
+    }
+}

@@ -132,6 +132,12 @@ async fn read(state: &AppState) -> anyhow::Result<(Vec<Domain>, HashMap<String, 
 async fn attempt(state: &AppState, domain: &Domain, row: Option<&AcmeCert>) {
     let attempts = row.map_or(0, |r| r.attempts);
     let has_cert = row.is_some_and(|r| r.certificate_chain.is_some());
+    if domain.hostname.starts_with("*.") {
+        // HTTP-01 and TLS-ALPN-01 cannot prove a wildcard (only DNS-01 can).
+        let reason = "a wildcard domain needs a DNS-01 challenge, which doppel does not answer; upload a certificate for it (certs:add)";
+        failed(state, domain, FAILED_AFTER.max(attempts + 1), false, reason).await;
+        return;
+    }
     let before = AcmeAttempt {
         status: if has_cert { ISSUED } else { PENDING }.to_string(),
         reason: None,

@@ -257,3 +257,35 @@ pub async fn remove(
     tracing::info!(env = %env.name, hostname = %found.hostname, user = %actor.user.email, "removed domain");
     Ok((env, found))
 }
+
+/// `PATCH /apps/{app}/domains/{domain} {sni_endpoint}` (what the Heroku CLI's `certs:add`
+/// sends for the domains a user picks): checks the endpoint is one of the environment's and
+/// that it covers the domain. The certificate served is chosen by name, so nothing is stored;
+/// the domain as it is served.
+pub async fn associate(
+    state: &AppState,
+    actor: &Actor,
+    env: &str,
+    id_or_hostname: &str,
+    sni_endpoint: Option<&str>,
+) -> Result<(Environment, DomainView), LogicError> {
+    let (env, found) = show(state, actor, env, id_or_hostname).await?;
+    let Some(wanted) = sni_endpoint else {
+        return Ok((env, found));
+    };
+    let (_, endpoint) = super::certs::show(state, actor, &env.id, wanted).await?;
+    if !endpoint
+        .cert
+        .names
+        .iter()
+        .any(|n| doppel_router::certs::name_covers(n, &found.hostname))
+    {
+        return Err(LogicError::Invalid(format!(
+            "SNI endpoint {} does not cover {} (it names {}).",
+            endpoint.name,
+            found.hostname,
+            endpoint.cert.names.join(", ")
+        )));
+    }
+    Ok((env, found))
+}
