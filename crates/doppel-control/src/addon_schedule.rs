@@ -1,26 +1,54 @@
 //! Scheduled backups (`pg:backups:schedule --at '02:00 UTC' --keep 7`): once a day, at or
 //! after the add-on's hour (UTC), a backup `a001`, `a002`… is captured and verified, and the
 //! oldest scheduled backups beyond the number to keep are deleted (manual ones never are).
-//! The check runs every minute and takes no input: a day missed while doppel was down is
-//! caught up at the next start.
+//! The check runs at start and then every minute and takes no input: a day missed while
+//! doppel was down is caught up at the next start. An add-on whose server is not up (yet)
+//! is skipped until a later check rather than given a failed backup. The clock it reads is
+//! the real one plus `backup_schedule_clock_offset` (a test hook; zero in real use).
 
 use std::time::Duration;
 
 use doppel_store::{AddonState, BackupKind, BackupStatus};
 use time::OffsetDateTime;
 
+use crate::addon_servers;
 use crate::state::AppState;
 use crate::workflows::addon_backup;
 
 /// How often schedules are checked.
 pub const INTERVAL: Duration = Duration::from_secs(60);
 
-/// Checks schedules forever, every [`INTERVAL`].
+/// How long a check waits for an add-on's server to pass its health check.
+const READY_WAIT: Duration = Duration::from_secs(60);
+
+/// Checks schedules now and then forever, every [`INTERVAL`].
 pub async fn run_forever(state: AppState) {
-    loop {
-        tokio::time::sleep(INTERVAL).await;
-        tick(&state, OffsetDateTime::now_utc()).await;
+    let offset = state.config().backup_schedule_clock_offset;
+    if !offset.is_zero() {
+        tracing::warn!(
+            secs = offset.as_secs(),
+            "the backup scheduler's clock is offset (a test setting)"
+        );
     }
+    loop {
+        tick(&state, OffsetDateTime::now_utc() + offset).await;
+        tokio::time::sleep(INTERVAL).await;
+    }
+}
+
+/// Whether the add-on's server runs and answers its health check (waiting a little).
+async fn ready(state: &AppState, addon: &doppel_store::Addon) -> bool {
+    let Ok((provider, plan)) = addon_servers::provider(state, addon) else {
+        return false;
+    };
+    let Ok(Some(c)) = addon_servers::running(state, &addon.id).await else {
+        return false;
+    };
+    let inst = addon_servers::instance(addon, &plan);
+    provider
+        .wait_ready(state.runtime(), &c.id, &inst, READY_WAIT)
+        .await
+        .is_ok()
 }
 
 /// One check at `now`: captures what is due, prunes what is beyond `keep`.
@@ -57,6 +85,10 @@ pub async fn tick(state: &AppState, now: OffsetDateTime) {
             .filter(|b| b.kind == BackupKind::Scheduled && b.addon_id.as_ref() == Some(&addon.id))
             .collect();
         if scheduled.iter().any(|b| b.created_at.starts_with(&today)) {
+            continue;
+        }
+        if !ready(state, &addon).await {
+            tracing::info!(addon = %addon.name, "the scheduled backup waits for the add-on's server to be up");
             continue;
         }
         tracing::info!(addon = %addon.name, "capturing the scheduled backup");

@@ -44,6 +44,9 @@ pub struct ServerConfig {
     pub spawn_router: bool,
     /// The email of the admin user made on first start (`admin@localhost`).
     pub admin_email: String,
+    /// Added to the clock the backup scheduler reads (tests prove schedules across days
+    /// with it; 0 in real use).
+    pub backup_schedule_clock_offset: Duration,
 }
 
 impl ServerConfig {
@@ -68,6 +71,7 @@ impl ServerConfig {
             python_mirror: None,
             spawn_router: true,
             admin_email: "admin@localhost".to_string(),
+            backup_schedule_clock_offset: Duration::ZERO,
         }
     }
 

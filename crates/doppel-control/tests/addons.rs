@@ -607,10 +607,21 @@ async fn destroy_keeps_a_final_backup_and_removes_server_and_data() -> anyhow::R
 async fn a_failed_provisioning_unwinds() -> anyhow::Result<()> {
     let api = api().await?;
     app(&api, "fails").await?;
-    api.fake.state().script.exec_handler = Some(FakeExecHandler::new(|_| FakeExecReply {
-        exit_code: 2,
-        stderr: b"no server".to_vec(),
-        ..Default::default()
+    // Writing the password file works; every other command (the health check) fails.
+    api.fake.state().script.exec_handler = Some(FakeExecHandler::new(|exec| {
+        let seeding = exec
+            .cmd
+            .last()
+            .is_some_and(|c| c.contains("doppel-password"));
+        FakeExecReply {
+            exit_code: if seeding { 0 } else { 2 },
+            stderr: if seeding {
+                Vec::new()
+            } else {
+                b"no server".to_vec()
+            },
+            ..Default::default()
+        }
     }));
     // The server's container stops at once, so the health check fails fast.
     let state = api.state.clone();

@@ -174,6 +174,15 @@ struct ServerArgs {
     /// <data-dir>/admin-token, its dashboard password to <data-dir>/admin-password).
     #[arg(long, env = "DOPPEL_ADMIN_EMAIL", default_value = "admin@localhost")]
     admin_email: String,
+    /// Seconds added to the clock the backup scheduler reads: a test hook that makes days
+    /// pass (0 in real use).
+    #[arg(
+        long,
+        env = "DOPPEL_BACKUP_SCHEDULE_CLOCK_OFFSET",
+        default_value_t = 0,
+        hide = true
+    )]
+    backup_schedule_clock_offset: u64,
     #[command(flatten)]
     stack: StackArgs,
 }
@@ -367,6 +376,7 @@ fn server_config(args: ServerArgs) -> anyhow::Result<doppel_control::ServerConfi
         .map(|url| url.trim_end_matches('/').to_string());
     cfg.spawn_router = args.router == "spawn";
     cfg.admin_email = args.admin_email.trim().to_string();
+    cfg.backup_schedule_clock_offset = Duration::from_secs(args.backup_schedule_clock_offset);
     Ok(cfg)
 }
 

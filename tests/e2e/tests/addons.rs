@@ -493,15 +493,65 @@ fn rotation(server: &Server) -> Result<()> {
     assert!(ok, "the new password does not work: {out}");
     // Neither password is in the server's log.
     let log = server.log();
-    for url in [&old, &new] {
-        let password = url
+    let password = |url: &str| -> Result<String> {
+        let p = url
             .split_once("://")
             .and_then(|(_, rest)| rest.split_once('@'))
             .and_then(|(userinfo, _)| userinfo.split_once(':'))
-            .map(|(_, p)| p)
+            .map(|(_, p)| p.to_string())
             .context("no password in the URL")?;
-        assert!(password.len() >= 16, "a short password");
-        assert!(!log.contains(password), "a password is in the server log");
+        assert!(p.len() >= 16, "a short password");
+        Ok(p)
+    };
+    let passwords = [password(&old)?, password(&new)?];
+    for p in &passwords {
+        assert!(!log.contains(p.as_str()), "a password is in the server log");
+    }
+    // Nor in what `docker inspect` shows of the add-on servers (their environment, command,
+    // labels), before and after the server is recreated (it reads the rotated password from
+    // its volume).
+    assert_no_password_inspected(server, "notes-staging", &passwords)?;
+    let killed = addon_containers(server, "notes-staging", "postgres")?;
+    docker(&["rm", "-f", &killed[0]])?;
+    app_until(server, "notes-staging", "/pg/rows", "rows=[", 120)
+        .context("the app could not read after its database server was recreated")?;
+    let (ok, out) = docker(&["exec", &dyno, "psql", &new, "-X", "-c", "SELECT 1"])?;
+    assert!(
+        ok,
+        "the new password stopped working on a new server: {out}"
+    );
+    assert_no_password_inspected(server, "notes-staging", &passwords)?;
+    Ok(())
+}
+
+/// `docker inspect` of every add-on container of `env` holds none of `passwords`.
+fn assert_no_password_inspected(server: &Server, env: &str, passwords: &[String]) -> Result<()> {
+    let ids = [
+        addon_containers(server, env, "postgres")?,
+        addon_containers(server, env, "redis")?,
+    ]
+    .concat();
+    assert_eq!(ids.len(), 2, "{env} has a postgres and a redis server");
+    let redis_url = config_var(server, env, "REDIS_URL")?;
+    let redis_password = redis_url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .map(|(_, p)| p.to_string())
+        .context("no password in REDIS_URL")?;
+    for id in &ids {
+        let (ok, inspected) = docker(&["inspect", id])?;
+        assert!(ok, "docker inspect {id}: {inspected}");
+        assert!(
+            !inspected.contains("DOPPEL_ADDON_PASSWORD"),
+            "the add-on's environment names a password:\n{inspected}"
+        );
+        for p in passwords.iter().chain([&redis_password]) {
+            assert!(
+                !inspected.contains(p.as_str()),
+                "docker inspect shows an add-on password"
+            );
+        }
     }
     Ok(())
 }
