@@ -6,6 +6,7 @@
 pub mod access;
 pub mod account;
 pub mod addon_attachments;
+pub mod addon_sessions;
 pub mod addons;
 pub mod apps;
 pub mod audit;
