@@ -2,7 +2,8 @@
 //! a real app writes rows through `DATABASE_URL` and keys through `REDIS_URL` (it shells out
 //! to `psql` and `redis-cli`, installed from Debian's archive); staging's and production's
 //! databases are separate; the data survives a redeploy, a rollback, a killed add-on
-//! container, a restart of `doppel server` and a promotion; a backup of production restored
+//! container, a restart of `doppel server`, every container stopped at once (as a Docker
+//! engine restart leaves them) and a promotion; a backup of production restored
 //! into staging gives production's rows with the masking script applied; a corrupted backup is
 //! refused and leaves the database unchanged; a credential rotation gives the app a new URL
 //! and the old password stops working; Redis is backed up and restored the same way; and the
@@ -268,6 +269,37 @@ fn an_apps_data_lives_in_its_addons_through_every_event() -> Result<()> {
     assert_rows(&restarted, "notes", "p1,p2,p3", "a server restart")?;
     assert_key(&restarted, "notes", "who", "production", "a server restart")?;
     let server = restarted;
+
+    // Every container of the installation stopped at once, dynos and add-on servers, which is
+    // what a Docker engine restart leaves (engine_restart.rs restarts the engine itself, on a
+    // machine nobody else uses): all come back by themselves with the data.
+    let all = docker_ids(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!("label=doppel.instance={}", server.instance_id()?),
+    ])?;
+    assert!(all.len() >= 6, "dynos and add-on servers: {all:?}");
+    let mut stop = vec!["stop", "-t", "5"];
+    stop.extend(all.iter().map(String::as_str));
+    let (ok, out) = docker(&stop)?;
+    assert!(ok, "docker stop: {out}");
+    assert_rows(&server, "notes-staging", "s1", "every container stopped")?;
+    assert_rows(&server, "notes", "p1,p2,p3", "every container stopped")?;
+    assert_key(
+        &server,
+        "notes",
+        "who",
+        "production",
+        "every container stopped",
+    )?;
+    assert_key(
+        &server,
+        "notes-staging",
+        "who",
+        "staging",
+        "every container stopped",
+    )?;
 
     // A promotion replaces production's code, never its data.
     std::fs::write(repo.path().join("VERSION"), "v3")?;
