@@ -74,11 +74,14 @@ pub struct AddonExtra {
 }
 
 /// A daily backup schedule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct BackupScheduleView {
-    /// Hour of the day, UTC.
+    /// Hour of the day in `zone`.
     pub hour: u8,
     pub keep: u32,
+    /// An IANA time zone (`Europe/Paris`); absent for UTC.
+    #[serde(default)]
+    pub zone: Option<String>,
 }
 
 /// A plan as clients send it: `"heroku-postgresql:essential-0"` or `{"name": …}`.

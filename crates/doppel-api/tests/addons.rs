@@ -342,13 +342,27 @@ async fn backups_capture_download_restore_and_refuse_corruption() -> anyhow::Res
     assert_eq!(status, StatusCode::OK, "{a}");
     assert_eq!(
         a["doppel"]["backup_schedule"],
-        json!({"hour": 3, "keep": 5})
+        json!({"hour": 3, "keep": 5, "zone": null})
+    );
+    // Heroku's syntax with a time zone; an unknown zone is refused.
+    let (status, a) = api
+        .call(
+            "PUT",
+            "/apps/bak/backup-schedules",
+            Some(json!({"service": "postgres", "at": "03:00 Europe/Paris"})),
+            Some(&t),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    assert_eq!(
+        a["doppel"]["backup_schedule"],
+        json!({"hour": 3, "keep": 7, "zone": "Europe/Paris"})
     );
     let (status, _) = api
         .call(
             "PUT",
             "/apps/bak/backup-schedules",
-            Some(json!({"service": "postgres", "at": "03:00 Europe/Paris"})),
+            Some(json!({"service": "postgres", "at": "03:00 Mars/Olympus"})),
             Some(&t),
         )
         .await?;

@@ -1,7 +1,7 @@
 //! `pg:*` (and the same commands as `redis:*`): info, psql / redis-cli, credential rotation,
 //! and backups with Heroku's syntax (`pg:backups`, `:capture`, `:info`, `:download`,
 //! `:restore [myapp::b001] DATABASE_URL --confirm ENV --mask-script FILE`, `:delete`,
-//! `:schedule --at '02:00 UTC'`, `:unschedule`, `:schedules`).
+//! `:schedule --at '02:00 Europe/Paris'`, `:unschedule`, `:schedules`).
 
 use std::io::Read;
 use std::time::Duration;
@@ -121,7 +121,7 @@ pub struct ScheduleArgs {
     pub database: Option<String>,
     #[arg(short = 'a', long = "app", value_name = "ENV")]
     pub app: Option<String>,
-    /// The hour, UTC: '02:00 UTC'
+    /// The hour and its time zone: '02:00 Europe/Paris', '02:00 UTC'
     #[arg(long)]
     pub at: String,
     /// Scheduled backups kept
@@ -660,9 +660,10 @@ pub(crate) async fn schedules(ctx: &mut Context, args: DbArgs) -> Result<(), Cli
             .cloned()
             .unwrap_or(Value::Null);
         out.push_str(&format!(
-            "{}: daily at {:02}:00 UTC, keeping {}\n",
+            "{}: daily at {:02}:00 {}, keeping {}\n",
             s(&a, "name"),
             sched.get("hour").and_then(Value::as_u64).unwrap_or(0),
+            sched.get("zone").and_then(Value::as_str).unwrap_or("UTC"),
             sched.get("keep").and_then(Value::as_u64).unwrap_or(0)
         ));
     }

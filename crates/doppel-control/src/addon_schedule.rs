@@ -1,6 +1,8 @@
-//! Scheduled backups (`pg:backups:schedule --at '02:00 UTC' --keep 7`): once a day, at or
-//! after the add-on's hour (UTC), a backup `a001`, `a002`… is captured and verified, and the
-//! oldest scheduled backups beyond the number to keep are deleted (manual ones never are).
+//! Scheduled backups (`pg:backups:schedule --at '02:00 Europe/Paris' --keep 7`): once a day,
+//! at or after the add-on's hour in its time zone (UTC when it has none; days and hours as
+//! that zone counts them, summer time included), a backup `a001`, `a002`… is captured and
+//! verified, and the oldest scheduled backups beyond the number to keep are deleted (manual
+//! ones never are).
 //! The check runs at start and then every minute and takes no input: a day missed while
 //! doppel was down is caught up at the next start. An add-on whose server is not up (yet)
 //! is skipped until a later check rather than given a failed backup. The clock it reads is
@@ -60,17 +62,17 @@ pub async fn tick(state: &AppState, now: OffsetDateTime) {
             return;
         }
     };
-    let today = format!(
-        "{:04}-{:02}-{:02}",
-        now.year(),
-        u8::from(now.month()),
-        now.day()
-    );
     for addon in addons {
-        let Some(schedule) = addon.schedule else {
+        let Some(schedule) = addon.schedule.clone() else {
             continue;
         };
-        if addon.state != AddonState::Provisioned || now.hour() < schedule.hour {
+        let tz = zone(schedule.zone.as_deref());
+        let Ok(local) = jiff::Timestamp::from_second(now.unix_timestamp()) else {
+            continue;
+        };
+        let local = local.to_zoned(tz.clone());
+        let hour = u8::try_from(local.hour()).unwrap_or(0);
+        if addon.state != AddonState::Provisioned || hour < schedule.hour {
             continue;
         }
         let backups = match state.store().backups_of_env(&addon.env_id).await {
@@ -84,7 +86,12 @@ pub async fn tick(state: &AppState, now: OffsetDateTime) {
             .into_iter()
             .filter(|b| b.kind == BackupKind::Scheduled && b.addon_id.as_ref() == Some(&addon.id))
             .collect();
-        if scheduled.iter().any(|b| b.created_at.starts_with(&today)) {
+        let taken_today = |created_at: &str| {
+            created_at
+                .parse::<jiff::Timestamp>()
+                .is_ok_and(|t| t.to_zoned(tz.clone()).date() == local.date())
+        };
+        if scheduled.iter().any(|b| taken_today(&b.created_at)) {
             continue;
         }
         if !ready(state, &addon).await {
@@ -92,7 +99,11 @@ pub async fn tick(state: &AppState, now: OffsetDateTime) {
             continue;
         }
         tracing::info!(addon = %addon.name, "capturing the scheduled backup");
-        let note = Some(format!("scheduled daily at {:02}:00 UTC", schedule.hour));
+        let note = Some(format!(
+            "scheduled daily at {:02}:00 {}",
+            schedule.hour,
+            schedule.zone.as_deref().unwrap_or("UTC")
+        ));
         if let Err(e) =
             addon_backup::capture(state, &addon, BackupKind::Scheduled, note, None).await
         {
@@ -100,6 +111,18 @@ pub async fn tick(state: &AppState, now: OffsetDateTime) {
             continue;
         }
         prune(state, &addon.env_id, &addon.id, schedule.keep as usize).await;
+    }
+}
+
+/// The schedule's time zone (UTC when it has none, or one the system no longer knows).
+fn zone(name: Option<&str>) -> jiff::tz::TimeZone {
+    match name.map(jiff::tz::TimeZone::get) {
+        Some(Ok(tz)) => tz,
+        Some(Err(e)) => {
+            tracing::warn!(zone = ?name, error = %e, "unknown time zone in a backup schedule; using UTC");
+            jiff::tz::TimeZone::UTC
+        }
+        None => jiff::tz::TimeZone::UTC,
     }
 }
 

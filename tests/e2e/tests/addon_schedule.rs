@@ -1,5 +1,5 @@
 //! `pg:backups:schedule` with a live server and a real Postgres add-on: a daily schedule
-//! keeping 2 takes one verified backup per day and deletes the oldest beyond 2 (row and
+//! (Heroku's syntax, `--at '00:00 Europe/Paris'`) keeping 2 takes one verified backup per day and deletes the oldest beyond 2 (row and
 //! file). Days pass through the server's hidden `--backup-schedule-clock-offset` (the
 //! scheduler checks at start and every minute): each restart moves its clock a day on, so
 //! no test waits for a real day or minute.
@@ -101,7 +101,7 @@ fn a_daily_schedule_takes_verified_backups_and_keeps_the_newest_n() -> Result<()
             "pg:backups:schedule",
             "DATABASE_URL",
             "--at",
-            "00:00 UTC",
+            "00:00 Europe/Paris",
             "--keep",
             "2",
             "-a",
@@ -110,7 +110,24 @@ fn a_daily_schedule_takes_verified_backups_and_keeps_the_newest_n() -> Result<()
     )?;
     assert!(out.contains("keeping 2"), "{out}");
     let listed = cli_ok(&server, &["pg:backups:schedules", "-a", ENV])?;
-    assert!(listed.contains("daily at 00:00 UTC, keeping 2"), "{listed}");
+    assert!(
+        listed.contains("daily at 00:00 Europe/Paris, keeping 2"),
+        "{listed}"
+    );
+    // A zone the system does not know is refused with a clear message.
+    let out = server.cli(&[
+        "pg:backups:schedule",
+        "DATABASE_URL",
+        "--at",
+        "02:00 Mars/Olympus",
+        "-a",
+        ENV,
+    ])?;
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a time zone"),
+        "{out:?}"
+    );
 
     next_day(&mut server, 1, &["a001"])?;
     let day1 = backup_files(&server)?;
