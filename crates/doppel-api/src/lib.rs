@@ -261,6 +261,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/apps/{app}/addon-info", get(addons::info))
         .route("/apps/{app}/addon-commands", post(addons::command))
+        .route("/apps/{app}/addon-sessions", post(addons::session))
         .route("/apps/{app}/addon-credentials/rotate", post(addons::rotate))
         .route(
             "/apps/{app}/backups",

@@ -47,6 +47,9 @@ pub struct ServerConfig {
     /// ACME (`--acme-directory`, `--acme-email`, `--acme-ca-file`, `--acme-challenge`,
     /// `--acme-renew-before`).
     pub acme: crate::acme::AcmeSettings,
+    /// Added to the clock the backup scheduler reads (tests prove schedules across days
+    /// with it; 0 in real use).
+    pub backup_schedule_clock_offset: Duration,
 }
 
 impl ServerConfig {
@@ -72,6 +75,7 @@ impl ServerConfig {
             spawn_router: true,
             admin_email: "admin@localhost".to_string(),
             acme: crate::acme::AcmeSettings::default(),
+            backup_schedule_clock_offset: Duration::ZERO,
         }
     }
 

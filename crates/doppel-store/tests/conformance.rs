@@ -1752,9 +1752,24 @@ async fn addons_round_trip_with_sealed_credentials(db: Arc<Db>) {
     let mut creds = a.credentials.clone();
     creds.pending_password = Some("next".into());
     store.set_addon_credentials(&a.id, &creds).await.unwrap();
-    let schedule = BackupSchedule { hour: 2, keep: 7 };
+    let utc = BackupSchedule {
+        hour: 2,
+        keep: 7,
+        zone: None,
+    };
     store
-        .set_addon_schedule(&a.id, Some(schedule))
+        .set_addon_schedule(&a.id, Some(utc.clone()))
+        .await
+        .unwrap();
+    let got = store.addon(&a.id).await.unwrap().unwrap();
+    assert_eq!(got.schedule, Some(utc));
+    let schedule = BackupSchedule {
+        hour: 2,
+        keep: 7,
+        zone: Some("Europe/Paris".into()),
+    };
+    store
+        .set_addon_schedule(&a.id, Some(schedule.clone()))
         .await
         .unwrap();
     let got = store.addon(&a.id).await.unwrap().unwrap();

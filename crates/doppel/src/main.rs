@@ -3,13 +3,9 @@
 //! other subcommand is the client CLI.
 
 mod admin;
+mod allocator;
 mod config_file;
 mod router;
-
-/// mimalloc instead of the system allocator: the router allocates a little on every request,
-/// and glibc's malloc cost it about a tenth of its CPU (see docs/router-benchmark.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
@@ -174,6 +170,15 @@ struct ServerArgs {
     /// <data-dir>/admin-token, its dashboard password to <data-dir>/admin-password).
     #[arg(long, env = "DOPPEL_ADMIN_EMAIL", default_value = "admin@localhost")]
     admin_email: String,
+    /// Seconds added to the clock the backup scheduler reads: a test hook that makes days
+    /// pass (0 in real use).
+    #[arg(
+        long,
+        env = "DOPPEL_BACKUP_SCHEDULE_CLOCK_OFFSET",
+        default_value_t = 0,
+        hide = true
+    )]
+    backup_schedule_clock_offset: u64,
     #[command(flatten)]
     acme: Box<AcmeArgs>,
     #[command(flatten)]
@@ -209,6 +214,9 @@ fn parse_pool(text: &str) -> Result<doppel_docker::SubnetPool, String> {
 
 fn main() -> ExitCode {
     let cli = parse_cli();
+    if matches!(cli.command, Command::Server(_) | Command::Router(_)) {
+        allocator::ensure_options();
+    }
     if let Command::GitHook { hook } = &cli.command {
         if hook != "pre-receive" {
             eprintln!("doppel git-hook: unknown hook {hook:?}");
@@ -403,6 +411,7 @@ fn server_config(args: ServerArgs) -> anyhow::Result<doppel_control::ServerConfi
             .acme_renew_before_hours
             .map(|h| Duration::from_secs(h.saturating_mul(3600))),
     };
+    cfg.backup_schedule_clock_offset = Duration::from_secs(args.backup_schedule_clock_offset);
     Ok(cfg)
 }
 

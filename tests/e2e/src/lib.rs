@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod clients;
+pub mod notes_app;
 
 pub use clients::{HerokuCli, Ran};
 
@@ -353,6 +354,21 @@ impl Server {
         let _ = Command::new("kill")
             .args(["-KILL", &pid.to_string()])
             .status();
+    }
+
+    /// Stops the server and starts it again on the same data directory with `extra` flags
+    /// (the data directory stays owned as before).
+    pub fn restart_with(&mut self, extra: &[&str]) -> Result<()> {
+        self.stop();
+        let mut new = Server::launch(&self.data_dir, extra)?;
+        self.child = new.child.take();
+        self.https_port = new.https_port;
+        self.http_port = new.http_port;
+        self.rendezvous_port = new.rendezvous_port;
+        self.token = std::mem::take(&mut new.token);
+        // `new` owns nothing more; its drop would stop the router this server shares.
+        std::mem::forget(new);
+        Ok(())
     }
 
     /// Stops the server (SIGTERM, then SIGKILL after 20 s); the router keeps serving.

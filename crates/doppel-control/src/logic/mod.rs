@@ -7,6 +7,7 @@ pub mod access;
 pub mod account;
 pub mod acm;
 pub mod addon_attachments;
+pub mod addon_sessions;
 pub mod addons;
 pub mod apps;
 pub mod audit;
