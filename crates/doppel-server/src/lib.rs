@@ -225,8 +225,15 @@ fn announce(config: &ServerConfig, new_token: bool) {
             token_file.display()
         );
     }
+    // The package's unit names the installed package's version (deploy/package.sh), so the
+    // journal says which package an upgrade started.
+    let package = std::env::var("DOPPEL_PACKAGE_VERSION").unwrap_or_default();
+    let version = match package.as_str() {
+        "" => env!("CARGO_PKG_VERSION").to_string(),
+        p => format!("{} (package {p})", env!("CARGO_PKG_VERSION")),
+    };
     eprintln!(
-        "doppel is serving {} (API and git), {} (the dashboard) and {}\n\
+        "doppel {version} is serving {} (API and git), {} (the dashboard) and {}\n\
          Log in with:\n  export DOPPEL_HOST={} DOPPEL_CA_CERT={} DOPPEL_API_KEY=$(cat {})\n  doppel apps:create myapp\n\
          Sign in to the dashboard as {} with the password in {}",
         urls.platform(),
