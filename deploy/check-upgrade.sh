@@ -211,15 +211,17 @@ log "check-upgrade: installing $version_n over $version_n1 is refused; $version_
 in_box systemctl stop doppel
 future=99999999999999
 in_box sqlite3 "$data/doppel.db" \
-  "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES ($future, 'from a newer doppel', 1, x'00', 0)"
+  "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES ($future, 'from a newer doppel', 1, x'00', 0);
+   INSERT INTO schema_writers (schema_version, doppel_version, first_opened_at) VALUES ($future, '9.9.9', '2030-01-01T00:00:00Z')"
 in_box systemctl start doppel || true
 wait_for 30 refusal_logged || fail "the server did not refuse a store with a migration it does not know"
 refusal=$(journal doppel | grep -m1 'newer than this doppel')
-for needle in "schema $future" "admin:restore"; do
+for needle in "migrated by doppel 9.9.9 to schema $future" "newer than this doppel $(in_box doppel --version | cut -d' ' -f2) knows" \
+  "Install doppel 9.9.9 or later" "admin:restore"; do
   printf '%s' "$refusal" | grep -qF "$needle" || fail "the refusal does not name $needle: $refusal"
 done
 in_box systemctl stop doppel
-in_box sqlite3 "$data/doppel.db" "DELETE FROM _sqlx_migrations WHERE version = $future"
+in_box sqlite3 "$data/doppel.db" "DELETE FROM _sqlx_migrations WHERE version = $future; DELETE FROM schema_writers WHERE schema_version = $future"
 in_box systemctl reset-failed doppel 2>/dev/null || true
 in_box systemctl start doppel
 wait_for 60 api "$platform/account" || fail "doppel did not start again on its own store"
