@@ -20,7 +20,8 @@
 #     wrk must see no socket error and no non-2xx response;
 #  4. installing N again is refused by N+1's prerm; N+1 stays installed and running;
 #  5. a store holding a migration this build lacks (as a newer doppel leaves it): the server
-#     refuses to start, saying so in the journal; without it, it serves again.
+#     refuses to start, saying so in the journal, with exit status 78, which doppel.service
+#     does not restart on; without it, it serves again.
 # Everything this installation made on the engine (dynos, networks, images) is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -220,6 +221,11 @@ for needle in "migrated by doppel 9.9.9 to schema $future" "newer than this dopp
   "Install doppel 9.9.9 or later" "admin:restore"; do
   printf '%s' "$refusal" | grep -qF "$needle" || fail "the refusal does not name $needle: $refusal"
 done
+# Exit status 78, which doppel.service does not restart on: one refusal, not one every 5 s.
+sleep 7
+[ "$(in_box systemctl show doppel -p ExecMainStatus --value)" = 78 ] || fail "the refusing server did not exit with status 78"
+[ "$(in_box systemctl show doppel -p ActiveState --value)" = failed ] || fail "doppel.service is not failed after the refusal"
+[ "$(journal doppel | grep -c 'newer than this doppel')" = 1 ] || fail "systemd restarted the refusing server"
 in_box systemctl stop doppel
 in_box sqlite3 "$data/doppel.db" "DELETE FROM _sqlx_migrations WHERE version = $future; DELETE FROM schema_writers WHERE schema_version = $future"
 in_box systemctl reset-failed doppel 2>/dev/null || true
