@@ -177,45 +177,12 @@ fn backup_and_restore(live_db: Option<&str>, fresh_db: Option<&str>) -> Result<(
     };
     let backups = tempfile::tempdir()?;
     let file = backups.path().join("doppel-backup.tar.gz");
-    for (app, greeting) in [("bkone", "from one"), ("bktwo", "from two")] {
-        cli_ok(&live, &["apps:create", app])?;
-        let staging = format!("{app}-staging");
-        cli_ok(
-            &live,
-            &[
-                "config:set",
-                &format!("GREETING={greeting}"),
-                "-a",
-                &staging,
-            ],
-        )?;
-        let repo = AppRepo::from_fixture("env-echo")?;
-        let (ok, out) = repo.push(&live, &staging, "main")?;
-        assert!(ok, "push to {staging} failed:\n{out}\n{}", live.log());
-        serves(&live, &staging, &format!("GREETING={greeting}"), 120)?;
-    }
-    cli_ok(
-        &live,
-        &["config:set", "GREETING=in production", "-a", "bkone"],
-    )?;
-    cli_ok(&live, &["promote", "-p", "bkone"])?;
-    serves(&live, "bkone", "GREETING=in production", 120)?;
+    deploy_two_apps(&live)?;
     let before = state_of(&live, &envs)?;
 
     // The backup, while the server serves.
     if let Some(url) = live_db {
-        // Without pg_dump, the backup says what to install, and writes nothing.
-        let empty = tempfile::tempdir()?;
-        let out = admin_command("backup", &file, &live.data_dir, Some(url))
-            .env("PATH", empty.path())
-            .output()?;
-        assert!(!out.status.success(), "a backup without pg_dump succeeded");
-        assert!(
-            text(&out).contains("apt install postgresql-client"),
-            "{}",
-            text(&out)
-        );
-        assert!(!file.exists(), "a failed backup left {}", file.display());
+        backup_without_pg_dump_says_what_to_install(&live, url, &file)?;
     }
     let out = admin("backup", &file, &live.data_dir, live_db)?;
     assert!(out.status.success(), "admin:backup failed: {}", text(&out));
@@ -241,20 +208,7 @@ fn backup_and_restore(live_db: Option<&str>, fresh_db: Option<&str>) -> Result<(
     assert!(!out.status.success());
     assert!(text(&out).contains("is not empty"), "{}", text(&out));
     if let Some(url) = live_db {
-        // A database that is in use (not empty) is refused too, the new directory left missing.
-        let refused = backups.path().join("refused");
-        let out = admin("restore", &file, &refused, Some(url))?;
-        assert!(!out.status.success(), "restored over a database in use");
-        assert!(
-            text(&out).contains("restore into an empty database"),
-            "{}",
-            text(&out)
-        );
-        assert!(
-            !refused.exists(),
-            "a refused restore left {}",
-            refused.display()
-        );
+        restore_over_a_database_in_use_is_refused(&file, backups.path(), url)?;
     }
     assert_eq!(
         std::fs::read_to_string(live.data_dir.join("master.key"))?,
@@ -296,6 +250,73 @@ fn backup_and_restore(live_db: Option<&str>, fresh_db: Option<&str>) -> Result<(
         restored.log().contains("image rebuilt"),
         "the images should have been rebuilt:\n{}",
         restored.log()
+    );
+    Ok(())
+}
+
+/// Two apps with config, deployed to staging; the first promoted with its own production config.
+fn deploy_two_apps(live: &Server) -> Result<()> {
+    for (app, greeting) in [("bkone", "from one"), ("bktwo", "from two")] {
+        cli_ok(live, &["apps:create", app])?;
+        let staging = format!("{app}-staging");
+        cli_ok(
+            live,
+            &[
+                "config:set",
+                &format!("GREETING={greeting}"),
+                "-a",
+                &staging,
+            ],
+        )?;
+        let repo = AppRepo::from_fixture("env-echo")?;
+        let (ok, out) = repo.push(live, &staging, "main")?;
+        assert!(ok, "push to {staging} failed:\n{out}\n{}", live.log());
+        serves(live, &staging, &format!("GREETING={greeting}"), 120)?;
+    }
+    cli_ok(
+        live,
+        &["config:set", "GREETING=in production", "-a", "bkone"],
+    )?;
+    cli_ok(live, &["promote", "-p", "bkone"])?;
+    serves(live, "bkone", "GREETING=in production", 120)
+}
+
+/// Without pg_dump on PATH, a backup of a PostgreSQL store says what to install, and writes
+/// nothing.
+fn backup_without_pg_dump_says_what_to_install(
+    live: &Server,
+    url: &str,
+    file: &Path,
+) -> Result<()> {
+    let empty = tempfile::tempdir()?;
+    let out = admin_command("backup", file, &live.data_dir, Some(url))
+        .env("PATH", empty.path())
+        .output()?;
+    assert!(!out.status.success(), "a backup without pg_dump succeeded");
+    assert!(
+        text(&out).contains("apt install postgresql-client"),
+        "{}",
+        text(&out)
+    );
+    assert!(!file.exists(), "a failed backup left {}", file.display());
+    Ok(())
+}
+
+/// A restore over a PostgreSQL database in use (not empty) is refused, the new data
+/// directory left missing.
+fn restore_over_a_database_in_use_is_refused(file: &Path, scratch: &Path, url: &str) -> Result<()> {
+    let refused = scratch.join("refused");
+    let out = admin("restore", file, &refused, Some(url))?;
+    assert!(!out.status.success(), "restored over a database in use");
+    assert!(
+        text(&out).contains("restore into an empty database"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !refused.exists(),
+        "a refused restore left {}",
+        refused.display()
     );
     Ok(())
 }
