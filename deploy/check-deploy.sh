@@ -13,12 +13,12 @@
 #      refused, and reinstall, remove and purge behave; cloud-init's own schema check accepts
 #      the rendered cloud-init in another such container;
 #  (d) the config file's unit tests (flags > environment > file > defaults);
-#  (e) only with --with-systemd (about 20 s more; the container needs CAP_SYS_ADMIN): the
+#  (e) only with --with-systemd (what deploy/test.sh runs; about 30 s, plus 80 s for the
+#      upgrade below and a minute once to make the systemd image; the container needs CAP_SYS_ADMIN): the
 #      package under a running systemd in a container, sharing the host's Docker engine and
 #      the debian-12 stack's images: postinst enables and starts doppel.service, which answers on 443 with
 #      all its hardening; it is restarted after a crash, a reinstall leaves a disabled service
-#      disabled, and removing the package stops it. Then deploy/check-upgrade.sh (about 2
-#      minutes more): an upgrade to the next package while wrk requests an app through the
+#      disabled, and removing the package stops it. Then deploy/check-upgrade.sh: an upgrade to the next package while wrk requests an app through the
 #      router loses no request, the downgrade back is refused, and a store a newer doppel
 #      migrated stops the server with a clear message in the journal.
 #
