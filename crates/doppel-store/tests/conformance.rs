@@ -193,11 +193,21 @@ conformance!(
     log_drains_are_unique_per_environment_and_encrypted,
     snapshots_restore_into_an_empty_database_only,
     rebuilt_images_replace_the_old_id_everywhere,
+    the_schema_records_the_doppel_that_first_opened_it,
+    a_store_a_newer_doppel_migrated_is_refused_unchanged,
+    a_newer_store_without_a_recorded_version_is_refused_too,
 );
 
 #[path = "conformance/dashboard.rs"]
 mod dashboard;
 use dashboard::{passwords_are_hashed_and_checked, sessions_expire_end_and_follow_passwords};
+#[path = "conformance/schema_guard.rs"]
+mod schema_guard;
+use schema_guard::{
+    a_newer_store_without_a_recorded_version_is_refused_too,
+    a_store_a_newer_doppel_migrated_is_refused_unchanged,
+    the_schema_records_the_doppel_that_first_opened_it,
+};
 
 // ---------------------------------------------------------------------------------------
 // helpers
