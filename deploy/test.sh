@@ -55,8 +55,10 @@ log "stack images (built from Debian's archive once, then reused): the default s
 "$DOPPEL_BIN" stack build
 "$DOPPEL_BIN" stack build debian-12
 
-# Deployment checks (issue 13): Terraform/checkov, cloud-init, systemd unit, the .deb in a clean container.
-deploy/check-deploy.sh
+# Deployment checks (issue 13): Terraform/checkov, cloud-init, systemd unit, the .deb in a clean
+# container, and under a running systemd (--with-systemd, about 2 minutes): the service, an
+# upgrade under load that loses no request, the downgrade refused (deploy/check-upgrade.sh).
+deploy/check-deploy.sh --with-systemd
 
 log "unit, store (SQLite + PostgreSQL) and component tests, then the end-to-end suite"
 results=$(mktemp)

@@ -27,6 +27,7 @@ mod promotions;
 mod rebuilt_images;
 mod releases;
 mod rollouts;
+mod schema_guard;
 mod sessions;
 mod snapshot;
 mod users;
@@ -137,7 +138,8 @@ fn install_drivers() {
 impl Store {
     /// Opens (creating if missing, for SQLite) and migrates the database at `url`:
     /// `sqlite:///abs/path/doppel.db`, a plain path, or `postgres://…`. `secret_key` encrypts
-    /// config values at rest.
+    /// config values at rest. A database migrated by a newer doppel (holding migrations this
+    /// build does not know) is refused with [`StoreError::NewerSchema`], unchanged.
     pub async fn open(url: &str, secret_key: [u8; 32]) -> Result<Store> {
         install_drivers();
 
@@ -187,12 +189,15 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
+        // A database a newer doppel migrated is refused before anything is written.
+        schema_guard::refuse_newer_schema(&pool, backend, migrator).await?;
         migrator.run(&pool).await.map_err(|e| {
             StoreError::Migration(DatabaseError {
                 context: "applying migrations".to_string(),
                 source: Box::new(e),
             })
         })?;
+        schema_guard::record_writer(&pool, migrator, env!("CARGO_PKG_VERSION")).await?;
 
         let store = Store {
             pool,

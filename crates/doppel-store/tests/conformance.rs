@@ -195,11 +195,21 @@ conformance!(
     rebuilt_images_replace_the_old_id_everywhere,
     sni_endpoints_round_trip_with_sealed_keys,
     acme_state_survives_and_follows_acm,
+    the_schema_records_the_doppel_that_first_opened_it,
+    a_store_a_newer_doppel_migrated_is_refused_unchanged,
+    a_newer_store_without_a_recorded_version_is_refused_too,
 );
 
 #[path = "conformance/dashboard.rs"]
 mod dashboard;
 use dashboard::{passwords_are_hashed_and_checked, sessions_expire_end_and_follow_passwords};
+#[path = "conformance/schema_guard.rs"]
+mod schema_guard;
+use schema_guard::{
+    a_newer_store_without_a_recorded_version_is_refused_too,
+    a_store_a_newer_doppel_migrated_is_refused_unchanged,
+    the_schema_records_the_doppel_that_first_opened_it,
+};
 
 #[path = "conformance/certs.rs"]
 mod certs;

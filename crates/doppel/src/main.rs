@@ -244,7 +244,8 @@ fn main() -> ExitCode {
                 return ExitCode::from(code);
             }
             eprintln!("doppel: {e:#}");
-            ExitCode::FAILURE
+            // A refusal a restart cannot fix has its own status, which systemd does not retry.
+            doppel_server::exit_code(&e).map_or(ExitCode::FAILURE, ExitCode::from)
         }
     }
 }
