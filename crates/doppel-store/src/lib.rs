@@ -53,6 +53,7 @@ pub use rollouts::{Rollout, RolloutKind, RolloutPhase, MAX_ROLLOUT_OUTPUT};
 pub use sessions::Session;
 pub use snapshot::{latest_schema_version, restore_snapshot, snapshot, SnapshotInfo};
 pub use users::{TokenInfo, User, TOKEN_PREFIX};
+pub use util::stamp;
 
 use crate::crypto::Cipher;
 use crate::error::DbContext;

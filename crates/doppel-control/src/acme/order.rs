@@ -119,10 +119,12 @@ async fn run(state: &AppState, host: &str) -> Result<Issued, OrderError> {
             .challenge(wanted)
             .ok_or_else(|| OrderError::NoChallenge(host.into()))?;
         let key_auth = challenge.key_authorization();
+        let mut http01 = None;
         match kind {
             ChallengeKind::Http01 => {
                 let token = challenge.token.clone();
                 let value = key_auth.as_str().to_string();
+                http01 = Some((token.clone(), value.clone()));
                 state.acme().edit(|c| {
                     c.http01.insert(token, value);
                 });
@@ -136,8 +138,11 @@ async fn run(state: &AppState, host: &str) -> Result<Issued, OrderError> {
             }
         }
         crate::routes::publish(state).await;
-        // The table reaches the router process over its control socket.
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // The table reaches the router process over its control socket: wait until it answers.
+        match &http01 {
+            Some((token, value)) => router_answers(state, host, token, value).await,
+            None => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
         tracing::info!(host, challenge = kind.as_str(), "ACM: challenge ready");
         challenge.set_ready().await?;
     }
@@ -158,6 +163,48 @@ async fn run(state: &AppState, host: &str) -> Result<Issued, OrderError> {
         key,
         expires_at: crate::logic::certs::rfc3339(info.not_after),
     })
+}
+
+/// Waits (at most 5 s) until the router answers HTTP-01 `token` with `value` on port 80, so
+/// the CA is not told to validate before the router has the new table.
+async fn router_answers(state: &AppState, host: &str, token: &str, value: &str) {
+    let config = state.config();
+    let ip = if config.bind_addr.is_unspecified() {
+        std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+    } else {
+        config.bind_addr
+    };
+    let addr = std::net::SocketAddr::new(ip, config.http_port);
+    let request =
+        format!("GET /.well-known/acme-challenge/{token} HTTP/1.0\r\nHost: {host}\r\n\r\n");
+    for _ in 0..50 {
+        if fetch(addr, &request)
+            .await
+            .is_some_and(|r| r.ends_with(value))
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tracing::warn!(
+        host,
+        "ACM: the router does not answer the HTTP-01 challenge yet; asking the CA anyway"
+    );
+}
+
+/// One plain-HTTP request's raw answer (at most 64 KiB, 2 s).
+async fn fetch(addr: std::net::SocketAddr, request: &str) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut out = Vec::new();
+        stream.take(64 * 1024).read_to_end(&mut out).await.ok()?;
+        Some(String::from_utf8_lossy(&out).trim_end().to_string())
+    };
+    tokio::time::timeout(Duration::from_secs(2), exchange)
+        .await
+        .ok()?
 }
 
 /// The preferred challenge if offered, else the other one we can answer.

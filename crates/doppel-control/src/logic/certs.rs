@@ -51,19 +51,8 @@ pub fn validate(chain: &str, key: &str) -> Result<CertInfo, LogicError> {
     Ok(info)
 }
 
-/// A time as the API shows it (RFC 3339, UTC, seconds).
-pub fn rfc3339(t: time::OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
+/// A time as the API shows it (RFC 3339, UTC, seconds): the store's own format.
+pub use doppel_store::stamp as rfc3339;
 
 async fn view(state: &AppState, env: &Environment, e: SniEndpoint) -> Result<SniView, LogicError> {
     let cert = pem::inspect(&e.certificate_chain)
