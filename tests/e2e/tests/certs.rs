@@ -374,7 +374,10 @@ fn uploaded_and_acme_certificates_are_served_by_sni() -> Result<()> {
     // The server saw the router answer each HTTP-01 token before asking Pebble to validate.
     let log = server.log();
     assert!(log.contains("challenge=\"http-01\""), "{log}");
-    assert!(!log.contains("does not answer the HTTP-01 challenge"), "{log}");
+    assert!(
+        !log.contains("does not answer the HTTP-01 challenge"),
+        "{log}"
+    );
 
     // --- A restart orders nothing: the stored certificates are served again.
     let dir = server.data_dir.clone();

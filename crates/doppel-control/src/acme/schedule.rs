@@ -100,20 +100,25 @@ pub async fn pass(state: &AppState) -> Option<Duration> {
             return Some(Duration::from_secs(60));
         }
     };
-    let mut next: Option<Duration> = None;
-    for domain in domains {
+    let renew = state.config().acme.renew_before;
+    for domain in &domains {
         let row = rows.get(&domain.id);
-        match due_in(
-            state.config().acme.renew_before,
-            row,
-            OffsetDateTime::now_utc(),
-        ) {
-            Some(d) if d.is_zero() => attempt(state, &domain, row).await,
-            Some(d) => next = Some(next.map_or(d, |n| n.min(d))),
-            None => {}
+        if due_in(renew, row, OffsetDateTime::now_utc()).is_some_and(|d| d.is_zero()) {
+            attempt(state, domain, row).await;
         }
     }
-    next
+    // When the next thing is due, from what the attempts left behind (at least a second
+    // away, so a row that stays due cannot spin the task).
+    let (domains, rows) = match read(state).await {
+        Ok(x) => x,
+        Err(_) => return Some(Duration::from_secs(60)),
+    };
+    let now = OffsetDateTime::now_utc();
+    domains
+        .iter()
+        .filter_map(|d| due_in(renew, rows.get(&d.id), now))
+        .map(|d| d.max(Duration::from_secs(1)))
+        .min()
 }
 
 async fn read(state: &AppState) -> anyhow::Result<(Vec<Domain>, HashMap<String, AcmeCert>)> {
