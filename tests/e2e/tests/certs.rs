@@ -339,7 +339,10 @@ fn uploaded_and_acme_certificates_are_served_by_sni() -> Result<()> {
 
     // --- ACME: HTTP-01 through the router's port 80 listener.
     cli_ok(&server, &["domains:add", "acme.example.test", "-a", "tls"])?;
-    cli_ok(&server, &["certs:auto:enable", "-a", "tls"])?;
+    // Turned on with the official Heroku CLI (POST /apps/tls/acm).
+    server
+        .heroku(HerokuCli::V11, &["certs:auto:enable", "-a", "tls"])?
+        .ok()?;
     let issued = wait_for(120, || {
         Ok(acm_status(&server, "tls", "acme.example.test")?.starts_with("cert issued"))
     })?;
@@ -359,6 +362,14 @@ fn uploaded_and_acme_certificates_are_served_by_sni() -> Result<()> {
     assert!(
         auto.contains("acme.example.test") && auto.contains("cert issued"),
         "{auto}"
+    );
+    let heroku_auto = server
+        .heroku(HerokuCli::V11, &["certs:auto", "-a", "tls"])?
+        .ok()?;
+    assert!(
+        heroku_auto.stdout.contains("acme.example.test"),
+        "{}",
+        heroku_auto.text()
     );
     let (_, app) = server.api("GET", "/apps/tls", None)?;
     assert_eq!(app["acm"], serde_json::json!(true), "{app}");
