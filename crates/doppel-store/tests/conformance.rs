@@ -193,7 +193,12 @@ conformance!(
     log_drains_are_unique_per_environment_and_encrypted,
     snapshots_restore_into_an_empty_database_only,
     rebuilt_images_replace_the_old_id_everywhere,
+    access_passwords_keep_only_a_digest,
 );
+
+#[path = "conformance/access_passwords.rs"]
+mod access_passwords;
+use access_passwords::access_passwords_keep_only_a_digest;
 
 #[path = "conformance/dashboard.rs"]
 mod dashboard;
