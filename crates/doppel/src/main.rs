@@ -3,13 +3,9 @@
 //! other subcommand is the client CLI.
 
 mod admin;
+mod allocator;
 mod config_file;
 mod router;
-
-/// mimalloc instead of the system allocator: the router allocates a little on every request,
-/// and glibc's malloc cost it about a tenth of its CPU (see docs/router-benchmark.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
@@ -184,6 +180,9 @@ fn parse_pool(text: &str) -> Result<doppel_docker::SubnetPool, String> {
 
 fn main() -> ExitCode {
     let cli = parse_cli();
+    if matches!(cli.command, Command::Server(_) | Command::Router(_)) {
+        allocator::ensure_options();
+    }
     if let Command::GitHook { hook } = &cli.command {
         if hook != "pre-receive" {
             eprintln!("doppel git-hook: unknown hook {hook:?}");
