@@ -86,6 +86,25 @@ async fn access_passwords_are_set_rotated_and_removed() -> anyhow::Result<()> {
     assert!(err["message"].as_str().unwrap().contains("public"), "{err}");
     assert_eq!(admitted(&api, "shop"), None);
 
+    // Parity shows it: an expected difference, not drift.
+    let (status, parity) = api
+        .call("GET", "/pipelines/shop/parity", None, Some(&admin))
+        .await?;
+    assert_eq!(status, StatusCode::OK, "{parity}");
+    let router = parity["aspects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["name"] == "router")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        router["staging"][0], "private (tokens of users with access, or its access password)",
+        "{parity}"
+    );
+    assert_eq!(router["production"][0], "public", "{parity}");
+    assert_eq!(parity["drift"], 0, "{parity}");
+
     // Removed: only tokens pass again.
     let (status, gone) = api.call("DELETE", path, None, Some(&admin)).await?;
     assert_eq!(status, StatusCode::OK, "{gone}");
