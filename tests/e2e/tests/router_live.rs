@@ -432,6 +432,7 @@ fn h_codes_answer_their_pages_and_log_heroku_router_lines() -> Result<()> {
     ] {
         assert!(line.contains(part), "{part} missing in {line}");
     }
+    assert!(!line.contains(" connect= "), "no connect time: {line}");
     let waited = slow
         .join()
         .map_err(|_| anyhow::anyhow!("the slow client panicked"))??;
