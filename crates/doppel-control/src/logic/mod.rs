@@ -4,6 +4,7 @@
 //! workflow. It knows nothing of HTTP or JSON; errors are [`LogicError`].
 
 pub mod access;
+pub mod access_password;
 pub mod account;
 pub mod addon_attachments;
 pub mod addon_sessions;
