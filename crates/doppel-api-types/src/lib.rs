@@ -10,6 +10,7 @@
 //! # Layout
 //! One module per resource; [`common`] holds the small references (`{id, name}`) they share.
 
+pub mod access_password;
 pub mod account;
 pub mod addons;
 pub mod apps;

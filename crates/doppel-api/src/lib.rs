@@ -4,6 +4,7 @@
 //! tokens, `Request-Id`, `RateLimit-Remaining`), [`range`] (pagination), [`body`] (JSON
 //! bodies), [`error`] (Heroku's error shape).
 
+mod access_password;
 mod account;
 mod addon_views;
 mod addons;
@@ -281,6 +282,12 @@ pub fn router(state: AppState) -> Router {
             get(backups::schedules)
                 .put(backups::set_schedule)
                 .delete(backups::unschedule),
+        )
+        .route(
+            "/apps/{app}/access-password",
+            get(access_password::show)
+                .put(access_password::set)
+                .delete(access_password::remove),
         )
         // Unknown paths are behind authentication too: a caller without a token learns nothing.
         .fallback(no_such_route)

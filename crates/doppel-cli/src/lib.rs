@@ -8,6 +8,7 @@
 //! whose message says what to do, and the binary exits non-zero on it.
 
 pub mod access;
+pub mod access_password;
 pub mod addons;
 pub mod apps;
 pub mod audit;
@@ -150,6 +151,9 @@ pub enum Command {
     /// Take a user's access away
     #[command(name = "access:remove")]
     AccessRemove(access::MemberArgs),
+    /// A private environment's access password: show, --generate (printed once), --set, --remove
+    #[command(name = "access:password")]
+    AccessPassword(access_password::PasswordArgs),
     /// Create a user (admins only) and print their API token once
     #[command(name = "users:create")]
     UsersCreate(users::CreateArgs),
@@ -316,6 +320,7 @@ pub async fn run_in(ctx: &mut Context, cmd: Command) -> Result<(), CliError> {
         C::MaintenanceOn(args) => maintenance::set(ctx, args, true).await,
         C::MaintenanceOff(args) => maintenance::set(ctx, args, false).await,
         C::Access(args) => access::list(ctx, args).await,
+        C::AccessPassword(args) => access_password::password(ctx, args).await,
         C::AccessAdd(args) => access::add(ctx, args).await,
         C::AccessRemove(args) => access::remove(ctx, args).await,
         C::UsersCreate(args) => users::create(ctx, args).await,

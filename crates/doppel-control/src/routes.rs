@@ -45,6 +45,7 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
         .filter_map(Observed::read)
         .collect();
     let domains = state.store().all_domains().await?;
+    let access_passwords = state.store().access_password_digests().await?;
     let mut routes = HashMap::new();
     let mut names = HashMap::new();
     for env in &envs {
@@ -57,14 +58,15 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
             }
             _ => (Vec::new(), RouteStatus::NoRelease),
         };
-        // A private environment admits the tokens of the users with access to it, no others.
+        // A private environment admits the tokens of the users with access to it, no others,
+        // and its own access password if it has one.
         let private = if env.private {
-            Some(Arc::new(
-                state
-                    .store()
-                    .env_token_digests(&env.app_id, &env.id)
-                    .await?,
-            ))
+            let mut digests = state
+                .store()
+                .env_token_digests(&env.app_id, &env.id)
+                .await?;
+            digests.extend(access_passwords.get(&env.id).cloned());
+            Some(Arc::new(digests))
         } else {
             None
         };

@@ -7,6 +7,7 @@
 //! lives in `migrations/sqlite` and `migrations/postgres`, embedded and chosen at open.
 //! Config values are encrypted at rest (see `crypto`); API tokens are kept only as digests.
 
+mod access_passwords;
 mod addon_backups;
 mod addons;
 mod apps;
@@ -33,6 +34,7 @@ mod snapshot;
 mod users;
 mod util;
 
+pub use access_passwords::AccessPassword;
 pub use addon_backups::{Backup, BackupKind, BackupStatus, NewBackup};
 pub use addons::{Addon, AddonCredentials, AddonState, Attachment, BackupSchedule, NewAddon};
 pub use apps::{App, Environment};

@@ -198,7 +198,12 @@ conformance!(
     the_schema_records_the_doppel_that_first_opened_it,
     a_store_a_newer_doppel_migrated_is_refused_unchanged,
     a_newer_store_without_a_recorded_version_is_refused_too,
+    access_passwords_keep_only_a_digest,
 );
+
+#[path = "conformance/access_passwords.rs"]
+mod access_passwords;
+use access_passwords::access_passwords_keep_only_a_digest;
 
 #[path = "conformance/dashboard.rs"]
 mod dashboard;

@@ -4,6 +4,7 @@
 //! workflow. It knows nothing of HTTP or JSON; errors are [`LogicError`].
 
 pub mod access;
+pub mod access_password;
 pub mod account;
 pub mod acm;
 pub mod addon_attachments;
