@@ -104,7 +104,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     );
     state.set_git(git.clone());
     for env in state.store().list_environments().await? {
-        git.ensure_repo(&format!("{}.git", env.name)).await?;
+        git.ensure_repo(&env.name).await?;
     }
 
     // Promotions cut off by the restart end now (their releases were just marked failed,

@@ -401,11 +401,19 @@ fn remove_access_and_destroy(server: &Server, member: &str) -> Result<()> {
     let (status, _) = server.get(&server.env_url("team-staging"), Some(member))?;
     assert_eq!(status, 401);
 
+    // Each environment's repository is `<data-dir>/repos/<env>.git`, made with the app and
+    // removed with it (it once was `<env>.git.git`, and destroying left the real one behind).
+    let repos = server.data_dir.join("repos");
+    for env in ["other", "other-staging"] {
+        assert!(repos.join(format!("{env}.git/HEAD")).is_file(), "{env}");
+        assert!(!repos.join(format!("{env}.git.git")).exists(), "{env}");
+    }
     let args = ["apps:destroy", "-a", "other", "--confirm", "other"];
     server.heroku(HerokuCli::V11, &args)?.ok()?;
     for env in ["other", "other-staging"] {
         let (status, _) = server.api("GET", &format!("/apps/{env}"), None)?;
         assert_eq!(status, 404, "{env}");
+        assert!(!repos.join(format!("{env}.git")).exists(), "{env}");
     }
     let args = ["apps:destroy", "team-staging", "--confirm", "team-staging"];
     server.heroku(HerokuCli::V10, &args)?.ok()?;

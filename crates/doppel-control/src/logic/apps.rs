@@ -55,7 +55,7 @@ pub async fn create(
     tracing::info!(app = %app.name, user = %actor.user.email, "created app with staging and production environments");
     if let Some(git) = state.git() {
         for env in &app.environments {
-            if let Err(e) = git.ensure_repo(&format!("{}.git", env.name)).await {
+            if let Err(e) = git.ensure_repo(&env.name).await {
                 tracing::warn!(env = %env.name, error = %e, "could not create the git repository; it is created on first push");
             }
         }
@@ -165,7 +165,7 @@ pub async fn destroy(
     state.store().delete_app(&view.app.id).await?;
     if let Some(git) = state.git() {
         for e in &view.app.environments {
-            if let Err(err) = git.delete_repo(&format!("{}.git", e.name)).await {
+            if let Err(err) = git.delete_repo(&e.name).await {
                 tracing::warn!(env = %e.name, error = %err, "could not delete git repository");
             }
         }
