@@ -6,6 +6,7 @@ pub mod access;
 pub mod account;
 pub mod activity;
 pub mod apps;
+pub mod backups;
 pub mod config;
 pub mod login;
 pub mod logs;
@@ -13,6 +14,7 @@ pub mod pipeline;
 pub mod promote;
 pub mod releases;
 pub mod resources;
+pub mod rollout;
 pub mod users;
 
 use crate::error::PageError;
