@@ -407,6 +407,25 @@ fn dashboard_streams_progress_and_manages_backups() -> Result<()> {
     shot(&browser, "pipeline-phone")?;
     browser.resize(1280, 1000)?;
 
+    // Every form field of the main pages has a label.
+    for (path, heading) in [
+        ("/", "shop"),
+        ("/apps/shop", "shop pipeline"),
+        ("/envs/shop-staging/releases", "staging releases"),
+        ("/envs/shop-staging/config", "staging config vars"),
+        ("/envs/shop-staging/resources", "staging resources"),
+        ("/envs/shop-staging/logs", "staging logs"),
+        ("/envs/shop-staging/access", "staging access"),
+        ("/apps/shop/activity", "activity"),
+        ("/users", "Users"),
+        ("/account", "Your account"),
+    ] {
+        browser.goto(&format!("{dash}{path}"))?;
+        browser.wait_text(heading, 10)?;
+        let missing = browser.script(UNLABELLED)?;
+        assert_eq!(missing.as_str(), Some(""), "unlabelled fields on {path}");
+    }
+
     // Postgres in both environments, a table with a row in each.
     cli_ok(&server, &["addons:create", "postgres", "-p", "shop"])?;
     for (env, row) in [("shop-staging", "before"), ("shop", "production")] {
