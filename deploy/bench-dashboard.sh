@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The dashboard's speed with 50 apps (docs/dashboard.md): a throwaway `doppel server` (use a
-# release build), 50 apps (100 environments), the first one deployed to staging and its
-# production given 200 config changes (a full activity page); then, signed in as the admin
+# release build), 50 apps (100 environments), the first one deployed to staging with 30
+# releases and its production given 200 config changes (a full activity page); then, signed in as the admin
 # over HTTPS with keep-alive, each main page fetched N times: its size in bytes and its time
 # to the last byte (p50, p99), printed beside the targets (under 100 KB, well under a second).
 #
 #   cargo build --release -p doppel
 #   DOPPEL_BIN=$CARGO_TARGET_DIR/release/doppel deploy/bench-dashboard.sh [N]   # N: 200
-# BENCH_APPS sets the number of apps (50); BENCH_DUMP=DIR keeps each page measured there.
+# BENCH_APPS sets the number of apps (50), BENCH_RELEASES staging's releases (30);
+# BENCH_DUMP=DIR keeps each page measured there.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=deploy/bench-lib.sh
@@ -30,6 +31,10 @@ bench_app_repo "$data/app"
 bench_push "$data/app" app-01-staging
 for i in $(seq 1 200); do
   api PATCH /apps/app-01/config-vars "{\"KEY_$((i % 20))\": \"value-$i\"}"
+done
+# Staging's releases: each config change is one (and a rollout).
+for i in $(seq 2 "${BENCH_RELEASES:-30}"); do
+  api PATCH /apps/app-01-staging/config-vars "{\"STEP\": \"$i\"}"
 done
 
 echo "== $runs fetches of each page, signed in as admin@localhost"
@@ -80,7 +85,7 @@ assert status == 303, f"sign-in answered {status}"
 pages = [
     (f"apps ({sys.argv[4]} apps)", "/"),
     ("pipeline", "/apps/app-01"),
-    ("releases", "/envs/app-01-staging/releases"),
+    (f"releases ({os.environ.get('BENCH_RELEASES', '30')})", "/envs/app-01-staging/releases"),
     ("config vars", "/envs/app-01/config"),
     ("resources", "/envs/app-01-staging/resources"),
     ("activity (200 events)", "/apps/app-01/activity"),

@@ -57,9 +57,10 @@
   }
 
   var refreshing = false;
+  var leaving = false;
   var failures = 0;
   function refresh() {
-    if (refreshing) {
+    if (refreshing || leaving) {
       return;
     }
     if (busy()) {
@@ -67,7 +68,10 @@
       return;
     }
     refreshing = true;
-    fetch(window.location.href, { credentials: 'same-origin' })
+    fetch(window.location.href, {
+      credentials: 'same-origin',
+      headers: { 'X-Doppel-Refresh': '1' }
+    })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
         refreshing = false;
@@ -101,7 +105,10 @@
     var question = e.target.getAttribute('data-confirm');
     if (question && !window.confirm(question)) {
       e.preventDefault();
+      return;
     }
+    // The page is being left for the form's answer: no more refreshes in place.
+    leaving = true;
   });
 
   document.addEventListener('DOMContentLoaded', function () {

@@ -544,5 +544,26 @@ fn dashboard_streams_progress_and_manages_backups() -> Result<()> {
     let activity = browser.wait_text("backup.restore", 10)?;
     assert!(activity.contains("backup.capture"), "{activity}");
     assert!(activity.contains("via dashboard"), "{activity}");
+
+    // A config var edited in place: the edit form is in the page only for its key.
+    cli_ok(
+        &server,
+        &["config:set", "GREETING=hi", "MOOD=calm", "-a", "shop"],
+    )?;
+    let config = format!("{dash}/envs/shop/config");
+    browser.goto(&config)?;
+    browser.wait_text("MOOD", 10)?;
+    assert_eq!(
+        browser
+            .script("return String(document.querySelectorAll('textarea[id^=edit-]').length);")?,
+        serde_json::Value::String("0".into())
+    );
+    browser.click("#var-MOOD a.button")?;
+    browser.fill("#edit-MOOD", "sunny")?;
+    browser.click("#var-MOOD button")?;
+    browser.wait_text_or("Set MOOD", 30, Some(&config))?;
+    let (_, vars) = server.api("GET", "/apps/shop/config-vars", None)?;
+    assert_eq!(vars["MOOD"], "sunny", "{vars}");
+    assert_eq!(vars["GREETING"], "hi", "{vars}");
     Ok(())
 }

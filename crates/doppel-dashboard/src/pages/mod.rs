@@ -72,8 +72,12 @@ pub fn refusal(e: &LogicError) -> Notice {
     notice
 }
 
-/// The viewer's notice for this page, if a form left one.
+/// The viewer's notice for this page, if a form left one. A refresh in place (the script's,
+/// racing the page a form post leads to) leaves it for that page.
 pub fn notice(dash: &Dashboard, viewer: &Viewer) -> Option<Notice> {
+    if viewer.refresh {
+        return None;
+    }
     dash.flash.take(&viewer.session.digest)
 }
 
