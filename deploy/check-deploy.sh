@@ -13,11 +13,14 @@
 #      refused, and reinstall, remove and purge behave; cloud-init's own schema check accepts
 #      the rendered cloud-init in another such container;
 #  (d) the config file's unit tests (flags > environment > file > defaults);
-#  (e) only with --with-systemd (about 20 s more; the container needs CAP_SYS_ADMIN): the
+#  (e) only with --with-systemd (what deploy/test.sh runs; about 30 s, plus 80 s for the
+#      upgrade below and a minute once to make the systemd image; the container needs CAP_SYS_ADMIN): the
 #      package under a running systemd in a container, sharing the host's Docker engine and
 #      the debian-12 stack's images: postinst enables and starts doppel.service, which answers on 443 with
 #      all its hardening; it is restarted after a crash, a reinstall leaves a disabled service
-#      disabled, and removing the package stops it.
+#      disabled, and removing the package stops it. Then deploy/check-upgrade.sh: an upgrade to the next package while wrk requests an app through the
+#      router loses no request, the downgrade back is refused, and a store a newer doppel
+#      migrated stops the server with a clear message in the journal.
 #
 # Usage: deploy/check-deploy.sh [--with-systemd]
 # Python tools go in venvs under /var/tmp/doppel-deploy-check, made once and then reused; the
@@ -271,10 +274,12 @@ done_step
 if [ "$with_systemd" = yes ]; then
   step "(e) the package under a running systemd, in a container"
   # The run image plus systemd, made once per run image and kept.
-  sd_image="doppel-check/systemd:$(docker image inspect -f '{{.Id}}' "$IMAGE" | cut -c8-19)"
+  # wrk and sqlite3 serve deploy/check-upgrade.sh; the tag changes with the package list.
+  sd_packages="systemd systemd-sysv dbus init-system-helpers git debootstrap wrk sqlite3"
+  sd_image="doppel-check/systemd:$(docker image inspect -f '{{.Id}}' "$IMAGE" | cut -c8-19)-$(echo "$sd_packages" | md5sum | cut -c1-6)"
   if ! docker image inspect "$sd_image" >/dev/null 2>&1; then
     docker run --name "$container-prep" --user root -e DEBIAN_FRONTEND=noninteractive "$IMAGE" \
-      bash -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends systemd systemd-sysv dbus init-system-helpers git debootstrap >/dev/null'
+      bash -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends $sd_packages >/dev/null"
     docker commit "$container-prep" "$sd_image" >/dev/null
     docker rm "$container-prep" >/dev/null
   fi
@@ -320,6 +325,9 @@ DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq doppel >/dev/null 2>&1 || f
 systemctl is-active --quiet doppel && fail "removing the package left doppel running"
 echo "postinst started it, it answered on 443, came back after kill -9, stayed disabled across a reinstall, stopped on remove"
 SH
+  done_step
+  step "(e) upgrade under load, downgrade refused (deploy/check-upgrade.sh)"
+  deploy/check-upgrade.sh "$sd_image" "$deb"
   done_step
 fi
 

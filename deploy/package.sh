@@ -4,7 +4,9 @@
 #                                                  the debug profile's goes in debian/debug/)
 # holding /usr/bin/doppel, the systemd unit doppel.service, /etc/doppel/doppel.toml (a
 # conffile) and maintainer scripts (deploy/debian/). The version is the doppel crate's, from
-# Cargo.toml. Prints the package's path on stdout; progress goes to stderr.
+# Cargo.toml, unless DOPPEL_PACKAGE_VERSION names another (a Debian version, e.g.
+# 0.1.0+upgrade1: the upgrade check packages the same build twice, N and N+1). Prints the
+# package's path on stdout; progress goes to stderr.
 #
 # Usage: deploy/package.sh [--profile release|debug] [--no-build]
 #   --profile release  (the default) an optimized binary, what admins install; building it
@@ -27,7 +29,7 @@ while [ $# -gt 0 ]; do
     --profile) profile=${2:-}; shift 2 || { log "--profile needs release or debug"; exit 2; } ;;
     --profile=*) profile=${1#--profile=}; shift ;;
     --no-build) build=no; shift ;;
-    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) log "unknown argument $1 (see deploy/package.sh --help)"; exit 2 ;;
   esac
 done
@@ -47,6 +49,12 @@ pkgid=$(cargo pkgid -p doppel)
 crate_version=${pkgid##*[#@]}
 # Debian sorts 1.0.0~rc1 before 1.0.0, as SemVer sorts 1.0.0-rc1.
 version=${crate_version//-/\~}
+if [ -n "${DOPPEL_PACKAGE_VERSION:-}" ]; then
+  # Debian's version syntax: a digit first, then alphanumerics and . + ~ (no epoch, no revision).
+  [[ "$DOPPEL_PACKAGE_VERSION" =~ ^[0-9][A-Za-z0-9.+~]*$ ]] \
+    || { log "DOPPEL_PACKAGE_VERSION='$DOPPEL_PACKAGE_VERSION' is no Debian version (e.g. 0.1.0+upgrade1)"; exit 2; }
+  version=$DOPPEL_PACKAGE_VERSION
+fi
 arch=$(dpkg --print-architecture)
 # The tests' debug package goes a folder down, so it never passes for the release one.
 deb_dir="$target_dir/debian"
@@ -67,8 +75,12 @@ chmod 0755 "$stage"
 install -D -m 0755 "$binary" "$stage/usr/bin/doppel"
 # Debug info is most of a binary's size; the symbols stay, so backtraces keep their names.
 if command -v strip >/dev/null 2>&1; then strip --strip-debug "$stage/usr/bin/doppel"; fi
+# #VERSION#: the package's version, which doppel.service hands the server (it says which
+# package it runs when it starts) and the maintainer scripts compare against (downgrades).
 for unit in "${UNITS[@]}"; do
-  install -D -m 0644 "deploy/debian/$unit" "$stage/usr/lib/systemd/system/$unit"
+  mkdir -p "$stage/usr/lib/systemd/system"
+  sed "s/#VERSION#/$version/" "deploy/debian/$unit" >"$stage/usr/lib/systemd/system/$unit"
+  chmod 0644 "$stage/usr/lib/systemd/system/$unit"
 done
 # Readable by root only: it may hold a database password.
 install -D -m 0640 deploy/debian/doppel.toml "$stage/etc/doppel/doppel.toml"
@@ -100,7 +112,7 @@ COPYRIGHT
 
 mkdir -m 0755 "$stage/DEBIAN"
 for script in postinst prerm postrm; do
-  sed "s/#UNITS#/${UNITS[*]}/" "deploy/debian/$script" >"$stage/DEBIAN/$script"
+  sed -e "s/#UNITS#/${UNITS[*]}/" -e "s/#VERSION#/$version/" "deploy/debian/$script" >"$stage/DEBIAN/$script"
   chmod 0755 "$stage/DEBIAN/$script"
 done
 echo /etc/doppel/doppel.toml >"$stage/DEBIAN/conffiles"
@@ -116,7 +128,8 @@ if command -v dpkg-shlibdeps >/dev/null 2>&1; then
 fi
 shlibs=${found:-libc6}
 # git serves pushes (git receive-pack); debootstrap makes the stack images. The Docker engine
-# may be Debian's docker.io or Docker's docker-ce, hence only recommended.
+# may be Debian's docker.io or Docker's docker-ce, hence only recommended. pg_dump and
+# pg_restore (postgresql-client) back up and restore a PostgreSQL store (admin:backup).
 cat >"$stage/DEBIAN/control" <<CONTROL
 Package: doppel
 Version: $version
@@ -125,6 +138,7 @@ Maintainer: doppel developers <doppel@localhost>
 Installed-Size: $(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 Depends: ${shlibs}, git, debootstrap
 Recommends: docker.io | docker-ce
+Suggests: postgresql-client
 Section: admin
 Priority: optional
 Description: self-hostable, Heroku-compatible PaaS with twin staging and production

@@ -15,6 +15,8 @@ apt_install "${PLATFORM_PACKAGES[@]}" postgresql build-essential pkg-config pyth
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 # Headless Chromium and its WebDriver: tests/e2e/tests/dashboard.rs drives the web dashboard in a real browser.
 apt_install chromium chromium-driver
+# Pebble and pebble-challtestsrv: tests/e2e/tests/certs.rs gets ACME certificates offline.
+apt_install pebble
 ensure_dockerd
 ensure_rust
 # The clients users drive doppel with: the official Heroku CLI (v10 and v11, from npm) and
@@ -53,8 +55,10 @@ log "stack images (built from Debian's archive once, then reused): the default s
 "$DOPPEL_BIN" stack build
 "$DOPPEL_BIN" stack build debian-12
 
-# Deployment checks (issue 13): Terraform/checkov, cloud-init, systemd unit, the .deb in a clean container.
-deploy/check-deploy.sh
+# Deployment checks (issue 13): Terraform/checkov, cloud-init, systemd unit, the .deb in a clean
+# container, and under a running systemd (--with-systemd, about 2 minutes): the service, an
+# upgrade under load that loses no request, the downgrade refused (deploy/check-upgrade.sh).
+deploy/check-deploy.sh --with-systemd
 
 log "unit, store (SQLite + PostgreSQL) and component tests, then the end-to-end suite"
 results=$(mktemp)

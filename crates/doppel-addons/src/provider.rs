@@ -18,6 +18,20 @@ use crate::manifest::Manifest;
 /// Most output `info`, `version` and `run` keep.
 pub const MAX_OUTPUT_BYTES: u64 = 4 * 1024 * 1024;
 
+/// The variable holding the add-on's password in its commands' environment (never in its
+/// server container's).
+pub const PASSWORD_VAR: &str = "DOPPEL_ADDON_PASSWORD";
+/// The file in the add-on's data directory holding its current password (0600).
+pub const PASSWORD_FILE: &str = "doppel-password";
+/// Writes [`PASSWORD_FILE`] when it is missing (atomically, readable by its owner only).
+const SEED_PASSWORD: &str = r#"set -eu
+umask 077
+f="$DOPPEL_ADDON_DATA/doppel-password"
+if [ ! -s "$f" ]; then
+  printf '%s' "$DOPPEL_ADDON_PASSWORD" > "$f.seed"
+  mv "$f.seed" "$f"
+fi"#;
+
 /// One add-on as its commands see it. `password` is the current one.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Instance {
@@ -83,7 +97,7 @@ impl Provider {
         BTreeMap::from([
             ("DOPPEL_ADDON_NAME".to_string(), inst.name.clone()),
             ("DOPPEL_ADDON_USER".to_string(), inst.user.clone()),
-            ("DOPPEL_ADDON_PASSWORD".to_string(), inst.password.clone()),
+            (PASSWORD_VAR.to_string(), inst.password.clone()),
             ("DOPPEL_ADDON_DATABASE".to_string(), inst.database.clone()),
             ("DOPPEL_ADDON_PORT".to_string(), m.port.to_string()),
             ("DOPPEL_ADDON_DATA".to_string(), m.data_path.clone()),
@@ -107,7 +121,10 @@ impl Provider {
     }
 
     /// The server container of `inst`: its volume at the data path, its name as host name on
-    /// `network`, memory from its plan, hardened (no capabilities, its own user).
+    /// `network`, memory from its plan, hardened (no capabilities, its own user). Its
+    /// environment holds no password (`docker inspect` shows it to anyone who can read the
+    /// engine, and it would be stale after a rotation): [`Provider::seed_password`] puts it in
+    /// the volume once the container runs.
     pub fn service_spec(
         &self,
         inst: &Instance,
@@ -122,7 +139,11 @@ impl Provider {
             name: container_name.to_string(),
             image: image.to_string(),
             cmd: Some(self.script(&m.commands.start)),
-            env: self.env(inst),
+            env: self
+                .env(inst)
+                .into_iter()
+                .filter(|(k, _)| k != PASSWORD_VAR)
+                .collect(),
             labels,
             network: Some(network.to_string()),
             aliases: vec![inst.name.clone()],
@@ -139,6 +160,29 @@ impl Provider {
             cap_add: Vec::new(),
             shm_bytes: m.shm_mb.map(|mb| mb * 1024 * 1024),
         }
+    }
+
+    /// Writes the add-on's password to [`PASSWORD_FILE`] in its volume (mode 0600, as the
+    /// manifest's user) unless the file is there: a new server's `start` waits for it, and from
+    /// then on the file is the current password (`rotate` keeps it so). The password travels
+    /// in the exec's environment only, which the container's configuration does not keep.
+    pub async fn seed_password(
+        &self,
+        rt: &dyn ContainerRuntime,
+        container: &str,
+        inst: &Instance,
+    ) -> Result<(), AddonError> {
+        let spec = ExecSpec {
+            cmd: vec!["/bin/sh".into(), "-c".into(), SEED_PASSWORD.into()],
+            env: self.env(inst),
+            user: Some(self.manifest.user.clone()),
+            stdin: ExecInput::Empty,
+            stdout: ExecOutput::Capture {
+                max_bytes: MAX_OUTPUT_BYTES,
+            },
+        };
+        let out = rt.exec(container, spec).await?;
+        check("writing the password file", &out)
     }
 
     /// Runs one of the manifest's scripts in `container`.

@@ -74,11 +74,14 @@ pub struct AddonExtra {
 }
 
 /// A daily backup schedule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct BackupScheduleView {
-    /// Hour of the day, UTC.
+    /// Hour of the day in `zone`.
     pub hour: u8,
     pub keep: u32,
+    /// An IANA time zone (`Europe/Paris`); absent for UTC.
+    #[serde(default)]
+    pub zone: Option<String>,
 }
 
 /// A plan as clients send it: `"heroku-postgresql:essential-0"` or `{"name": …}`.
@@ -304,6 +307,32 @@ pub struct CommandOutput {
     pub exit_code: i64,
     pub stdout: String,
     pub stderr: String,
+}
+
+/// `POST /apps/{app}/addon-sessions` (doppel): an interactive client of an add-on
+/// (`pg:psql`, `redis:cli` on a terminal), attached over the rendezvous like `run`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct AddonSessionCreate {
+    #[serde(default)]
+    pub addon: Option<String>,
+    #[serde(default)]
+    pub service: Option<String>,
+    /// The client has a terminal.
+    #[serde(default)]
+    pub tty: bool,
+    #[serde(default)]
+    pub rows: Option<u16>,
+    #[serde(default)]
+    pub cols: Option<u16>,
+    #[serde(default)]
+    pub term: Option<String>,
+}
+
+/// A session to attach to: `rendezvous://host:port/secret` (valid once, for two minutes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct AddonSession {
+    pub addon: String,
+    pub attach_url: String,
 }
 
 /// `POST /apps/{app}/addon-credentials/rotate` (doppel).

@@ -29,3 +29,10 @@ pub struct DomainCreate {
     #[serde(default)]
     pub sni_endpoint: Option<serde_json::Value>,
 }
+
+/// `PATCH /apps/{app}/domains/{id|hostname}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DomainUpdate {
+    #[serde(default)]
+    pub sni_endpoint: Option<String>,
+}

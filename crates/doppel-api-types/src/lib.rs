@@ -10,11 +10,13 @@
 //! # Layout
 //! One module per resource; [`common`] holds the small references (`{id, name}`) they share.
 
+pub mod access_password;
 pub mod account;
 pub mod addons;
 pub mod apps;
 pub mod audit;
 pub mod builds;
+pub mod certs;
 pub mod collaborators;
 pub mod common;
 pub mod config_vars;

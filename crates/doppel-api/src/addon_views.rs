@@ -82,9 +82,10 @@ pub fn addon(v: &AddonView, twins: &[NamedRef]) -> Addon {
             attachments: v.attachments.iter().map(|x| x.name.clone()).collect(),
             failure: a.failure.clone(),
             backups: v.manifest.as_ref().is_some_and(|m| m.supports_backups()),
-            backup_schedule: a.schedule.map(|s| BackupScheduleView {
+            backup_schedule: a.schedule.as_ref().map(|s| BackupScheduleView {
                 hour: s.hour,
                 keep: s.keep,
+                zone: s.zone.clone(),
             }),
             twins: twins.to_vec(),
         },

@@ -6,13 +6,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Extension, Json};
 use doppel_api_types::addons::{
-    Addon, AddonCreate, AddonDelete, AddonInfo, AddonPlan, AddonResolve, AddonService, AddonTarget,
-    AddonUpdate, Attachment, AttachmentCreate, AttachmentResolve, CommandOutput, CommandRun,
-    InfoLine, Rotated,
+    Addon, AddonCreate, AddonDelete, AddonInfo, AddonPlan, AddonResolve, AddonService,
+    AddonSession, AddonSessionCreate, AddonTarget, AddonUpdate, Attachment, AttachmentCreate,
+    AttachmentResolve, CommandOutput, CommandRun, InfoLine, Rotated,
 };
 use doppel_api_types::NamedRef;
-use doppel_control::logic::addon_attachments;
 use doppel_control::logic::addons::{self, CreateRequest};
+use doppel_control::logic::{addon_attachments, addon_sessions};
 use doppel_control::logic::{Actor, LogicError};
 use doppel_control::state::AppState;
 use doppel_control::workflows::addon_config::Applied;
@@ -409,6 +409,38 @@ pub async fn command(
         stdout: out.stdout_text(),
         stderr: out.stderr_text(),
     }))
+}
+
+/// `POST /apps/{app}/addon-sessions {addon?, service?, tty, rows?, cols?, term?}` (doppel,
+/// `pg:psql` on a terminal): a `rendezvous://` URL to attach the add-on's client to.
+pub async fn session(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(app): Path<String>,
+    Body(body): Body<AddonSessionCreate>,
+) -> Result<(StatusCode, Json<AddonSession>), ApiError> {
+    let req = addon_sessions::SessionRequest {
+        tty: body.tty,
+        rows: body.rows,
+        cols: body.cols,
+        term: body.term,
+    };
+    let (found, attach_url) = addon_sessions::open(
+        &state,
+        &actor,
+        &app,
+        body.addon.as_deref(),
+        body.service.as_deref(),
+        req,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(AddonSession {
+            addon: found.addon.name,
+            attach_url,
+        }),
+    ))
 }
 
 /// `POST /apps/{app}/addon-credentials/rotate {addon?, service?}` (doppel).

@@ -205,9 +205,11 @@ pub async fn set_schedule(
         .at
         .as_deref()
         .ok_or_else(|| ApiError::invalid("at is required, e.g. '02:00 UTC'"))?;
+    let (hour, zone) = backups::parse_at(at)?;
     let schedule = BackupSchedule {
-        hour: backups::parse_hour(at)?,
+        hour,
         keep: body.keep.unwrap_or(7),
+        zone,
     };
     let found = backups::schedule(
         &state,

@@ -8,8 +8,8 @@ use super::views;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Extension, Json};
-use doppel_api_types::domains::{Domain, DomainCreate};
-use doppel_control::logic::{domains, Actor};
+use doppel_api_types::domains::{Domain, DomainCreate, DomainUpdate};
+use doppel_control::logic::{certs, domains, Actor};
 use doppel_control::state::AppState;
 
 const FIELDS: &[Field<Domain>] = &[
@@ -39,18 +39,25 @@ pub async fn show(
     Ok(Json(views::domain(&found, &env)))
 }
 
-/// `POST /apps/{app}/domains {hostname, sni_endpoint}` → 201. `sni_endpoint` must be null:
-/// doppel serves the platform's certificates.
+/// `POST /apps/{app}/domains {hostname, sni_endpoint}` → 201. `sni_endpoint` is null or
+/// names one of the environment's SNI endpoints (the certificate served is the one whose names
+/// cover the host name, whichever is named).
 pub async fn create(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     Path(app): Path<String>,
     Body(body): Body<DomainCreate>,
 ) -> Result<(StatusCode, Json<Domain>), ApiError> {
-    if body.sni_endpoint.as_ref().is_some_and(|v| !v.is_null()) {
-        return Err(ApiError::invalid(
-            "doppel has no SNI endpoints (uploaded certificates); send \"sni_endpoint\": null.",
-        ));
+    match body.sni_endpoint.as_ref() {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::String(name)) => {
+            if certs::show(&state, &actor, &app, name).await.is_err() {
+                return Err(ApiError::invalid(format!(
+                    "{app} has no SNI endpoint {name}; add it with certs:add, or send \"sni_endpoint\": null."
+                )));
+            }
+        }
+        Some(_) => return Err(ApiError::invalid("sni_endpoint must be null or a name.")),
     }
     let (env, added) = domains::add(&state, &actor, &app, &body.hostname).await?;
     Ok((StatusCode::CREATED, Json(views::domain(&added, &env))))
@@ -64,4 +71,17 @@ pub async fn destroy(
 ) -> Result<Json<Domain>, ApiError> {
     let (env, removed) = domains::remove(&state, &actor, &app, &domain).await?;
     Ok(Json(views::domain(&removed, &env)))
+}
+
+/// `PATCH /apps/{app}/domains/{id|hostname} {sni_endpoint}`: the domain; `sni_endpoint` must
+/// name one of the environment's SNI endpoints that covers it (or be null).
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path((app, domain)): Path<(String, String)>,
+    Body(body): Body<DomainUpdate>,
+) -> Result<Json<Domain>, ApiError> {
+    let (env, found) =
+        domains::associate(&state, &actor, &app, &domain, body.sni_endpoint.as_deref()).await?;
+    Ok(Json(views::domain(&found, &env)))
 }

@@ -4,6 +4,7 @@
 //! tokens, `Request-Id`, `RateLimit-Remaining`), [`range`] (pagination), [`body`] (JSON
 //! bodies), [`error`] (Heroku's error shape).
 
+mod access_password;
 mod account;
 mod addon_views;
 mod addons;
@@ -29,6 +30,7 @@ mod platform;
 mod promotions;
 pub mod range;
 mod releases;
+mod sni_endpoints;
 mod streams;
 mod views;
 
@@ -161,7 +163,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/apps/{app}/domains/{domain}",
-            get(domains::show).delete(domains::destroy),
+            get(domains::show)
+                .patch(domains::update)
+                .delete(domains::destroy),
         )
         .route(
             "/apps/{app}/collaborators",
@@ -186,7 +190,22 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/apps/{app}/features", get(platform::app_features))
         .route("/apps/{app}/features/{feature}", get(platform::app_feature))
-        .route("/apps/{app}/sni-endpoints", get(platform::sni_endpoints))
+        .route(
+            "/apps/{app}/sni-endpoints",
+            get(sni_endpoints::list).post(sni_endpoints::create),
+        )
+        .route(
+            "/apps/{app}/sni-endpoints/{sni}",
+            get(sni_endpoints::show)
+                .patch(sni_endpoints::update)
+                .delete(sni_endpoints::destroy),
+        )
+        .route(
+            "/apps/{app}/acm",
+            post(sni_endpoints::acm_enable)
+                .patch(sni_endpoints::acm_refresh)
+                .delete(sni_endpoints::acm_disable),
+        )
         .route(
             "/apps/{app}/config-vars",
             get(config_vars::show).patch(config_vars::update),
@@ -243,6 +262,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/apps/{app}/addon-info", get(addons::info))
         .route("/apps/{app}/addon-commands", post(addons::command))
+        .route("/apps/{app}/addon-sessions", post(addons::session))
         .route("/apps/{app}/addon-credentials/rotate", post(addons::rotate))
         .route(
             "/apps/{app}/backups",
@@ -262,6 +282,12 @@ pub fn router(state: AppState) -> Router {
             get(backups::schedules)
                 .put(backups::set_schedule)
                 .delete(backups::unschedule),
+        )
+        .route(
+            "/apps/{app}/access-password",
+            get(access_password::show)
+                .put(access_password::set)
+                .delete(access_password::remove),
         )
         // Unknown paths are behind authentication too: a caller without a token learns nothing.
         .fallback(no_such_route)

@@ -1,7 +1,6 @@
 //! What the platform offers: `/regions` (one: this machine), `/stacks` (and an app's
 //! `/available-stacks`), labs features (`/account/features`, `/apps/{app}/features`: none),
-//! and the lists doppel keeps honestly empty for now (`/apps/{app}/addons`,
-//! `/apps/{app}/sni-endpoints`).
+//! and the lists doppel keeps honestly empty for now (`/apps/{app}/addons`).
 
 use super::error::ApiError;
 use super::views;
@@ -97,14 +96,4 @@ fn features(list: Vec<platform::Feature>) -> Vec<Feature> {
             updated_at: None,
         })
         .collect()
-}
-
-/// `GET /apps/{app}/sni-endpoints`: none; the router serves the platform's certificates.
-pub async fn sni_endpoints(
-    State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
-    Path(app): Path<String>,
-) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
-    platform::sni_endpoints(&state, &actor, &app).await?;
-    Ok(Json(Vec::new()))
 }

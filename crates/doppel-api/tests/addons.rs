@@ -342,9 +342,10 @@ async fn backups_capture_download_restore_and_refuse_corruption() -> anyhow::Res
     assert_eq!(status, StatusCode::OK, "{a}");
     assert_eq!(
         a["doppel"]["backup_schedule"],
-        json!({"hour": 3, "keep": 5})
+        json!({"hour": 3, "keep": 5, "zone": null})
     );
-    let (status, _) = api
+    // Heroku's syntax with a time zone; an unknown zone is refused.
+    let (status, a) = api
         .call(
             "PUT",
             "/apps/bak/backup-schedules",
@@ -352,6 +353,93 @@ async fn backups_capture_download_restore_and_refuse_corruption() -> anyhow::Res
             Some(&t),
         )
         .await?;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    assert_eq!(
+        a["doppel"]["backup_schedule"],
+        json!({"hour": 3, "keep": 7, "zone": "Europe/Paris"})
+    );
+    let (status, _) = api
+        .call(
+            "PUT",
+            "/apps/bak/backup-schedules",
+            Some(json!({"service": "postgres", "at": "03:00 Mars/Olympus"})),
+            Some(&t),
+        )
+        .await?;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    Ok(())
+}
+
+/// `POST /apps/{app}/addon-sessions` (`pg:psql` on a terminal): a rendezvous URL whose
+/// session runs the manifest's client in the add-on's server, as its user, with the terminal
+/// asked for; audited; hidden from non-members.
+#[tokio::test]
+async fn an_interactive_session_is_a_rendezvous_into_the_addons_server() -> anyhow::Result<()> {
+    let api = api().await?;
+    setup(&api, "ses").await?;
+    let t = api.token.clone();
+    let (status, created) = api
+        .call(
+            "POST",
+            "/apps/ses-staging/addons",
+            Some(json!({"plan": "postgres"})),
+            Some(&t),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap_or_default().to_string();
+    assert_eq!(provisioned(&api, &id).await?["state"], "provisioned");
+
+    let body = json!({"service": "postgres", "tty": true, "rows": 40, "cols": 132, "term": "xterm-256color"});
+    let (status, session) = api
+        .call(
+            "POST",
+            "/apps/ses-staging/addon-sessions",
+            Some(body.clone()),
+            Some(&t),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    let url = session["attach_url"].as_str().unwrap_or_default();
+    let secret = url.rsplit('/').next().unwrap_or_default();
+    assert!(url.starts_with("rendezvous://"), "{url}");
+    let pending = api
+        .state
+        .attach_sessions()
+        .take(secret)
+        .ok_or_else(|| anyhow::anyhow!("no pending session for {url}"))?;
+    let exec = pending.exec.ok_or_else(|| anyhow::anyhow!("not an exec"))?;
+    assert!(exec.tty && pending.tty);
+    assert_eq!((pending.rows, pending.cols), (Some(40), Some(132)));
+    assert_eq!(exec.user.as_deref(), Some("postgres"));
+    assert!(
+        exec.cmd.iter().any(|c| c.contains("psql")),
+        "{:?}",
+        exec.cmd
+    );
+    assert_eq!(exec.env["TERM"], "xterm-256color");
+    let running = api
+        .fake
+        .state()
+        .containers
+        .get(&pending.container)
+        .is_some_and(|c| c.running && c.service.is_some());
+    assert!(running, "the session does not target the add-on's server");
+    assert!(api
+        .audit_actions("ses")
+        .await?
+        .contains(&"addon.shell".to_string()));
+
+    // Someone who is not a collaborator gets a 404, and no session.
+    let other = api.create_user("stranger@example.com").await?;
+    let (status, _) = api
+        .call(
+            "POST",
+            "/apps/ses-staging/addon-sessions",
+            Some(body),
+            Some(&other),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     Ok(())
 }

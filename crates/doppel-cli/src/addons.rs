@@ -214,8 +214,9 @@ pub fn render_info(a: &Value) -> String {
         rows.push((
             "Backups",
             format!(
-                "daily at {:02}:00 UTC, keeping {}",
+                "daily at {:02}:00 {}, keeping {}",
                 sched.get("hour").and_then(Value::as_u64).unwrap_or(0),
+                sched.get("zone").and_then(Value::as_str).unwrap_or("UTC"),
                 sched.get("keep").and_then(Value::as_u64).unwrap_or(0)
             ),
         ));

@@ -8,10 +8,12 @@
 //! whose message says what to do, and the binary exits non-zero on it.
 
 pub mod access;
+pub mod access_password;
 pub mod addons;
 pub mod apps;
 pub mod audit;
 pub mod auth;
+pub mod certs;
 pub mod client;
 pub mod completions;
 pub mod config;
@@ -107,6 +109,30 @@ pub enum Command {
     /// Remove a custom domain from an environment
     #[command(name = "domains:remove")]
     DomainsRemove(domains::DomainArgs),
+    /// List an environment's uploaded SSL certificates
+    #[command(name = "certs")]
+    Certs(certs::CertsArgs),
+    /// Upload an SSL certificate and key for custom domains
+    #[command(name = "certs:add")]
+    CertsAdd(certs::CertFilesArgs),
+    /// Show an uploaded SSL certificate
+    #[command(name = "certs:info")]
+    CertsInfo(certs::CertArgs),
+    /// Replace an uploaded SSL certificate and key
+    #[command(name = "certs:update")]
+    CertsUpdate(certs::CertFilesArgs),
+    /// Remove an uploaded SSL certificate
+    #[command(name = "certs:remove")]
+    CertsRemove(certs::CertArgs),
+    /// Show Automatic Certificate Management (ACME) and its domains' status
+    #[command(name = "certs:auto")]
+    CertsAuto(certs::CertsArgs),
+    /// Get certificates for custom domains from ACME
+    #[command(name = "certs:auto:enable")]
+    CertsAutoEnable(certs::CertsArgs),
+    /// Stop getting certificates from ACME
+    #[command(name = "certs:auto:disable")]
+    CertsAutoDisable(certs::CertsArgs),
     /// Show whether maintenance mode is on
     #[command(name = "maintenance")]
     Maintenance(maintenance::MaintenanceArgs),
@@ -125,6 +151,9 @@ pub enum Command {
     /// Take a user's access away
     #[command(name = "access:remove")]
     AccessRemove(access::MemberArgs),
+    /// A private environment's access password: show, --generate (printed once), --set, --remove
+    #[command(name = "access:password")]
+    AccessPassword(access_password::PasswordArgs),
     /// Create a user (admins only) and print their API token once
     #[command(name = "users:create")]
     UsersCreate(users::CreateArgs),
@@ -279,10 +308,19 @@ pub async fn run_in(ctx: &mut Context, cmd: Command) -> Result<(), CliError> {
         C::Domains(args) => domains::list(ctx, args).await,
         C::DomainsAdd(args) => domains::add(ctx, args).await,
         C::DomainsRemove(args) => domains::remove(ctx, args).await,
+        C::Certs(args) => certs::list(ctx, args).await,
+        C::CertsAdd(args) => certs::add(ctx, args).await,
+        C::CertsInfo(args) => certs::info(ctx, args).await,
+        C::CertsUpdate(args) => certs::update(ctx, args).await,
+        C::CertsRemove(args) => certs::remove(ctx, args).await,
+        C::CertsAuto(args) => certs::auto(ctx, args).await,
+        C::CertsAutoEnable(args) => certs::auto_set(ctx, args, true).await,
+        C::CertsAutoDisable(args) => certs::auto_set(ctx, args, false).await,
         C::Maintenance(args) => maintenance::show(ctx, args).await,
         C::MaintenanceOn(args) => maintenance::set(ctx, args, true).await,
         C::MaintenanceOff(args) => maintenance::set(ctx, args, false).await,
         C::Access(args) => access::list(ctx, args).await,
+        C::AccessPassword(args) => access_password::password(ctx, args).await,
         C::AccessAdd(args) => access::add(ctx, args).await,
         C::AccessRemove(args) => access::remove(ctx, args).await,
         C::UsersCreate(args) => users::create(ctx, args).await,

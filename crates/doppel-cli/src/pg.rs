@@ -1,11 +1,12 @@
 //! `pg:*` (and the same commands as `redis:*`): info, psql / redis-cli, credential rotation,
 //! and backups with Heroku's syntax (`pg:backups`, `:capture`, `:info`, `:download`,
 //! `:restore [myapp::b001] DATABASE_URL --confirm ENV --mask-script FILE`, `:delete`,
-//! `:schedule --at '02:00 UTC'`, `:unschedule`, `:schedules`).
+//! `:schedule --at '02:00 Europe/Paris'`, `:unschedule`, `:schedules`).
 
 use std::io::Read;
 use std::time::Duration;
 
+use doppel_api_types::addons::{AddonSession, AddonSessionCreate};
 use serde_json::{json, Value};
 
 use crate::addons::{confirm, env_of};
@@ -120,7 +121,7 @@ pub struct ScheduleArgs {
     pub database: Option<String>,
     #[arg(short = 'a', long = "app", value_name = "ENV")]
     pub app: Option<String>,
-    /// The hour, UTC: '02:00 UTC'
+    /// The hour and its time zone: '02:00 Europe/Paris', '02:00 UTC'
     #[arg(long)]
     pub at: String,
     /// Scheduled backups kept
@@ -210,13 +211,10 @@ pub(crate) async fn shell(
     let input = match (&args.command, &args.file) {
         (Some(c), _) => c.clone(),
         (None, Some(f)) => std::fs::read_to_string(f).map_err(CliError::Stdin)?,
+        (None, None) if ctx.stdin_is_terminal => {
+            return interactive(ctx, service, &env, &args.database).await
+        }
         (None, None) => {
-            if ctx.stdin_is_terminal {
-                ctx.note(&format!(
-                    "Type commands for {} ending with Ctrl-D (one batch; use -c for a single one).\n",
-                    service.name()
-                ))?;
-            }
             let mut text = String::new();
             ctx.stdin
                 .read_to_string(&mut text)
@@ -234,11 +232,43 @@ pub(crate) async fn shell(
     ctx.note(s(&out, "stderr"))?;
     match out.get("exit_code").and_then(Value::as_i64) {
         Some(0) => Ok(()),
-        code => Err(CliError::Api {
-            status: 0,
-            id: "command_failed".to_string(),
-            message: format!("the command exited with code {}", code.unwrap_or(-1)),
+        code => Err(CliError::Exited {
+            code: code.and_then(|c| u8::try_from(c).ok()).unwrap_or(1),
         }),
+    }
+}
+
+/// `pg:psql` / `redis:cli` on a terminal: the add-on's own client, live (raw mode, the
+/// terminal's size, Ctrl-C), attached over the rendezvous like `run`; exits with its code.
+async fn interactive(
+    ctx: &mut Context,
+    service: Service,
+    env: &str,
+    database: &Option<String>,
+) -> Result<(), CliError> {
+    let client = ctx.client()?;
+    let size = crate::tty::size();
+    let req = AddonSessionCreate {
+        addon: database.clone(),
+        service: Some(service.name().to_string()),
+        tty: true,
+        rows: size.map(|(rows, _)| rows),
+        cols: size.map(|(_, cols)| cols),
+        term: std::env::var("TERM").ok(),
+    };
+    let session: AddonSession = client
+        .post(&format!("/apps/{env}/addon-sessions"), &req)
+        .await?;
+    ctx.note(&format!("--> Connecting to {}\n", session.addon))?;
+    let ca = ctx.config()?.ca_cert;
+    let host = client.host().to_string();
+    let code = crate::run::attach(ctx, &host, &session.attach_url, ca.as_deref(), true).await?;
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(CliError::Exited {
+            code: u8::try_from(code).unwrap_or(1),
+        })
     }
 }
 
@@ -630,9 +660,10 @@ pub(crate) async fn schedules(ctx: &mut Context, args: DbArgs) -> Result<(), Cli
             .cloned()
             .unwrap_or(Value::Null);
         out.push_str(&format!(
-            "{}: daily at {:02}:00 UTC, keeping {}\n",
+            "{}: daily at {:02}:00 {}, keeping {}\n",
             s(&a, "name"),
             sched.get("hour").and_then(Value::as_u64).unwrap_or(0),
+            sched.get("zone").and_then(Value::as_str).unwrap_or("UTC"),
             sched.get("keep").and_then(Value::as_u64).unwrap_or(0)
         ));
     }

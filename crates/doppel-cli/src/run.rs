@@ -161,8 +161,8 @@ fn parse_attach_url(url: &str) -> Option<(String, u16, String)> {
     Some((host.to_string(), port.parse().ok()?, secret.to_string()))
 }
 
-/// Joins the terminal to the dyno; returns the command's exit code.
-async fn attach(
+/// Joins the terminal to the dyno (or an add-on's client); returns the command's exit code.
+pub(crate) async fn attach(
     ctx: &mut Context,
     api_host: &str,
     url: &str,

@@ -206,6 +206,9 @@ pub async fn ensure_running(
         labels,
     );
     let id = state.runtime().run_service(spec).await?;
+    provider
+        .seed_password(state.runtime(), &id, &instance(addon, &plan))
+        .await?;
     tracing::info!(addon = %addon.name, env = %env.name, "started the add-on's server");
     Ok((id, image))
 }

@@ -44,6 +44,12 @@ pub struct ServerConfig {
     pub spawn_router: bool,
     /// The email of the admin user made on first start (`admin@localhost`).
     pub admin_email: String,
+    /// ACME (`--acme-directory`, `--acme-email`, `--acme-ca-file`, `--acme-challenge`,
+    /// `--acme-renew-before`).
+    pub acme: crate::acme::AcmeSettings,
+    /// Added to the clock the backup scheduler reads (tests prove schedules across days
+    /// with it; 0 in real use).
+    pub backup_schedule_clock_offset: Duration,
 }
 
 impl ServerConfig {
@@ -68,6 +74,8 @@ impl ServerConfig {
             python_mirror: None,
             spawn_router: true,
             admin_email: "admin@localhost".to_string(),
+            acme: crate::acme::AcmeSettings::default(),
+            backup_schedule_clock_offset: Duration::ZERO,
         }
     }
 

@@ -21,6 +21,7 @@
 //!   container and volume each), their supervision, and scheduled backups.
 //! - [`admin`]: doppel's own backups (`admin:backup`, `admin:restore`).
 
+pub mod acme;
 pub mod addon_schedule;
 pub mod addon_servers;
 pub mod addon_supervisor;

@@ -4,7 +4,9 @@
 //! lines come back into a [`LogSink`] (the environments' log streams).
 //!
 //! Nothing here blocks the control plane: when the router is down the table waits in
-//! `AppState::routes()` and is sent once it answers.
+//! `AppState::routes()` and is sent once it answers. The empty table the control plane starts
+//! with is never sent: the router keeps the routes it has until the first table built from
+//! the store replaces them (an upgrade or restart drops no app's route).
 
 use bytes::Bytes;
 use doppel_router::{ControlClient, LogSink, SharedRouteTable};
@@ -38,6 +40,14 @@ fn serialize(table: &SharedRouteTable) -> (Bytes, String) {
 
 async fn publish_forever(client: ControlClient, table: SharedRouteTable) {
     let mut changes = table.subscribe();
+    // At start the table is the empty default: sending it would make the router (which kept
+    // serving apps while the control plane restarted) answer 404 for every app until the
+    // first table is built from the store. Only a built table (it names the platform) goes out.
+    while table.load().platform.is_none() {
+        if changes.changed().await.is_err() {
+            return;
+        }
+    }
     let (mut json, mut digest) = serialize(&table);
     let mut router_down = false;
     loop {

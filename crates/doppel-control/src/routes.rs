@@ -3,6 +3,9 @@
 //! their health check, not being stopped), and published whole to the router. The only
 //! writer of the table.
 //!
+//! Custom domains get their certificate from the environment's uploaded ones (SNI endpoints)
+//! when one covers them, else from ACME (`acme`); ACME's pending challenges ride along.
+//!
 //! An environment's backends are its current release's web dynos that are up; while none is
 //! (a restart of doppel between a release's commit and its new dynos booting), the web
 //! dynos of an earlier release that are still up keep serving.
@@ -11,10 +14,10 @@ use crate::state::AppState;
 use crate::supervisor::observed::Observed;
 use crate::supervisor::Phase;
 use crate::workflows::dynos;
-use doppel_router::{Backend, Route, RouteStatus, RouteTable, Upstream};
-use doppel_store::{Environment, Release};
+use doppel_router::{Backend, Certificate, Route, RouteStatus, RouteTable, Upstream};
+use doppel_store::{Domain, Environment, Release};
 use doppel_types::WEB_PORT;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -42,6 +45,7 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
         .filter_map(Observed::read)
         .collect();
     let domains = state.store().all_domains().await?;
+    let access_passwords = state.store().access_password_digests().await?;
     let mut routes = HashMap::new();
     let mut names = HashMap::new();
     for env in &envs {
@@ -54,14 +58,15 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
             }
             _ => (Vec::new(), RouteStatus::NoRelease),
         };
-        // A private environment admits the tokens of the users with access to it, no others.
+        // A private environment admits the tokens of the users with access to it, no others,
+        // and its own access password if it has one.
         let private = if env.private {
-            Some(Arc::new(
-                state
-                    .store()
-                    .env_token_digests(&env.app_id, &env.id)
-                    .await?,
-            ))
+            let mut digests = state
+                .store()
+                .env_token_digests(&env.app_id, &env.id)
+                .await?;
+            digests.extend(access_passwords.get(&env.id).cloned());
+            Some(Arc::new(digests))
         } else {
             None
         };
@@ -83,8 +88,61 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
     Ok(RouteTable {
         routes,
         platform: Some(Upstream::Unix(platform_socket(&state.config().data_dir))),
-        ..RouteTable::default()
+        certs: certificates(state, &domains).await?,
+        challenges: state.acme().challenges(),
     })
+}
+
+/// The certificates of custom domains: each environment's uploaded certificates for its own
+/// domains they cover (never another environment's), then ACME's for domains none covers.
+async fn certificates(state: &AppState, domains: &[Domain]) -> anyhow::Result<Vec<Certificate>> {
+    let mut out = Vec::new();
+    let mut covered: HashSet<&str> = HashSet::new();
+    for e in state.store().all_sni_endpoints().await? {
+        let Ok(info) = doppel_router::certs::inspect(&e.certificate_chain) else {
+            tracing::warn!(sni_endpoint = %e.name, "a stored certificate does not parse; not served");
+            continue;
+        };
+        let names: Vec<String> = domains
+            .iter()
+            .filter(|d| d.env_id == e.env_id)
+            .filter(|d| {
+                info.names
+                    .iter()
+                    .any(|n| doppel_router::certs::name_covers(n, &d.hostname))
+            })
+            .map(|d| d.hostname.clone())
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        covered.extend(
+            domains
+                .iter()
+                .filter(|d| names.contains(&d.hostname))
+                .map(|d| d.hostname.as_str()),
+        );
+        out.push(Certificate {
+            id: e.id,
+            names,
+            chain_pem: e.certificate_chain,
+            key_pem: e.private_key,
+        });
+    }
+    for row in state.store().acme_certs().await? {
+        if covered.contains(row.hostname.as_str()) {
+            continue;
+        }
+        if let (Some(chain), Some(key)) = (row.certificate_chain, row.private_key) {
+            out.push(Certificate {
+                id: format!("acme:{}", row.domain_id),
+                names: vec![row.hostname],
+                chain_pem: chain,
+                key_pem: key,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The web dynos that serve `env` (see [`backends`]), and what to answer while there are

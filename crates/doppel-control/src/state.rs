@@ -32,6 +32,7 @@ struct Inner {
     supervisor: crate::supervisor::Supervisor,
     attach: crate::dynos::attach::Sessions,
     outputs: Arc<crate::outputs::LiveOutputs>,
+    acme: crate::acme::Acme,
 }
 
 impl AppState {
@@ -67,8 +68,14 @@ impl AppState {
                 supervisor: Default::default(),
                 attach: Default::default(),
                 outputs: Arc::default(),
+                acme: Default::default(),
             }),
         }
+    }
+
+    /// ACM's challenges in flight and its task's wake-up.
+    pub fn acme(&self) -> &crate::acme::Acme {
+        &self.inner.acme
     }
 
     pub fn store(&self) -> &Store {

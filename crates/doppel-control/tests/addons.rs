@@ -607,10 +607,21 @@ async fn destroy_keeps_a_final_backup_and_removes_server_and_data() -> anyhow::R
 async fn a_failed_provisioning_unwinds() -> anyhow::Result<()> {
     let api = api().await?;
     app(&api, "fails").await?;
-    api.fake.state().script.exec_handler = Some(FakeExecHandler::new(|_| FakeExecReply {
-        exit_code: 2,
-        stderr: b"no server".to_vec(),
-        ..Default::default()
+    // Writing the password file works; every other command (the health check) fails.
+    api.fake.state().script.exec_handler = Some(FakeExecHandler::new(|exec| {
+        let seeding = exec
+            .cmd
+            .last()
+            .is_some_and(|c| c.contains("doppel-password"));
+        FakeExecReply {
+            exit_code: if seeding { 0 } else { 2 },
+            stderr: if seeding {
+                Vec::new()
+            } else {
+                b"no server".to_vec()
+            },
+            ..Default::default()
+        }
     }));
     // The server's container stops at once, so the health check fails fast.
     let state = api.state.clone();
@@ -680,7 +691,11 @@ async fn scheduled_backups_run_daily_and_keep_n() -> anyhow::Result<()> {
         "sched-staging",
         None,
         Some("postgres"),
-        Some(BackupSchedule { hour: 2, keep: 2 }),
+        Some(BackupSchedule {
+            hour: 2,
+            keep: 2,
+            zone: None,
+        }),
     )
     .await?;
     let day = |d: u8, h: u8| -> anyhow::Result<time::OffsetDateTime> {
@@ -728,4 +743,47 @@ async fn scheduled_count(api: &common::Api) -> anyhow::Result<usize> {
         .into_iter()
         .filter(|b| b.kind == BackupKind::Scheduled)
         .count())
+}
+
+/// A schedule's hour is its time zone's: at 14:30 UTC an hour of 23 has not come in UTC but
+/// has in Tokyo (UTC+9).
+#[tokio::test]
+async fn a_schedule_counts_hours_in_its_time_zone() -> anyhow::Result<()> {
+    let api = api().await?;
+    app(&api, "sched").await?;
+    addons::create(
+        &api.state,
+        &api.admin,
+        "sched-staging",
+        &create_req("postgres", false),
+    )
+    .await?;
+    let at = |at: &str| -> anyhow::Result<BackupSchedule> {
+        let (hour, zone) = backups::parse_at(at)?;
+        Ok(BackupSchedule {
+            hour,
+            keep: 2,
+            zone,
+        })
+    };
+    let afternoon = time::OffsetDateTime::now_utc().replace_time(time::macros::time!(14:30));
+    for (schedule, expected) in [("23:00 UTC", 0), ("23:00 Asia/Tokyo", 1)] {
+        backups::schedule(
+            &api.state,
+            &api.admin,
+            "sched-staging",
+            None,
+            Some("postgres"),
+            Some(at(schedule)?),
+        )
+        .await?;
+        addon_schedule::tick(&api.state, afternoon).await;
+        assert_eq!(scheduled_count(&api).await?, expected, "{schedule}");
+    }
+    let (_, list) = backups::list(&api.state, &api.admin, "sched-staging").await?;
+    assert_eq!(
+        list[0].note.as_deref(),
+        Some("scheduled daily at 23:00 Asia/Tokyo")
+    );
+    Ok(())
 }

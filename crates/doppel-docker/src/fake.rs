@@ -17,8 +17,8 @@ use crate::fake_services::{self, FakeExec, FakeExecHandler, FakeVolume};
 use crate::{
     AttachIo, ContainerAction, ContainerConfig, ContainerEvent, ContainerRuntime, ContainerSpec,
     ContainerState, DockerError, DockerfileBuild, DynoSpec, EventStream, ExecResult, ExecSpec,
-    HealthCheck, ImageInfo, LineStream, LogStream, NetworkInfo, NetworkSpec, ServiceSpec,
-    TarSource, VolumeInfo,
+    HealthCheck, ImageInfo, InteractiveExec, LineStream, LogStream, NetworkInfo, NetworkSpec,
+    ServiceSpec, TarSource, VolumeInfo,
 };
 
 /// What the fake does when asked.
@@ -124,8 +124,10 @@ pub struct FakeState {
     pub execs: Vec<FakeExec>,
     /// What clients wrote to attached containers' standard input, by container id.
     pub stdin: BTreeMap<String, tokio::io::DuplexStream>,
-    /// (container, rows, cols) per terminal resize.
+    /// (container, rows, cols) per terminal resize (interactive commands: their exec id).
     pub resizes: Vec<(String, u16, u16)>,
+    /// Exit codes of interactive commands that ended, by exec id.
+    pub exec_exits: BTreeMap<String, i64>,
     /// Addresses probed, in order.
     pub probes: Vec<SocketAddr>,
     next_id: u64,
@@ -806,5 +808,22 @@ impl ContainerRuntime for FakeRuntime {
         };
         let reply = handler.map(|h| (h.0)(&exec)).unwrap_or_default();
         fake_services::deliver(reply, &spec)
+    }
+
+    async fn exec_attach(
+        &self,
+        container: &str,
+        spec: InteractiveExec,
+    ) -> Result<(String, AttachIo), DockerError> {
+        fake_services::exec_attach(self.shared(), container, spec)
+    }
+
+    async fn resize_exec(&self, exec_id: &str, rows: u16, cols: u16) -> Result<(), DockerError> {
+        self.state().resizes.push((exec_id.to_string(), rows, cols));
+        Ok(())
+    }
+
+    async fn exec_exit_code(&self, exec_id: &str) -> Result<Option<i64>, DockerError> {
+        Ok(self.state().exec_exits.get(exec_id).copied())
     }
 }

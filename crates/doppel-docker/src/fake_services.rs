@@ -96,3 +96,62 @@ pub(crate) fn deliver(reply: FakeExecReply, spec: &ExecSpec) -> Result<ExecResul
     }
     Ok(result)
 }
+
+/// An interactive command on the fake: it reads its standard input to the end, then answers
+/// what the [`FakeExecHandler`] says for that input (standard output then error) and ends
+/// with its exit code, recorded under the exec's id in `exec_exits`.
+pub(crate) fn exec_attach(
+    shared: Arc<std::sync::Mutex<crate::FakeState>>,
+    container: &str,
+    spec: crate::InteractiveExec,
+) -> Result<(String, crate::AttachIo), DockerError> {
+    use futures_util::StreamExt;
+    use tokio::io::AsyncReadExt;
+    let handler = {
+        let st = shared.lock().unwrap_or_else(|e| e.into_inner());
+        if !st.containers.get(container).is_some_and(|c| c.running) {
+            return Err(DockerError::Engine {
+                op: "exec",
+                target: container.to_string(),
+                message: "container is not running".to_string(),
+            });
+        }
+        st.script.exec_handler.clone()
+    };
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let exec_id = format!(
+        "exec-{}",
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let (client, mut server) = tokio::io::duplex(64 * 1024);
+    let (tx, rx) = tokio::sync::oneshot::channel::<Vec<u8>>();
+    let exec = FakeExec {
+        container: container.to_string(),
+        cmd: spec.cmd,
+        env: spec.env,
+        user: spec.user,
+        stdin: Vec::new(),
+    };
+    let id = exec_id.clone();
+    tokio::spawn(async move {
+        let mut exec = exec;
+        let _ = server.read_to_end(&mut exec.stdin).await;
+        let reply = handler.map(|h| (h.0)(&exec)).unwrap_or_default();
+        {
+            let mut st = shared.lock().unwrap_or_else(|e| e.into_inner());
+            st.execs.push(exec);
+            st.exec_exits.insert(id, reply.exit_code);
+        }
+        let _ = tx.send([reply.stdout, reply.stderr].concat());
+    });
+    let output = futures_util::stream::once(rx)
+        .filter_map(|r| async move { r.ok().filter(|b| !b.is_empty()) })
+        .map(|b| Ok(bytes::Bytes::from(b)));
+    Ok((
+        exec_id,
+        crate::AttachIo {
+            output: Box::pin(output),
+            input: Box::pin(client),
+        },
+    ))
+}

@@ -27,8 +27,8 @@ pub use lines::{LineSplitter, MAX_LINE_BYTES};
 pub use network::{NetworkInfo, NetworkSpec, SubnetPool};
 pub use runtime::{AttachIo, ByteStream, ContainerRuntime, EventStream, LineStream, LogStream};
 pub use service::{
-    ExecInput, ExecOutput, ExecResult, ExecSpec, ServiceSpec, VolumeInfo, VolumeMount,
-    MAX_EXEC_STDERR,
+    ExecInput, ExecOutput, ExecResult, ExecSpec, InteractiveExec, ServiceSpec, VolumeInfo,
+    VolumeMount, MAX_EXEC_STDERR,
 };
 pub use types::{
     ContainerAction, ContainerConfig, ContainerEvent, ContainerSpec, ContainerState,

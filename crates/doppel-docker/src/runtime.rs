@@ -14,8 +14,8 @@ use tokio::sync::mpsc;
 
 use crate::{
     ContainerConfig, ContainerEvent, ContainerSpec, ContainerState, DockerError, DockerfileBuild,
-    DynoSpec, ExecResult, ExecSpec, HealthCheck, ImageInfo, LogLine, NetworkInfo, NetworkSpec,
-    ServiceSpec, TarSource, VolumeInfo,
+    DynoSpec, ExecResult, ExecSpec, HealthCheck, ImageInfo, InteractiveExec, LogLine, NetworkInfo,
+    NetworkSpec, ServiceSpec, TarSource, VolumeInfo,
 };
 
 /// Output lines of a container (stdout and stderr interleaved, as produced).
@@ -174,4 +174,16 @@ pub trait ContainerRuntime: Send + Sync {
     /// output and error are streamed and bounded (see [`ExecSpec`]); a non-zero exit is not an
     /// error, it is in [`ExecResult::exit_code`].
     async fn exec(&self, container: &str, spec: ExecSpec) -> Result<ExecResult, DockerError>;
+    /// Starts an interactive command in a running container and hands back its id and both
+    /// directions of its standard streams (output ends when the command does; shutting the
+    /// input down is its end of input).
+    async fn exec_attach(
+        &self,
+        container: &str,
+        spec: InteractiveExec,
+    ) -> Result<(String, AttachIo), DockerError>;
+    /// Sets the terminal size of an interactive command started with `tty`.
+    async fn resize_exec(&self, exec_id: &str, rows: u16, cols: u16) -> Result<(), DockerError>;
+    /// The exit code of an interactive command, once it has ended (`None` while it runs).
+    async fn exec_exit_code(&self, exec_id: &str) -> Result<Option<i64>, DockerError>;
 }

@@ -90,6 +90,19 @@ pub struct ExecSpec {
     pub stdout: ExecOutput,
 }
 
+/// An interactive command in a running container (`pg:psql` on a terminal): its standard
+/// streams are the caller's to drive ([`crate::ContainerRuntime::exec_attach`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InteractiveExec {
+    pub cmd: Vec<String>,
+    /// Added to the container's environment for this command only (never logged).
+    pub env: BTreeMap<String, String>,
+    /// `None` runs as the container's user.
+    pub user: Option<String>,
+    /// Allocate a terminal.
+    pub tty: bool,
+}
+
 /// How an `exec` ended. Standard error is kept up to [`MAX_EXEC_STDERR`] bytes (the rest is
 /// dropped), so a chatty command cannot exhaust memory.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

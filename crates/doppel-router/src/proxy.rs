@@ -294,21 +294,30 @@ impl Proxy {
         log: &mut RouterLog,
     ) -> Attempt {
         let start = Instant::now();
+        let mut connected = None;
         let result = tokio::time::timeout(
             self.settings.first_byte_timeout,
             upstream::send(
                 &backend.pool,
                 &backend.upstream,
                 request,
-                self.settings.connect_timeout,
-                self.settings.pool_idle_timeout,
+                (
+                    self.settings.connect_timeout,
+                    self.settings.pool_idle_timeout,
+                ),
+                &mut connected,
             ),
         )
         .await;
         let elapsed = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        // A dyno that was reached but did not answer: its line says how long connecting took.
+        if !matches!(result, Ok(Err(SendError::Connect(_)))) {
+            log.connect_ms = connected;
+        }
+        let service_ms = elapsed.saturating_sub(connected.unwrap_or(0));
         match result {
             Err(_elapsed) => {
-                log.service_ms = Some(elapsed);
+                log.service_ms = Some(service_ms);
                 log.error = Some(("H12", "Request timeout"));
                 Attempt::Failed(pages::request_timeout())
             }
@@ -325,13 +334,13 @@ impl Proxy {
             }
             Ok(Err(e)) => {
                 tracing::info!(host = %log.host, dyno = ?log.dyno, error = ?e, "dyno connection failed");
-                log.service_ms = Some(elapsed);
+                log.service_ms = Some(service_ms);
                 log.error = Some(("H13", "Connection closed without response"));
                 Attempt::Failed(pages::application_error("H13"))
             }
             Ok(Ok(sent)) => {
                 log.connect_ms = Some(sent.connect_ms);
-                log.service_ms = Some(elapsed.saturating_sub(sent.connect_ms));
+                log.service_ms = Some(service_ms);
                 Attempt::Response(sent.response, sent.lease)
             }
         }
@@ -396,12 +405,16 @@ impl Proxy {
         let exchange = Exchange::new(body, u64::MAX);
         let headers = std::mem::take(&mut out.headers);
         let request = build_request(out, headers, &exchange);
+        let mut connected = None;
         let sent = upstream::send(
             &pool,
             &upstream,
             request,
-            self.settings.connect_timeout,
-            self.settings.pool_idle_timeout,
+            (
+                self.settings.connect_timeout,
+                self.settings.pool_idle_timeout,
+            ),
+            &mut connected,
         );
         match tokio::time::timeout(PLATFORM_TIMEOUT, sent).await {
             Ok(Ok(sent)) => Some(Upstreamed {

@@ -33,6 +33,18 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 
+/// The exit status of a server that refuses its store because a newer doppel migrated it
+/// (EX_CONFIG): restarting cannot help, so doppel.service does not (`RestartPreventExitStatus`).
+pub const EXIT_STORE_TOO_NEW: u8 = 78;
+
+/// The exit status `err` (a [`run`] failure) calls for, when it is not the generic 1.
+pub fn exit_code(err: &anyhow::Error) -> Option<u8> {
+    err.chain()
+        .filter_map(|cause| cause.downcast_ref::<doppel_store::StoreError>())
+        .any(|e| matches!(e, doppel_store::StoreError::NewerSchema { .. }))
+        .then_some(EXIT_STORE_TOO_NEW)
+}
+
 /// Runs the platform until SIGINT or SIGTERM.
 pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     doppel_router::install_crypto_provider();
@@ -114,6 +126,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     doppel_control::workflows::rebuild::missing_images(&state).await;
     doppel_control::supervisor::run_once(&state).await;
     tokio::spawn(doppel_control::supervisor::run_forever(state.clone()));
+    tokio::spawn(doppel_control::acme::run_forever(state.clone()));
     doppel_control::logic::logs::sync_drains(&state).await;
     let acceptor = doppel_router::platform_tls_acceptor(ca, &config.domain, config.bind_addr)
         .context("setting up TLS for one-off dynos")?;
@@ -225,8 +238,15 @@ fn announce(config: &ServerConfig, new_token: bool) {
             token_file.display()
         );
     }
+    // The package's unit names the installed package's version (deploy/package.sh), so the
+    // journal says which package an upgrade started.
+    let package = std::env::var("DOPPEL_PACKAGE_VERSION").unwrap_or_default();
+    let version = match package.as_str() {
+        "" => env!("CARGO_PKG_VERSION").to_string(),
+        p => format!("{} (package {p})", env!("CARGO_PKG_VERSION")),
+    };
     eprintln!(
-        "doppel is serving {} (API and git), {} (the dashboard) and {}\n\
+        "doppel {version} is serving {} (API and git), {} (the dashboard) and {}\n\
          Log in with:\n  export DOPPEL_HOST={} DOPPEL_CA_CERT={} DOPPEL_API_KEY=$(cat {})\n  doppel apps:create myapp\n\
          Sign in to the dashboard as {} with the password in {}",
         urls.platform(),
@@ -262,4 +282,26 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_too_new_has_its_own_exit_status() {
+        let too_new: Result<(), doppel_store::StoreError> =
+            Err(doppel_store::StoreError::NewerSchema {
+                store_schema: 2,
+                known_schema: 1,
+                migrated_by: None,
+            });
+        let err = too_new.context("opening the database").unwrap_err();
+        assert_eq!(exit_code(&err), Some(EXIT_STORE_TOO_NEW));
+        let other: Result<(), doppel_store::StoreError> =
+            Err(doppel_store::StoreError::Invalid("bad".to_string()));
+        assert_eq!(exit_code(&other.context("opening").unwrap_err()), None);
+        assert_eq!(exit_code(&anyhow::anyhow!("port taken")), None);
+    }
 }

@@ -67,11 +67,13 @@ impl std::fmt::Debug for AddonCredentials {
     }
 }
 
-/// A daily backup schedule: at `hour` (UTC), keeping the newest `keep` scheduled backups.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A daily backup schedule: at `hour` in `zone` (an IANA name; `None` is UTC), keeping the
+/// newest `keep` scheduled backups.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupSchedule {
     pub hour: u8,
     pub keep: u32,
+    pub zone: Option<String>,
 }
 
 /// One add-on.
@@ -126,7 +128,7 @@ pub struct Attachment {
 }
 
 const ADDON_COLUMNS: &str = "id, name, env_id, service, plan, version, state, failure, image, \
-     volume, color, credentials, schedule_hour, schedule_keep, created_at, updated_at";
+     volume, color, credentials, schedule_hour, schedule_keep, schedule_zone, created_at, updated_at";
 const ATTACHMENT_COLUMNS: &str = "id, addon_id, env_id, name, created_at, updated_at";
 
 fn attachment_from_row(row: &AnyRow) -> Result<Attachment> {
@@ -141,10 +143,15 @@ fn attachment_from_row(row: &AnyRow) -> Result<Attachment> {
     })
 }
 
-fn schedule_from(hour: Option<i64>, keep: Option<i64>) -> Option<BackupSchedule> {
+fn schedule_from(
+    hour: Option<i64>,
+    keep: Option<i64>,
+    zone: Option<String>,
+) -> Option<BackupSchedule> {
     Some(BackupSchedule {
         hour: u8::try_from(hour?).ok()?,
         keep: u32::try_from(keep?).ok()?,
+        zone,
     })
 }
 
@@ -178,7 +185,11 @@ impl Store {
             volume: get(row, t, "volume")?,
             color: get(row, t, "color")?,
             credentials,
-            schedule: schedule_from(get(row, t, "schedule_hour")?, get(row, t, "schedule_keep")?),
+            schedule: schedule_from(
+                get(row, t, "schedule_hour")?,
+                get(row, t, "schedule_keep")?,
+                get(row, t, "schedule_zone")?,
+            ),
             created_at: get(row, t, "created_at")?,
             updated_at: get(row, t, "updated_at")?,
             id,
@@ -203,7 +214,7 @@ impl Store {
         let sealed = self.seal_credentials(&id, &new.credentials)?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO addons ({ADDON_COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, NULL, $6, NULL, NULL, $7, $8, $9, NULL, NULL, $10, $10)"
+             ($1, $2, $3, $4, $5, NULL, $6, NULL, NULL, $7, $8, $9, NULL, NULL, NULL, $10, $10)"
         )))
         .bind(&id)
         .bind(&new.name)
@@ -360,11 +371,12 @@ impl Store {
         schedule: Option<BackupSchedule>,
     ) -> Result<()> {
         let done = sqlx::query(
-            "UPDATE addons SET schedule_hour = $1, schedule_keep = $2, updated_at = $3 \
-             WHERE id = $4",
+            "UPDATE addons SET schedule_hour = $1, schedule_keep = $2, schedule_zone = $3, \
+             updated_at = $4 WHERE id = $5",
         )
-        .bind(schedule.map(|s| i64::from(s.hour)))
-        .bind(schedule.map(|s| i64::from(s.keep)))
+        .bind(schedule.as_ref().map(|s| i64::from(s.hour)))
+        .bind(schedule.as_ref().map(|s| i64::from(s.keep)))
+        .bind(schedule.and_then(|s| s.zone))
         .bind(now())
         .bind(addon_id)
         .execute(&self.pool)

@@ -258,6 +258,7 @@ impl Store {
             format!("DELETE FROM config_vars WHERE env_id IN {ENV_IDS}"),
             format!("DELETE FROM formations WHERE env_id IN {ENV_IDS}"),
             format!("DELETE FROM domains WHERE env_id IN {ENV_IDS}"),
+            format!("DELETE FROM env_access_passwords WHERE env_id IN {ENV_IDS}"),
             "DELETE FROM environments WHERE app_id = $1".to_string(),
         ];
         for sql in statements {

@@ -28,6 +28,36 @@ pub enum StoreError {
     /// A stored row holds something the store cannot read back (unknown enum word, bad JSON).
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The database holds migrations this build does not know: a newer doppel migrated it,
+    /// and this (older) one refuses to use it rather than misread or damage it.
+    #[error("{}", newer_schema_message(*store_schema, *known_schema, migrated_by.as_deref()))]
+    NewerSchema {
+        /// The newest migration applied to the database.
+        store_schema: i64,
+        /// The newest migration this build knows.
+        known_schema: i64,
+        /// The doppel version that first brought the database to `store_schema`, when recorded.
+        migrated_by: Option<String>,
+    },
+}
+
+/// What [`StoreError::NewerSchema`] says: both versions, and the two ways out.
+fn newer_schema_message(store_schema: i64, known_schema: i64, migrated_by: Option<&str>) -> String {
+    let by = match migrated_by {
+        Some(version) => format!("doppel {version}"),
+        None => "a newer doppel".to_string(),
+    };
+    let install = match migrated_by {
+        Some(version) => format!("doppel {version} or later"),
+        None => "the newer doppel again".to_string(),
+    };
+    format!(
+        "the database was migrated by {by} to schema {store_schema}, newer than this doppel {} knows \
+         (schema {known_schema}); downgrading a migrated store is not supported. Install {install}, \
+         or restore a backup taken before the upgrade (doppel admin:restore) into an empty data \
+         directory and database",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 /// A database failure with what the store was doing when it happened.

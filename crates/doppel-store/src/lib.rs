@@ -7,11 +7,13 @@
 //! lives in `migrations/sqlite` and `migrations/postgres`, embedded and chosen at open.
 //! Config values are encrypted at rest (see `crypto`); API tokens are kept only as digests.
 
+mod access_passwords;
 mod addon_backups;
 mod addons;
 mod apps;
 mod audit;
 mod builds;
+mod certs;
 mod collaborators;
 mod config;
 mod crypto;
@@ -26,16 +28,19 @@ mod promotions;
 mod rebuilt_images;
 mod releases;
 mod rollouts;
+mod schema_guard;
 mod sessions;
 mod snapshot;
 mod users;
 mod util;
 
+pub use access_passwords::AccessPassword;
 pub use addon_backups::{Backup, BackupKind, BackupStatus, NewBackup};
 pub use addons::{Addon, AddonCredentials, AddonState, Attachment, BackupSchedule, NewAddon};
 pub use apps::{App, Environment};
 pub use audit::{AuditEvent, AuditFilter, NewAuditEvent};
 pub use builds::{Build, BuildOutcome, BuildStatus, INTERRUPTED_REASON};
+pub use certs::{AcmeAttempt, AcmeCert, SniEndpoint};
 pub use collaborators::Collaborator;
 pub use config::valid_config_key;
 pub use domains::Domain;
@@ -50,6 +55,7 @@ pub use rollouts::{Rollout, RolloutKind, RolloutPhase, MAX_ROLLOUT_OUTPUT};
 pub use sessions::Session;
 pub use snapshot::{latest_schema_version, restore_snapshot, snapshot, SnapshotInfo};
 pub use users::{TokenInfo, User, TOKEN_PREFIX};
+pub use util::stamp;
 
 use crate::crypto::Cipher;
 use crate::error::DbContext;
@@ -135,7 +141,8 @@ fn install_drivers() {
 impl Store {
     /// Opens (creating if missing, for SQLite) and migrates the database at `url`:
     /// `sqlite:///abs/path/doppel.db`, a plain path, or `postgres://…`. `secret_key` encrypts
-    /// config values at rest.
+    /// config values at rest. A database migrated by a newer doppel (holding migrations this
+    /// build does not know) is refused with [`StoreError::NewerSchema`], unchanged.
     pub async fn open(url: &str, secret_key: [u8; 32]) -> Result<Store> {
         install_drivers();
 
@@ -185,12 +192,15 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
+        // A database a newer doppel migrated is refused before anything is written.
+        schema_guard::refuse_newer_schema(&pool, backend, migrator).await?;
         migrator.run(&pool).await.map_err(|e| {
             StoreError::Migration(DatabaseError {
                 context: "applying migrations".to_string(),
                 source: Box::new(e),
             })
         })?;
+        schema_guard::record_writer(&pool, migrator, env!("CARGO_PKG_VERSION")).await?;
 
         let store = Store {
             pool,

@@ -181,10 +181,13 @@ async fn run_pg_tool(tool: &str, url: &str, args: &[&str]) -> Result<()> {
     if let Some(password) = password {
         cmd.env("PGPASSWORD", password);
     }
-    let out = cmd.output().await.map_err(|e| {
-        StoreError::Invalid(format!(
-            "running {tool} (install PostgreSQL's client tools): {e}"
-        ))
+    let out = cmd.output().await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => StoreError::Invalid(format!(
+            "{tool} is not installed, and a PostgreSQL store is backed up and restored with \
+             pg_dump and pg_restore: install PostgreSQL's client tools (on Debian: apt install \
+             postgresql-client; their major version must be at least the server's)"
+        )),
+        _ => StoreError::Invalid(format!("running {tool}: {e}")),
     })?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -16,7 +16,7 @@ pub(crate) fn now() -> String {
 }
 
 /// `t` as stored (see [`now`]); stored times compare correctly as text.
-pub(crate) fn stamp(t: time::OffsetDateTime) -> String {
+pub fn stamp(t: time::OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",

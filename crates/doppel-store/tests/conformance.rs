@@ -193,11 +193,32 @@ conformance!(
     log_drains_are_unique_per_environment_and_encrypted,
     snapshots_restore_into_an_empty_database_only,
     rebuilt_images_replace_the_old_id_everywhere,
+    sni_endpoints_round_trip_with_sealed_keys,
+    acme_state_survives_and_follows_acm,
+    the_schema_records_the_doppel_that_first_opened_it,
+    a_store_a_newer_doppel_migrated_is_refused_unchanged,
+    a_newer_store_without_a_recorded_version_is_refused_too,
+    access_passwords_keep_only_a_digest,
 );
+
+#[path = "conformance/access_passwords.rs"]
+mod access_passwords;
+use access_passwords::access_passwords_keep_only_a_digest;
 
 #[path = "conformance/dashboard.rs"]
 mod dashboard;
 use dashboard::{passwords_are_hashed_and_checked, sessions_expire_end_and_follow_passwords};
+#[path = "conformance/schema_guard.rs"]
+mod schema_guard;
+use schema_guard::{
+    a_newer_store_without_a_recorded_version_is_refused_too,
+    a_store_a_newer_doppel_migrated_is_refused_unchanged,
+    the_schema_records_the_doppel_that_first_opened_it,
+};
+
+#[path = "conformance/certs.rs"]
+mod certs;
+use certs::{acme_state_survives_and_follows_acm, sni_endpoints_round_trip_with_sealed_keys};
 
 // ---------------------------------------------------------------------------------------
 // helpers
@@ -1746,9 +1767,24 @@ async fn addons_round_trip_with_sealed_credentials(db: Arc<Db>) {
     let mut creds = a.credentials.clone();
     creds.pending_password = Some("next".into());
     store.set_addon_credentials(&a.id, &creds).await.unwrap();
-    let schedule = BackupSchedule { hour: 2, keep: 7 };
+    let utc = BackupSchedule {
+        hour: 2,
+        keep: 7,
+        zone: None,
+    };
     store
-        .set_addon_schedule(&a.id, Some(schedule))
+        .set_addon_schedule(&a.id, Some(utc.clone()))
+        .await
+        .unwrap();
+    let got = store.addon(&a.id).await.unwrap().unwrap();
+    assert_eq!(got.schedule, Some(utc));
+    let schedule = BackupSchedule {
+        hour: 2,
+        keep: 7,
+        zone: Some("Europe/Paris".into()),
+    };
+    store
+        .set_addon_schedule(&a.id, Some(schedule.clone()))
         .await
         .unwrap();
     let got = store.addon(&a.id).await.unwrap().unwrap();

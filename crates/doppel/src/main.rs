@@ -3,13 +3,9 @@
 //! other subcommand is the client CLI.
 
 mod admin;
+mod allocator;
 mod config_file;
 mod router;
-
-/// mimalloc instead of the system allocator: the router allocates a little on every request,
-/// and glibc's malloc cost it about a tenth of its CPU (see docs/router-benchmark.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
@@ -174,8 +170,42 @@ struct ServerArgs {
     /// <data-dir>/admin-token, its dashboard password to <data-dir>/admin-password).
     #[arg(long, env = "DOPPEL_ADMIN_EMAIL", default_value = "admin@localhost")]
     admin_email: String,
+    /// Seconds added to the clock the backup scheduler reads: a test hook that makes days
+    /// pass (0 in real use).
+    #[arg(
+        long,
+        env = "DOPPEL_BACKUP_SCHEDULE_CLOCK_OFFSET",
+        default_value_t = 0,
+        hide = true
+    )]
+    backup_schedule_clock_offset: u64,
+    #[command(flatten)]
+    acme: Box<AcmeArgs>,
     #[command(flatten)]
     stack: StackArgs,
+}
+
+/// The `--acme-*` flags of `doppel server` (boxed: they would make `Command` lopsided).
+#[derive(Debug, Clone, clap::Args)]
+struct AcmeArgs {
+    /// ACME directory URL that certificates of custom domains with ACM on (`certs:auto`)
+    /// come from.
+    #[arg(long, env = "DOPPEL_ACME_DIRECTORY", default_value = doppel_control::acme::LETS_ENCRYPT)]
+    pub acme_directory: String,
+    /// Contact email of the ACME account (expiry notices from the CA).
+    #[arg(long, env = "DOPPEL_ACME_EMAIL")]
+    pub acme_email: Option<String>,
+    /// A PEM CA certificate to trust for the ACME directory's HTTPS (a private or test CA).
+    #[arg(long, env = "DOPPEL_ACME_CA_FILE")]
+    pub acme_ca_file: Option<PathBuf>,
+    /// The ACME challenge asked for first: `http-01` (port 80) or `tls-alpn-01` (port 443);
+    /// the other is used when the CA does not offer it.
+    #[arg(long, env = "DOPPEL_ACME_CHALLENGE", default_value = "http-01", value_parser = ["http-01", "tls-alpn-01"])]
+    pub acme_challenge: String,
+    /// Renew ACME certificates when fewer than this many hours remain (default: 30 days or
+    /// a third of the lifetime, whichever is shorter).
+    #[arg(long, env = "DOPPEL_ACME_RENEW_BEFORE_HOURS")]
+    pub acme_renew_before_hours: Option<u64>,
 }
 
 fn parse_pool(text: &str) -> Result<doppel_docker::SubnetPool, String> {
@@ -184,6 +214,9 @@ fn parse_pool(text: &str) -> Result<doppel_docker::SubnetPool, String> {
 
 fn main() -> ExitCode {
     let cli = parse_cli();
+    if matches!(cli.command, Command::Server(_) | Command::Router(_)) {
+        allocator::ensure_options();
+    }
     if let Command::GitHook { hook } = &cli.command {
         if hook != "pre-receive" {
             eprintln!("doppel git-hook: unknown hook {hook:?}");
@@ -211,7 +244,8 @@ fn main() -> ExitCode {
                 return ExitCode::from(code);
             }
             eprintln!("doppel: {e:#}");
-            ExitCode::FAILURE
+            // A refusal a restart cannot fix has its own status, which systemd does not retry.
+            doppel_server::exit_code(&e).map_or(ExitCode::FAILURE, ExitCode::from)
         }
     }
 }
@@ -367,6 +401,18 @@ fn server_config(args: ServerArgs) -> anyhow::Result<doppel_control::ServerConfi
         .map(|url| url.trim_end_matches('/').to_string());
     cfg.spawn_router = args.router == "spawn";
     cfg.admin_email = args.admin_email.trim().to_string();
+    let acme = *args.acme;
+    cfg.acme = doppel_control::acme::AcmeSettings {
+        directory: acme.acme_directory,
+        email: acme.acme_email.filter(|e| !e.trim().is_empty()),
+        ca_file: acme.acme_ca_file,
+        challenge: doppel_control::acme::ChallengeKind::parse(&acme.acme_challenge)
+            .unwrap_or(doppel_control::acme::ChallengeKind::Http01),
+        renew_before: acme
+            .acme_renew_before_hours
+            .map(|h| Duration::from_secs(h.saturating_mul(3600))),
+    };
+    cfg.backup_schedule_clock_offset = Duration::from_secs(args.backup_schedule_clock_offset);
     Ok(cfg)
 }
 

@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod clients;
+pub mod notes_app;
 
 pub use clients::{HerokuCli, Ran};
 
@@ -69,6 +70,11 @@ impl Server {
     /// Starts a server on `data_dir` (which may hold an earlier server's state).
     pub fn start_in(data_dir: &Path) -> Result<Server> {
         Server::launch(data_dir, &[])
+    }
+
+    /// Starts a server on `data_dir` (an earlier server's) with extra `doppel server` flags.
+    pub fn start_in_with(data_dir: &Path, extra: &[&str]) -> Result<Server> {
+        Server::launch(data_dir, extra)
     }
 
     /// Starts a server on a data directory the test prepared; it is cleaned up like a fresh one.
@@ -348,6 +354,21 @@ impl Server {
         let _ = Command::new("kill")
             .args(["-KILL", &pid.to_string()])
             .status();
+    }
+
+    /// Stops the server and starts it again on the same data directory with `extra` flags
+    /// (the data directory stays owned as before).
+    pub fn restart_with(&mut self, extra: &[&str]) -> Result<()> {
+        self.stop();
+        let mut new = Server::launch(&self.data_dir, extra)?;
+        self.child = new.child.take();
+        self.https_port = new.https_port;
+        self.http_port = new.http_port;
+        self.rendezvous_port = new.rendezvous_port;
+        self.token = std::mem::take(&mut new.token);
+        // `new` owns nothing more; its drop would stop the router this server shares.
+        std::mem::forget(new);
+        Ok(())
     }
 
     /// Stops the server (SIGTERM, then SIGKILL after 20 s); the router keeps serving.

@@ -2,7 +2,8 @@
 //! a real app writes rows through `DATABASE_URL` and keys through `REDIS_URL` (it shells out
 //! to `psql` and `redis-cli`, installed from Debian's archive); staging's and production's
 //! databases are separate; the data survives a redeploy, a rollback, a killed add-on
-//! container, a restart of `doppel server` and a promotion; a backup of production restored
+//! container, a restart of `doppel server`, every container stopped at once (as a Docker
+//! engine restart leaves them) and a promotion; a backup of production restored
 //! into staging gives production's rows with the masking script applied; a corrupted backup is
 //! refused and leaves the database unchanged; a credential rotation gives the app a new URL
 //! and the old password stops working; Redis is backed up and restored the same way; and the
@@ -13,76 +14,8 @@ use std::process::Output;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use doppel_e2e::notes_app::notes_app;
 use doppel_e2e::{docker, docker_ids, AppRepo, HerokuCli, Server};
-
-/// An app on the debian-12 stack that reads and writes the add-ons the way apps do: through
-/// the URLs in its environment. `/pg/add?v=X` inserts a row, `/pg/rows` lists them;
-/// `/redis/set?k=K&v=V`, `/redis/get?k=K`. A failing client answers 500 with its error.
-fn notes_app(version: &str) -> Result<AppRepo> {
-    let server_py = r#""""doppel e2e: rows through DATABASE_URL, keys through REDIS_URL."""
-import http.server
-import os
-import subprocess
-import urllib.parse
-
-VERSION = open("/srv/VERSION").read().strip()
-
-
-def run(args):
-    r = subprocess.run(args, capture_output=True, text=True, timeout=30)
-    return r.returncode == 0 and "ERR" not in r.stdout, (r.stdout + r.stderr).strip()
-
-
-def psql(sql):
-    return run(["psql", os.environ["DATABASE_URL"], "-X", "-q", "-A", "-t",
-                "-v", "ON_ERROR_STOP=1", "-c", sql])
-
-
-def redis(*args):
-    return run(["redis-cli", "-u", os.environ["REDIS_URL"], "--no-auth-warning", *args])
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        url = urllib.parse.urlparse(self.path)
-        q = {k: v[0] for k, v in urllib.parse.parse_qs(url.query).items()}
-        if url.path == "/pg/add":
-            ok, out = psql("CREATE TABLE IF NOT EXISTS notes (v text); "
-                           f"INSERT INTO notes VALUES ('{q['v']}')")
-        elif url.path == "/pg/rows":
-            ok, out = psql("SELECT coalesce(string_agg(v, ',' ORDER BY v), '') FROM notes")
-            out = f"rows=[{out}]"
-        elif url.path == "/redis/set":
-            ok, out = redis("SET", q["k"], q["v"])
-        elif url.path == "/redis/get":
-            ok, out = redis("GET", q["k"])
-            out = f"value=[{out}]"
-        else:
-            ok, out = True, f"notes {VERSION}"
-        body = (out + "\n").encode()
-        self.send_response(200 if ok else 500)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-http.server.ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), Handler).serve_forever()
-"#;
-    let dockerfile = "FROM doppel/heroku-24\n\
-        USER root\n\
-        RUN apt-get -o Acquire::Check-Valid-Until=false update \\\n \
-        && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql-client redis-tools \\\n \
-        && rm -rf /var/lib/apt/lists/*\n\
-        USER heroku\n\
-        COPY server.py VERSION /srv/\n\
-        CMD [\"sh\", \"-c\", \"exec python3 /srv/server.py\"]\n";
-    AppRepo::from_files(&[
-        ("Dockerfile", dockerfile.as_bytes()),
-        ("server.py", server_py.as_bytes()),
-        ("VERSION", version.as_bytes()),
-    ])
-}
 
 /// Runs the doppel CLI; fails with its output unless it succeeds.
 fn cli_ok(server: &Server, args: &[&str]) -> Result<String> {
@@ -337,6 +270,37 @@ fn an_apps_data_lives_in_its_addons_through_every_event() -> Result<()> {
     assert_key(&restarted, "notes", "who", "production", "a server restart")?;
     let server = restarted;
 
+    // Every container of the installation stopped at once, dynos and add-on servers, which is
+    // what a Docker engine restart leaves (engine_restart.rs restarts the engine itself, on a
+    // machine nobody else uses): all come back by themselves with the data.
+    let all = docker_ids(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!("label=doppel.instance={}", server.instance_id()?),
+    ])?;
+    assert!(all.len() >= 6, "dynos and add-on servers: {all:?}");
+    let mut stop = vec!["stop", "-t", "5"];
+    stop.extend(all.iter().map(String::as_str));
+    let (ok, out) = docker(&stop)?;
+    assert!(ok, "docker stop: {out}");
+    assert_rows(&server, "notes-staging", "s1", "every container stopped")?;
+    assert_rows(&server, "notes", "p1,p2,p3", "every container stopped")?;
+    assert_key(
+        &server,
+        "notes",
+        "who",
+        "production",
+        "every container stopped",
+    )?;
+    assert_key(
+        &server,
+        "notes-staging",
+        "who",
+        "staging",
+        "every container stopped",
+    )?;
+
     // A promotion replaces production's code, never its data.
     std::fs::write(repo.path().join("VERSION"), "v3")?;
     repo.commit_all("v3")?;
@@ -493,15 +457,66 @@ fn rotation(server: &Server) -> Result<()> {
     assert!(ok, "the new password does not work: {out}");
     // Neither password is in the server's log.
     let log = server.log();
-    for url in [&old, &new] {
-        let password = url
+    let password = |url: &str| -> Result<String> {
+        let p = url
             .split_once("://")
             .and_then(|(_, rest)| rest.split_once('@'))
             .and_then(|(userinfo, _)| userinfo.split_once(':'))
-            .map(|(_, p)| p)
+            .map(|(_, p)| p.to_string())
             .context("no password in the URL")?;
-        assert!(password.len() >= 16, "a short password");
-        assert!(!log.contains(password), "a password is in the server log");
+        assert!(p.len() >= 16, "a short password");
+        Ok(p)
+    };
+    let passwords = [password(&old)?, password(&new)?];
+    for p in &passwords {
+        assert!(!log.contains(p.as_str()), "a password is in the server log");
+    }
+    // Nor in what `docker inspect` shows of the add-on servers (their environment, command,
+    // labels), before and after the server is recreated (it reads the rotated password from
+    // its volume).
+    assert_no_password_inspected(server, "notes-staging", &passwords)?;
+    let killed = addon_containers(server, "notes-staging", "postgres")?;
+    docker(&["rm", "-f", &killed[0]])?;
+    app_until(server, "notes-staging", "/pg/rows", "rows=[", 120)
+        .context("the app could not read after its database server was recreated")?;
+    let (ok, out) = docker(&["exec", &dyno, "psql", &new, "-X", "-c", "SELECT 1"])?;
+    assert!(
+        ok,
+        "the new password stopped working on a new server: {out}"
+    );
+    assert_no_password_inspected(server, "notes-staging", &passwords)?;
+    Ok(())
+}
+
+/// `docker inspect` of every add-on container of `env` holds none of `passwords`.
+fn assert_no_password_inspected(server: &Server, env: &str, passwords: &[String]) -> Result<()> {
+    let ids = [
+        addon_containers(server, env, "postgres")?,
+        addon_containers(server, env, "redis")?,
+    ]
+    .concat();
+    assert_eq!(ids.len(), 2, "{env} has a postgres and a redis server");
+    let redis_url = config_var(server, env, "REDIS_URL")?;
+    let redis_password = redis_url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .map(|(_, p)| p.to_string())
+        .context("no password in REDIS_URL")?;
+    for id in &ids {
+        let (ok, inspected) = docker(&["inspect", id])?;
+        assert!(ok, "docker inspect {id}: {inspected}");
+        let (_, env) = docker(&["inspect", "-f", "{{json .Config.Env}}", id])?;
+        assert!(
+            !env.contains("DOPPEL_ADDON_PASSWORD="),
+            "the add-on's environment holds a password variable"
+        );
+        for p in passwords.iter().chain([&redis_password]) {
+            assert!(
+                !inspected.contains(p.as_str()),
+                "docker inspect shows an add-on password"
+            );
+        }
     }
     Ok(())
 }

@@ -1,14 +1,17 @@
-//! The Docker engine restarted under a running doppel (issue 8): a web app on staging and
-//! production, each with a worker; `deploy/restart-docker.sh` restarts the engine, which
-//! stops every container; every dyno comes back (one container each: no duplicate, no
-//! orphan), both environments serve through the router again, and the log says what
-//! happened.
+//! The Docker engine restarted under a running doppel (issues 8 and 11): a web app on
+//! staging and production, each with a worker, and a second app whose staging has a Postgres
+//! and a Redis add-on holding a row and a key the app wrote; `deploy/restart-docker.sh`
+//! restarts the engine, which stops every container; every dyno comes back (one container
+//! each: no duplicate, no orphan), both environments serve through the router again, the log
+//! says what happened, the add-on servers come back by themselves (supervised), and the app
+//! reads its row and key again through `DATABASE_URL` and `REDIS_URL`.
 //!
 //! This restarts the machine's one Docker engine and so stops every container on it, other
 //! users' too: on a machine shared with people running tests, set
 //! `DOPPEL_TEST_SKIP_ENGINE_RESTART=1` (it then prints that it skipped).
 
 use anyhow::{bail, Result};
+use doppel_e2e::notes_app::notes_app;
 use doppel_e2e::{docker, repo_root, wait_for, AppRepo, Server};
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -52,6 +55,9 @@ fn dynos(server: &Server) -> Result<Dynos> {
         let [id, state, env, role, dyno] = f[..] else {
             bail!("unexpected docker ps line: {line}");
         };
+        if !["engine", "engine-staging"].contains(&env) {
+            continue; // the add-on app's containers are checked on their own
+        }
         all.entry((format!("{env} ({role})"), dyno.to_string()))
             .or_default()
             .push((id.to_string(), state == "running"));
@@ -67,6 +73,62 @@ fn serves(server: &Server) -> Result<bool> {
         && body.contains("hello from dockerfile")
         && production == 200
         && body2.contains("hello from dockerfile"))
+}
+
+/// The add-on app's environment.
+const DATA_ENV: &str = "enginedata-staging";
+
+/// GET `path` on the add-on app until it answers 200 with `needle` (up to `secs`).
+fn data_until(server: &Server, path: &str, needle: &str, secs: u64) -> Result<bool> {
+    let url = format!("{}{path}", server.env_url(DATA_ENV).trim_end_matches('/'));
+    wait_for(secs, || {
+        let (status, body) = server.get(&url, Some(&server.token))?;
+        Ok(status == 200 && body.contains(needle))
+    })
+}
+
+/// The add-on app's add-on server containers: (id, running).
+fn addon_servers(server: &Server) -> Result<Vec<(String, bool)>> {
+    let (ok, out) = docker(&[
+        "ps",
+        "-a",
+        "--no-trunc",
+        "--filter",
+        &format!("label=doppel.instance={}", server.instance_id()?),
+        "--filter",
+        "label=doppel.role=addon",
+        "--format",
+        "{{.ID}}|{{.State}}",
+    ])?;
+    if !ok {
+        bail!("docker ps: {out}");
+    }
+    Ok(out
+        .lines()
+        .filter_map(|l| l.split_once('|'))
+        .map(|(id, state)| (id.to_string(), state == "running"))
+        .collect())
+}
+
+/// A Postgres and a Redis add-on on the add-on app's staging, a row and a key written by
+/// the app through them.
+fn app_with_addons(server: &Server) -> Result<()> {
+    server.create_app("enginedata")?;
+    for service in ["postgres", "redis"] {
+        cli_ok(server, &["addons:create", service, "-a", DATA_ENV])?;
+    }
+    let repo = notes_app("v1")?;
+    let (ok, out) = repo.push(server, DATA_ENV, "main")?;
+    assert!(ok, "{out}\n{}", server.log());
+    assert!(
+        data_until(server, "/", "notes v1", 120)?,
+        "{}",
+        server.log()
+    );
+    assert!(data_until(server, "/pg/add?v=before", "", 30)?);
+    assert!(data_until(server, "/redis/set?k=who&v=before", "OK", 30)?);
+    assert!(data_until(server, "/pg/rows", "rows=[before]", 30)?);
+    Ok(())
 }
 
 #[test]
@@ -89,6 +151,9 @@ fn every_dyno_comes_back_routed_after_the_engine_restarts() -> Result<()> {
     let four = |all: &Dynos| all.len() == 4 && all.values().all(|c| c.len() == 1 && c[0].1);
     assert!(wait_for(60, || Ok(four(&dynos(&server)?)))?);
     let before = dynos(&server)?;
+    app_with_addons(&server)?;
+    let servers_before = addon_servers(&server)?;
+    assert_eq!(servers_before.len(), 2, "{servers_before:?}");
 
     let restart = Command::new("bash")
         .arg(repo_root().join("deploy/restart-docker.sh"))
@@ -124,6 +189,28 @@ fn every_dyno_comes_back_routed_after_the_engine_restarts() -> Result<()> {
     assert_eq!(
         after.keys().collect::<Vec<_>>(),
         before.keys().collect::<Vec<_>>()
+    );
+
+    // The add-on servers run again (one each), and the app reads what it wrote.
+    let servers_back = wait_for(180, || {
+        let now = addon_servers(&server)?;
+        Ok(now.len() == 2 && now.iter().all(|(_, running)| *running))
+    })?;
+    assert!(
+        servers_back,
+        "add-on servers: {:?}\n{}",
+        addon_servers(&server)?,
+        server.log()
+    );
+    assert!(
+        data_until(&server, "/pg/rows", "rows=[before]", 180)?,
+        "the row written before the engine restart is not read back\n{}",
+        server.log()
+    );
+    assert!(
+        data_until(&server, "/redis/get?k=who", "value=[before]", 60)?,
+        "the key written before the engine restart is not read back\n{}",
+        server.log()
     );
 
     for env in ["engine-staging", "engine"] {

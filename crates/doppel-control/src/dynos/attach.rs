@@ -6,6 +6,10 @@
 //! started only once its client is attached, so no output is missed. When the command ends,
 //! its exit status follows as `\u{FFFF} heroku-command-exit-status: N` (the line Heroku's CLI
 //! looks for); when the client goes away first, the dyno is stopped.
+//!
+//! The same rendezvous serves interactive add-on clients (`pg:psql`, `redis:cli`): their
+//! [`Pending`] carries an `exec`, run in the add-on's running server container instead of
+//! starting a dyno (see `logic::addon_sessions`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -35,6 +39,9 @@ pub struct Pending {
     /// Terminal size from the client's `LINES` and `COLUMNS`.
     pub rows: Option<u16>,
     pub cols: Option<u16>,
+    /// An interactive command to run in `container` (a running add-on server) instead of
+    /// starting it.
+    pub exec: Option<doppel_docker::InteractiveExec>,
 }
 
 /// Dynos waiting for their client, by secret.
@@ -99,6 +106,11 @@ async fn connection(
             .await?;
         return write.shutdown().await;
     };
+    if let Some(exec) = &pending.exec {
+        let result = exec_session(state, &pending, exec.clone(), read, &mut write).await;
+        let _ = write.shutdown().await;
+        return result;
+    }
     let table = &state.supervisor().table;
     table.claim(&pending.container);
     let result = session(state, &pending, read, &mut write).await;
@@ -132,7 +144,7 @@ where
     W: AsyncWrite + Unpin,
 {
     let rt = state.runtime();
-    let mut io = rt
+    let io = rt
         .attach(&p.container)
         .await
         .map_err(std::io::Error::other)?;
@@ -150,7 +162,77 @@ where
             tracing::debug!(container = %p.container, error = %e, "could not size the terminal");
         }
     }
-    let tty = p.tty;
+    let (client_left, last) = pump(io, &mut client_in, client_out, p.tty).await?;
+    if client_left {
+        // Heroku ends a run whose client disconnected.
+        state.logs().heroku(
+            &p.env_id,
+            &p.dyno,
+            "Stopping process with SIGKILL: the client disconnected",
+        );
+        return rt.kill(&p.container).await.map_err(std::io::Error::other);
+    }
+    let code = rt.wait(&p.container).await.map_err(std::io::Error::other)?;
+    exit_status(client_out, last, code).await
+}
+
+/// Runs an interactive command in a running container (an add-on's client) joined to the
+/// client until one side ends. A client that goes away ends the command with its terminal.
+async fn exec_session<R, W>(
+    state: &AppState,
+    p: &Pending,
+    exec: doppel_docker::InteractiveExec,
+    mut client_in: BufReader<R>,
+    client_out: &mut W,
+) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let rt = state.runtime();
+    let (exec_id, io) = rt
+        .exec_attach(&p.container, exec)
+        .await
+        .map_err(std::io::Error::other)?;
+    client_out.write_all(b"rendezvous\r\n").await?;
+    client_out.flush().await?;
+    if let (true, Some(rows), Some(cols)) = (p.tty, p.rows, p.cols) {
+        if let Err(e) = rt.resize_exec(&exec_id, rows, cols).await {
+            tracing::debug!(error = %e, "could not size the session's terminal");
+        }
+    }
+    let (client_left, last) = pump(io, &mut client_in, client_out, p.tty).await?;
+    if client_left {
+        return Ok(());
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let code = loop {
+        match rt.exec_exit_code(&exec_id).await {
+            Ok(Some(code)) => break code,
+            Ok(None) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Ok(None) => break -1,
+            Err(e) => return Err(std::io::Error::other(e)),
+        }
+    };
+    exit_status(client_out, last, code).await
+}
+
+/// Copies the client's input to the command and the command's output to the client until
+/// one ends. Returns whether the client left first, and the last byte the command printed.
+/// Without a terminal, the client's EOT byte ends the command's input.
+async fn pump<R, W>(
+    io: doppel_docker::AttachIo,
+    client_in: &mut BufReader<R>,
+    client_out: &mut W,
+    tty: bool,
+) -> std::io::Result<(bool, u8)>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut output = io.output;
     let mut input = Some(io.input);
     let to_dyno = async {
         let mut buf = vec![0u8; 8192];
@@ -178,7 +260,7 @@ where
     };
     let mut last = b'\n';
     let from_dyno = async {
-        while let Some(chunk) = io.output.next().await {
+        while let Some(chunk) = output.next().await {
             let chunk = chunk.map_err(std::io::Error::other)?;
             if let Some(b) = chunk.last() {
                 last = *b;
@@ -192,16 +274,15 @@ where
         left = to_dyno => left.unwrap_or(true),
         ended = from_dyno => { ended?; false }
     };
-    if client_left {
-        // Heroku ends a run whose client disconnected.
-        state.logs().heroku(
-            &p.env_id,
-            &p.dyno,
-            "Stopping process with SIGKILL: the client disconnected",
-        );
-        return rt.kill(&p.container).await.map_err(std::io::Error::other);
-    }
-    let code = rt.wait(&p.container).await.map_err(std::io::Error::other)?;
+    Ok((client_left, last))
+}
+
+/// The line that ends a session with the command's exit code.
+async fn exit_status<W: AsyncWrite + Unpin>(
+    client_out: &mut W,
+    last: u8,
+    code: i64,
+) -> std::io::Result<()> {
     let mut status = String::new();
     if last != b'\n' {
         status.push_str("\r\n");

@@ -175,6 +175,7 @@ pub async fn create(
             tty: req.tty,
             rows,
             cols,
+            exec: None,
         });
         Some(format!(
             "rendezvous://{}:{}/{secret}",

@@ -19,6 +19,8 @@ pub struct EnvView {
     /// The stack its current release was built on (canonical name); before the first
     /// release, the stack its first build will use (`build_stack`), as Heroku shows it.
     pub stack: String,
+    /// Whether ACM (ACME certificates for custom domains) is on.
+    pub acm: bool,
 }
 
 /// What `PATCH /apps/{app}` may change; `None` leaves a setting as it is.
@@ -229,7 +231,9 @@ async fn view(
         None => None,
     };
     let stack = super::stacks::canonical(state, built_on.as_deref().unwrap_or(&env.build_stack));
+    let acm = state.store().acm_enabled(&env.id).await?;
     Ok(EnvView {
+        acm,
         released_at: current.map(|r| r.created_at),
         stack,
         env,

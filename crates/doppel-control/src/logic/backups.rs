@@ -262,34 +262,49 @@ pub async fn restore(
     Ok((target, row))
 }
 
-/// Parses `--at`: `02:00`, `2`, `02:00 UTC` (schedules run in UTC).
-pub fn parse_hour(at: &str) -> Result<u8, LogicError> {
+/// Parses `--at` (Heroku's syntax): `02:00`, `2`, `02:00 UTC`, `02:00 Europe/Paris`; the
+/// hour and the time zone (`None` for UTC), which must be one the system's time zone
+/// database knows.
+pub fn parse_at(at: &str) -> Result<(u8, Option<String>), LogicError> {
     let bad = || {
         LogicError::Invalid(format!(
-            "--at {at:?}: give an hour of the day in UTC, such as '02:00 UTC'"
+            "--at {at:?}: give an hour of the day and a time zone, such as '02:00 Europe/Paris' or '02:00 UTC'"
         ))
     };
     let mut parts = at.split_whitespace();
     let time = parts.next().ok_or_else(bad)?;
-    if let Some(zone) = parts.next() {
-        if !matches!(
-            zone.to_ascii_uppercase().as_str(),
-            "UTC" | "GMT" | "ETC/UTC" | "Z"
-        ) {
-            return Err(LogicError::Invalid(format!(
-                "--at {at:?}: schedules run in UTC; give the hour in UTC (e.g. '02:00 UTC')"
-            )));
+    let zone = match parts.next() {
+        None => None,
+        Some(z)
+            if matches!(
+                z.to_ascii_uppercase().as_str(),
+                "UTC" | "GMT" | "ETC/UTC" | "Z"
+            ) =>
+        {
+            None
         }
+        Some(z) => {
+            let known = jiff::tz::TimeZone::get(z).map_err(|_| {
+                LogicError::Invalid(format!(
+                    "--at {at:?}: {z:?} is not a time zone this server knows (e.g. Europe/Paris, America/New_York, UTC)"
+                ))
+            })?;
+            Some(known.iana_name().unwrap_or(z).to_string())
+        }
+    };
+    if parts.next().is_some() {
+        return Err(bad());
     }
     let hour = time.split(':').next().ok_or_else(bad)?;
     let hour: u8 = hour.parse().map_err(|_| bad())?;
     if hour > 23 {
         return Err(bad());
     }
-    Ok(hour)
+    Ok((hour, zone))
 }
 
-/// `pg:backups:schedule`: a daily backup at `hour` UTC keeping `keep`; `None` unschedules.
+/// `pg:backups:schedule`: a daily backup at `hour` in its zone keeping `keep`; `None`
+/// unschedules.
 pub async fn schedule(
     state: &AppState,
     actor: &Actor,
@@ -310,14 +325,17 @@ pub async fn schedule(
             found.addon.name
         )));
     }
-    if schedule.is_some_and(|s| s.keep == 0 || s.keep > 1000) {
+    if schedule
+        .as_ref()
+        .is_some_and(|s| s.keep == 0 || s.keep > 1000)
+    {
         return Err(LogicError::Invalid(
             "--keep must be between 1 and 1000".to_string(),
         ));
     }
     state
         .store()
-        .set_addon_schedule(&found.addon.id, schedule)
+        .set_addon_schedule(&found.addon.id, schedule.clone())
         .await?;
     super::audit::record(
         state,
@@ -327,8 +345,9 @@ pub async fn schedule(
         "backup.schedule",
         serde_json::json!({
             "addon": found.addon.name,
-            "hour": schedule.map(|s| s.hour),
-            "keep": schedule.map(|s| s.keep),
+            "hour": schedule.as_ref().map(|s| s.hour),
+            "keep": schedule.as_ref().map(|s| s.keep),
+            "zone": schedule.as_ref().map(|s| s.zone.as_deref().unwrap_or("UTC")),
         }),
     )
     .await;
@@ -342,15 +361,24 @@ pub async fn schedule(
 
 #[cfg(test)]
 mod tests {
-    use super::parse_hour;
+    use super::parse_at;
 
     #[test]
-    fn hours_are_read_in_utc() {
-        assert_eq!(parse_hour("02:00").ok(), Some(2));
-        assert_eq!(parse_hour("2").ok(), Some(2));
-        assert_eq!(parse_hour("23:00 UTC").ok(), Some(23));
-        assert!(parse_hour("24:00").is_err());
-        assert!(parse_hour("02:00 America/New_York").is_err());
-        assert!(parse_hour("noon").is_err());
+    fn hours_are_read_with_their_time_zone() {
+        assert_eq!(parse_at("02:00").ok(), Some((2, None)));
+        assert_eq!(parse_at("2").ok(), Some((2, None)));
+        assert_eq!(parse_at("23:00 UTC").ok(), Some((23, None)));
+        assert_eq!(
+            parse_at("02:00 Europe/Paris").ok(),
+            Some((2, Some("Europe/Paris".to_string())))
+        );
+        assert_eq!(
+            parse_at("02:00 America/New_York").ok(),
+            Some((2, Some("America/New_York".to_string())))
+        );
+        assert!(parse_at("02:00 Mars/Olympus").is_err());
+        assert!(parse_at("24:00").is_err());
+        assert!(parse_at("noon").is_err());
+        assert!(parse_at("02:00 UTC extra").is_err());
     }
 }

@@ -37,6 +37,11 @@ pub struct DomainView {
     pub kind: DomainKind,
     /// Where the user's DNS must point a custom domain: the environment's platform host name.
     pub cname: Option<String>,
+    /// The uploaded certificate serving it: (id, name).
+    pub sni_endpoint: Option<(String, String)>,
+    /// ACM's status for it (`pending`, `cert issued`, `failing`, `failed`), when ACM is on.
+    pub acm_status: Option<String>,
+    pub acm_status_reason: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -52,6 +57,9 @@ fn platform_domain(state: &AppState, env: &Environment) -> DomainView {
         hostname: state.urls().env_host(&env.name),
         kind: DomainKind::Heroku,
         cname: None,
+        sni_endpoint: None,
+        acm_status: None,
+        acm_status_reason: None,
         created_at: env.created_at.clone(),
         updated_at: env.created_at.clone(),
     }
@@ -63,6 +71,9 @@ fn custom(state: &AppState, env: &Environment, d: Domain) -> DomainView {
         hostname: d.hostname,
         kind: DomainKind::Custom,
         cname: Some(state.urls().env_host(&env.name)),
+        sni_endpoint: None,
+        acm_status: None,
+        acm_status_reason: None,
         created_at: d.created_at,
         updated_at: d.updated_at,
     }
@@ -76,10 +87,66 @@ pub async fn list(
 ) -> Result<(Environment, Vec<DomainView>), LogicError> {
     let EnvAccess { env, .. } = access::environment(state, actor, env).await?;
     let mut out = vec![platform_domain(state, &env)];
+    let certs = Certs::read(state, &env).await?;
     for d in state.store().domains(&env.id).await? {
-        out.push(custom(state, &env, d));
+        let mut view = custom(state, &env, d);
+        certs.fill(&mut view);
+        out.push(view);
     }
     Ok((env, out))
+}
+
+/// What serves custom domains' certificates: the environment's uploads and ACM's rows.
+struct Certs {
+    uploads: Vec<(String, String, Vec<String>)>,
+    acm: bool,
+    acme: Vec<doppel_store::AcmeCert>,
+}
+
+impl Certs {
+    async fn read(state: &AppState, env: &Environment) -> Result<Certs, LogicError> {
+        let uploads = state
+            .store()
+            .sni_endpoints(&env.id)
+            .await?
+            .into_iter()
+            .filter_map(|e| {
+                let names = doppel_router::certs::inspect(&e.certificate_chain)
+                    .ok()?
+                    .names;
+                Some((e.id, e.name, names))
+            })
+            .collect();
+        let acm = state.store().acm_enabled(&env.id).await?;
+        let acme = if acm {
+            state.store().acme_certs().await?
+        } else {
+            Vec::new()
+        };
+        Ok(Certs { uploads, acm, acme })
+    }
+
+    fn fill(&self, view: &mut DomainView) {
+        view.sni_endpoint = self
+            .uploads
+            .iter()
+            .find(|(_, _, names)| {
+                names
+                    .iter()
+                    .any(|n| doppel_router::certs::name_covers(n, &view.hostname))
+            })
+            .map(|(id, name, _)| (id.clone(), name.clone()));
+        if !self.acm || view.sni_endpoint.is_some() {
+            return;
+        }
+        match self.acme.iter().find(|r| r.domain_id == view.id) {
+            Some(row) => {
+                view.acm_status = Some(row.status.clone());
+                view.acm_status_reason = row.reason.clone();
+            }
+            None => view.acm_status = Some(crate::acme::schedule::PENDING.to_string()),
+        }
+    }
 }
 
 /// One domain of the environment by id or host name (any case, trailing dot or not).
@@ -128,6 +195,7 @@ pub async fn add(
         Err(e) => return Err(e.into()),
     };
     crate::routes::publish(state).await;
+    state.acme().wake();
     super::audit::record(
         state,
         actor,
@@ -187,5 +255,37 @@ pub async fn remove(
     )
     .await;
     tracing::info!(env = %env.name, hostname = %found.hostname, user = %actor.user.email, "removed domain");
+    Ok((env, found))
+}
+
+/// `PATCH /apps/{app}/domains/{domain} {sni_endpoint}` (what the Heroku CLI's `certs:add`
+/// sends for the domains a user picks): checks the endpoint is one of the environment's and
+/// that it covers the domain. The certificate served is chosen by name, so nothing is stored;
+/// the domain as it is served.
+pub async fn associate(
+    state: &AppState,
+    actor: &Actor,
+    env: &str,
+    id_or_hostname: &str,
+    sni_endpoint: Option<&str>,
+) -> Result<(Environment, DomainView), LogicError> {
+    let (env, found) = show(state, actor, env, id_or_hostname).await?;
+    let Some(wanted) = sni_endpoint else {
+        return Ok((env, found));
+    };
+    let (_, endpoint) = super::certs::show(state, actor, &env.id, wanted).await?;
+    if !endpoint
+        .cert
+        .names
+        .iter()
+        .any(|n| doppel_router::certs::name_covers(n, &found.hostname))
+    {
+        return Err(LogicError::Invalid(format!(
+            "SNI endpoint {} does not cover {} (it names {}).",
+            endpoint.name,
+            found.hostname,
+            endpoint.cert.names.join(", ")
+        )));
+    }
     Ok((env, found))
 }

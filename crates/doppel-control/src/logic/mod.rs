@@ -4,13 +4,17 @@
 //! workflow. It knows nothing of HTTP or JSON; errors are [`LogicError`].
 
 pub mod access;
+pub mod access_password;
 pub mod account;
+pub mod acm;
 pub mod addon_attachments;
+pub mod addon_sessions;
 pub mod addons;
 pub mod apps;
 pub mod audit;
 pub mod backups;
 pub mod builds;
+pub mod certs;
 pub mod collaborators;
 pub mod config_vars;
 pub mod domains;

@@ -1,6 +1,5 @@
 //! What the platform offers beside apps: its one region (this machine), and the lists doppel
-//! keeps honestly empty until it has something to put in them: labs features, add-ons and
-//! SNI endpoints (custom certificates).
+//! keeps honestly empty until it has something to put in them: labs features and add-ons.
 
 use super::access;
 use super::{Actor, LogicError};
@@ -48,14 +47,4 @@ pub async fn app_features(
 /// One labs feature by name: none exist.
 pub fn feature(name: &str) -> Result<Feature, LogicError> {
     Err(LogicError::not_found("feature", name))
-}
-
-/// An environment's SNI endpoints (uploaded certificates): none; the router serves the
-/// platform's certificates.
-pub async fn sni_endpoints(
-    state: &AppState,
-    actor: &Actor,
-    env: &str,
-) -> Result<Environment, LogicError> {
-    Ok(access::environment(state, actor, env).await?.env)
 }

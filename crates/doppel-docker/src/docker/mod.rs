@@ -3,6 +3,7 @@
 mod containers;
 mod dynos;
 mod images;
+mod interactive;
 mod networks;
 mod probe;
 mod services;
@@ -21,7 +22,8 @@ use tokio::sync::mpsc;
 use crate::{
     AttachIo, ContainerConfig, ContainerRuntime, ContainerSpec, ContainerState, DockerError,
     DockerfileBuild, DynoSpec, EventStream, ExecResult, ExecSpec, HealthCheck, ImageInfo,
-    LineStream, LogStream, NetworkInfo, NetworkSpec, ServiceSpec, TarSource, VolumeInfo,
+    InteractiveExec, LineStream, LogStream, NetworkInfo, NetworkSpec, ServiceSpec, TarSource,
+    VolumeInfo,
 };
 
 /// Time allowed for long engine calls (builds, imports, commits, uploads) to answer.
@@ -242,5 +244,22 @@ impl ContainerRuntime for DockerRuntime {
 
     async fn exec(&self, container: &str, spec: ExecSpec) -> Result<ExecResult, DockerError> {
         services::exec(&self.long, container, spec).await
+    }
+
+    async fn exec_attach(
+        &self,
+        container: &str,
+        spec: InteractiveExec,
+    ) -> Result<(String, AttachIo), DockerError> {
+        // A session lasts as long as its user types: no response timeout.
+        interactive::exec_attach(&self.long, container, spec).await
+    }
+
+    async fn resize_exec(&self, exec_id: &str, rows: u16, cols: u16) -> Result<(), DockerError> {
+        interactive::resize_exec(&self.docker, exec_id, rows, cols).await
+    }
+
+    async fn exec_exit_code(&self, exec_id: &str) -> Result<Option<i64>, DockerError> {
+        interactive::exit_code(&self.docker, exec_id).await
     }
 }

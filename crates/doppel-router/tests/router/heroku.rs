@@ -144,15 +144,24 @@ async fn every_h_code_has_a_page_and_a_log_line() -> anyhow::Result<()> {
     let lines = router.lines.wait_for("H12").await;
     let line = line_with(&lines, "at=error code=H12 desc=\"Request timeout\"");
     assert!(line.contains("dyno=web.1"), "{line}");
+    // The dyno was reached: the line says how long connecting took, as Heroku's do.
+    assert!(
+        line.contains(" connect=") && !line.contains(" connect= "),
+        "{line}"
+    );
 
     let hangup = hangup_upstream().await?;
     router.publish(vec![("myapp.localhost", public("myapp", vec![hangup]))]);
     let resp = client.get(&url).send().await?;
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
     let lines = router.lines.wait_for("H13").await;
-    line_with(
+    let line = line_with(
         &lines,
         "at=error code=H13 desc=\"Connection closed without response\"",
+    );
+    assert!(
+        line.contains(" connect=") && !line.contains(" connect= "),
+        "{line}"
     );
 
     let dead = dead_backend().await?;

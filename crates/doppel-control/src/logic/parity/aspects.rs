@@ -262,19 +262,13 @@ fn health(inp: &Inputs) -> Aspect {
     a
 }
 
-/// Router settings: privacy (staging private, production public, by design). Maintenance
-/// mode and IP allow-lists join here when environments have them.
+/// Router settings: privacy (staging private, production public, by design), the access
+/// password a private environment may take besides tokens, and the IP allow-list (none yet:
+/// environments have no setting for one). Maintenance mode joins here when compared.
 fn router(inp: &Inputs) -> Aspect {
     let mut a = aspect("router", "Router settings");
-    let privacy = |side: &Side| {
-        if side.env.private {
-            "private (collaborators' tokens only)".to_string()
-        } else {
-            "public".to_string()
-        }
-    };
-    a.staging = vec![privacy(&inp.staging)];
-    a.production = vec![privacy(&inp.production)];
+    a.staging = router_lines(&inp.staging);
+    a.production = router_lines(&inp.production);
     if inp.staging.env.private != inp.production.env.private {
         a.differences.push(
             Difference::new("router", "private", Class::Expected).says(format!(
@@ -284,7 +278,34 @@ fn router(inp: &Inputs) -> Aspect {
             )),
         );
     }
+    let password = |side: &Side| side.env.private && side.access_password;
+    if password(&inp.staging) != password(&inp.production) {
+        let (with, without) = if password(&inp.staging) {
+            ("staging", "production")
+        } else {
+            ("production", "staging")
+        };
+        a.differences.push(
+            Difference::new("router", "access-password", Class::Expected).says(format!(
+                "Only {with} admits its own access password besides tokens of users with access; {without} does not ({}).",
+                privacy(if with == "staging" { &inp.production } else { &inp.staging })
+            )),
+        );
+    }
     a
+}
+
+/// Who the router lets through to one environment.
+fn privacy(side: &Side) -> String {
+    match (side.env.private, side.access_password) {
+        (false, _) => "public".to_string(),
+        (true, true) => "private (tokens of users with access, or its access password)".to_string(),
+        (true, false) => "private (tokens of users with access only)".to_string(),
+    }
+}
+
+fn router_lines(side: &Side) -> Vec<String> {
+    vec![privacy(side), "no IP allow-list".to_string()]
 }
 
 /// Whether production takes git pushes besides promotions (an admin's choice).

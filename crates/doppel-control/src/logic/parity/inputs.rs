@@ -54,6 +54,8 @@ pub struct Side {
     pub dynos: Vec<DynoObservation>,
     /// A deploy, promotion or rollback holds the environment, or its old dynos still drain.
     pub rolling_out: bool,
+    /// The router also admits the environment's own access password (a private one's).
+    pub access_password: bool,
 }
 
 /// A release some dyno claims to run, with the config it was released with.
@@ -164,6 +166,7 @@ async fn side(
         addons: attached_addons(state, &env).await?,
         dynos: observed,
         rolling_out: rolling_out(state, &env).await?,
+        access_password: store.access_password(&env.id).await?.is_some(),
         current,
         build,
         env,

@@ -71,6 +71,7 @@ fn side(stage: Stage) -> Side {
         addons: Vec::new(),
         dynos: Vec::new(),
         rolling_out: false,
+        access_password: false,
         env,
     }
 }
@@ -400,4 +401,40 @@ fn difference_ids_name_a_known_aspect() {
     for bad in ["config", "nope/FOO", "config/", ""] {
         assert!(split_id(bad).is_err(), "{bad}");
     }
+}
+
+#[test]
+fn the_router_aspect_shows_privacy_and_the_access_password() {
+    let r = report(&twins());
+    let router = r
+        .aspects
+        .iter()
+        .find(|a| a.name == "router")
+        .expect("a router aspect");
+    assert_eq!(
+        router.staging,
+        [
+            "private (tokens of users with access only)",
+            "no IP allow-list"
+        ]
+    );
+    assert_eq!(router.production, ["public", "no IP allow-list"]);
+    assert!(r.differences().all(|d| d.id() != "router/access-password"));
+
+    let mut inp = twins();
+    inp.staging.access_password = true;
+    let r = report(&inp);
+    let router = r
+        .aspects
+        .iter()
+        .find(|a| a.name == "router")
+        .expect("a router aspect");
+    assert_eq!(
+        router.staging[0],
+        "private (tokens of users with access, or its access password)"
+    );
+    let d = find(&r, "router/access-password");
+    assert_eq!(d.class, Class::Expected);
+    assert!(d.message.contains("Only staging"), "{}", d.message);
+    assert!(r.drift().is_empty(), "{:#?}", r.drift());
 }

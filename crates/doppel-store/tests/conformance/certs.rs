@@ -1,0 +1,181 @@
+//! Conformance bodies for certificates: SNI endpoints (keys sealed at rest), ACM switches,
+//! the ACME account and per-domain ACME certificates (instantiated for both backends by
+//! `conformance!` in `../conformance.rs`).
+
+use super::{app_with_envs, Db};
+use doppel_store::{AcmeAttempt, StoreError};
+use sqlx::Row;
+use std::sync::Arc;
+
+const KEY_PEM: &str =
+    "-----BEGIN PRIVATE KEY-----\nsecret-key-material\n-----END PRIVATE KEY-----\n";
+
+pub async fn sni_endpoints_round_trip_with_sealed_keys(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, production) = app_with_envs(&store, "certs").await;
+    let a = store
+        .create_sni_endpoint(&production, "CHAIN-A", KEY_PEM)
+        .await
+        .unwrap();
+    assert!(a.name.starts_with("sni-"));
+    assert!(!format!("{a:?}").contains("secret"));
+    let listed = store.sni_endpoints(&production).await.unwrap();
+    assert_eq!(listed, vec![a.clone()]);
+    assert!(store.sni_endpoints(&staging).await.unwrap().is_empty());
+    assert_eq!(store.all_sni_endpoints().await.unwrap().len(), 1);
+    // The key is sealed in the row, not stored as given.
+    let mut raw = db.raw().await;
+    let row = sqlx::query("SELECT private_key FROM sni_endpoints WHERE id = $1")
+        .bind(&a.id)
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+    let stored: String = row.get(0);
+    assert!(!stored.contains("secret"));
+    assert!(!stored.contains(&hex::encode("secret")));
+    // Another master key cannot read it.
+    let other = db.store_with_key([9; 32]).await;
+    assert!(other.sni_endpoints(&production).await.is_err());
+    // Updates need the right environment.
+    assert!(matches!(
+        store
+            .update_sni_endpoint(&staging, &a.id, "CHAIN-B", KEY_PEM)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+    let b = store
+        .update_sni_endpoint(&production, &a.id, "CHAIN-B", KEY_PEM)
+        .await
+        .unwrap();
+    assert_eq!(b.certificate_chain, "CHAIN-B");
+    assert_eq!(b.private_key, KEY_PEM);
+    assert!(matches!(
+        store
+            .create_sni_endpoint("no-such-env", "C", KEY_PEM)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+    assert!(!store.remove_sni_endpoint(&staging, &a.id).await.unwrap());
+    assert!(store.remove_sni_endpoint(&production, &a.id).await.unwrap());
+    assert!(store.sni_endpoints(&production).await.unwrap().is_empty());
+}
+
+pub async fn acme_state_survives_and_follows_acm(db: Arc<Db>) {
+    let store = db.store().await;
+    let (_, staging, production) = app_with_envs(&store, "acme").await;
+    let domain = store
+        .add_domain(&production, "www.example.com", 10)
+        .await
+        .unwrap();
+    assert!(!store.acm_enabled(&production).await.unwrap());
+    store.set_acm(&production, true).await.unwrap();
+    store.set_acm(&production, true).await.unwrap();
+    assert!(store.acm_enabled(&production).await.unwrap());
+    assert!(!store.acm_enabled(&staging).await.unwrap());
+    assert_eq!(
+        store.acm_environments().await.unwrap(),
+        vec![production.clone()]
+    );
+    assert!(matches!(
+        store.set_acm("no-such-env", true).await.unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+
+    // The account: the first one stays; sealed.
+    assert_eq!(store.acme_account("https://ca/dir").await.unwrap(), None);
+    store
+        .save_acme_account("https://ca/dir", "{\"id\":\"secret-1\"}")
+        .await
+        .unwrap();
+    store
+        .save_acme_account("https://ca/dir", "{\"id\":\"two\"}")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .acme_account("https://ca/dir")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("{\"id\":\"secret-1\"}")
+    );
+
+    // An attempt, then a certificate, then a failing renewal that keeps the certificate.
+    let failing = AcmeAttempt {
+        status: "failing".into(),
+        reason: Some("connection refused".into()),
+        attempts: 1,
+        next_attempt_at: Some("2030-01-01T00:00:00Z".into()),
+    };
+    store
+        .set_acme_attempt(&domain.id, &domain.hostname, &failing)
+        .await
+        .unwrap();
+    let rows = store.acme_certs().await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].status, "failing");
+    assert_eq!(rows[0].attempts, 1);
+    assert_eq!(rows[0].private_key, None);
+    store
+        .store_acme_cert(
+            &domain.id,
+            &domain.hostname,
+            "CHAIN",
+            KEY_PEM,
+            "2031-01-01T00:00:00Z",
+        )
+        .await
+        .unwrap();
+    store
+        .set_acme_attempt(&domain.id, &domain.hostname, &failing)
+        .await
+        .unwrap();
+    let reopened = db.store().await;
+    let rows = reopened.acme_certs().await.unwrap();
+    assert_eq!(rows[0].status, "failing");
+    assert_eq!(rows[0].certificate_chain.as_deref(), Some("CHAIN"));
+    assert_eq!(rows[0].private_key.as_deref(), Some(KEY_PEM));
+    assert_eq!(rows[0].expires_at.as_deref(), Some("2031-01-01T00:00:00Z"));
+    assert!(!format!("{:?}", rows[0]).contains("secret"));
+    store
+        .store_acme_cert(
+            &domain.id,
+            &domain.hostname,
+            "CHAIN2",
+            KEY_PEM,
+            "2032-01-01T00:00:00Z",
+        )
+        .await
+        .unwrap();
+    let rows = store.acme_certs().await.unwrap();
+    assert_eq!(
+        (rows[0].status.as_str(), rows[0].attempts),
+        ("cert issued", 0)
+    );
+    assert_eq!(rows[0].next_attempt_at, None);
+    assert!(matches!(
+        store
+            .set_acme_attempt("no-such-domain", "x", &failing)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+
+    // ACM off forgets the environment's certificates; removing a domain forgets its own.
+    store.set_acm(&production, false).await.unwrap();
+    assert!(store.acme_certs().await.unwrap().is_empty());
+    store
+        .store_acme_cert(
+            &domain.id,
+            &domain.hostname,
+            "C",
+            KEY_PEM,
+            "2032-01-01T00:00:00Z",
+        )
+        .await
+        .unwrap();
+    assert!(store.remove_domain(&production, &domain.id).await.unwrap());
+    assert!(store.acme_certs().await.unwrap().is_empty());
+}
