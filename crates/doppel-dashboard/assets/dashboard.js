@@ -1,6 +1,7 @@
 // doppel dashboard: the only script (the Content-Security-Policy allows no other).
 // - <pre data-stream="URL">: follows a server-sent event stream; each `line` event is
 //   appended as text (never markup); `end` closes it (and, with data-reload, refreshes).
+//   A reconnect resumes a stream with event ids and starts one without them over.
 // - <body data-live="URL">: a `changed` event refreshes <main> in place.
 // - <form data-confirm="question">: asks before posting.
 (function () {
@@ -11,9 +12,19 @@
 
   function follow(pre) {
     var source = new EventSource(pre.getAttribute('data-stream'));
+    var opened = false;
+    var resumable = false;
     open.push(source);
     pre.setAttribute('aria-busy', 'true');
+    // A stream without event ids starts over when the browser reconnects: start the text over.
+    source.addEventListener('open', function () {
+      if (opened && !resumable) {
+        pre.textContent = '';
+      }
+      opened = true;
+    });
     source.addEventListener('line', function (e) {
+      resumable = resumable || e.lastEventId !== '';
       var stick = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
       pre.appendChild(document.createTextNode(e.data + '\n'));
       while (pre.childNodes.length > MAX_LINES) {
@@ -46,8 +57,10 @@
   }
 
   var refreshing = false;
+  var leaving = false;
+  var failures = 0;
   function refresh() {
-    if (refreshing) {
+    if (refreshing || leaving) {
       return;
     }
     if (busy()) {
@@ -55,10 +68,14 @@
       return;
     }
     refreshing = true;
-    fetch(window.location.href, { credentials: 'same-origin' })
+    fetch(window.location.href, {
+      credentials: 'same-origin',
+      headers: { 'X-Doppel-Refresh': '1' }
+    })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
         refreshing = false;
+        failures = 0;
         if (!html) {
           return;
         }
@@ -74,14 +91,24 @@
         current.replaceWith(document.adoptNode(fresh));
         start(fresh);
       })
-      .catch(function () { refreshing = false; });
+      .catch(function () {
+        // A fetch the network dropped (interfaces changing): try again, a few times.
+        refreshing = false;
+        failures += 1;
+        if (failures < 10) {
+          setTimeout(refresh, 1000 * failures);
+        }
+      });
   }
 
   document.addEventListener('submit', function (e) {
     var question = e.target.getAttribute('data-confirm');
     if (question && !window.confirm(question)) {
       e.preventDefault();
+      return;
     }
+    // The page is being left for the form's answer: no more refreshes in place.
+    leaving = true;
   });
 
   document.addEventListener('DOMContentLoaded', function () {

@@ -65,7 +65,10 @@ pub fn router(app: AppState) -> Router {
         )
         .route("/envs/{env}/config/remove", post(pages::config::remove))
         .route("/envs/{env}/resources", get(pages::resources::show))
+        .route("/envs/{env}/resources/live", get(pages::resources::live))
         .route("/envs/{env}/formation", post(pages::resources::scale))
+        .route("/envs/{env}/backups", post(pages::backups::capture))
+        .route("/envs/{env}/backups/restore", post(pages::backups::restore))
         .route("/envs/{env}/logs", get(pages::logs::show))
         .route("/envs/{env}/logs/stream", get(pages::logs::stream))
         .route(

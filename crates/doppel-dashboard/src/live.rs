@@ -13,10 +13,20 @@ use std::time::Duration;
 /// What every stream here is.
 pub type Events = Sse<KeepAliveStream<BoxStream<'static, Result<Event, Infallible>>>>;
 
-/// One line of output as an event (`\r` would end the field: dropped).
+/// One line of output as an event (`\r` would end the field: dropped). Browsers ignore an
+/// event without data, so an empty line travels as one space.
 pub fn line(text: &str) -> Result<Event, Infallible> {
     let clean: String = text.chars().filter(|c| *c != '\r').collect();
-    Ok(Event::default().event("line").data(clean))
+    Ok(Event::default().event("line").data(visible(clean)))
+}
+
+/// `text`, or one space when it is empty (an event with empty data is never dispatched).
+fn visible(text: String) -> String {
+    if text.is_empty() {
+        " ".to_string()
+    } else {
+        text
+    }
 }
 
 /// The end of the work, with a word for how it ended.
@@ -69,7 +79,8 @@ where
             tokio::time::sleep(every).await;
             let now = next.await?;
             let changed = last.as_ref().is_some_and(|l| *l != now);
-            let event = changed.then(|| Ok(Event::default().event("changed").data("")));
+            // The new digest as its data: an event with empty data never reaches the page.
+            let event = changed.then(|| Ok(Event::default().event("changed").data(&now)));
             Some((event, Some(now)))
         }
     })
@@ -82,4 +93,36 @@ pub fn digest(text: &str) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut h);
     format!("{:016x}", h.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::response::IntoResponse;
+    use http_body_util::BodyExt;
+
+    async fn wire(events: Vec<Result<Event, Infallible>>) -> String {
+        let response = Sse::new(stream::iter(events)).into_response();
+        let bytes = response.into_body().collect().await.map(|b| b.to_bytes());
+        String::from_utf8_lossy(&bytes.unwrap_or_default()).into_owned()
+    }
+
+    #[tokio::test]
+    async fn every_event_carries_data_so_browsers_dispatch_it() {
+        let text = wire(vec![line(""), line("a\rb")]).await;
+        assert_eq!(text, "event: line\ndata:  \n\nevent: line\ndata: ab\n\n");
+    }
+
+    #[tokio::test]
+    async fn a_change_is_announced_with_data() {
+        let mut n = 0;
+        let events = changes(Duration::from_millis(1), Some("a".into()), move || {
+            n += 1;
+            let now = if n < 2 { "a" } else { "b" };
+            async move { Some(now.to_string()) }
+        });
+        let first: Vec<_> = events.take(1).collect().await;
+        let text = wire(first).await;
+        assert_eq!(text, "event: changed\ndata: b\n\n");
+    }
 }

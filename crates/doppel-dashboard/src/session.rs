@@ -32,7 +32,13 @@ pub struct Viewer {
     /// The `_csrf` value of this session's forms.
     pub csrf: String,
     pub address: Option<IpAddr>,
+    /// The page's script asked (header [`REFRESH_HEADER`]) to refresh what it shows: a
+    /// one-shot notice is left for the page the browser goes to next.
+    pub refresh: bool,
 }
+
+/// The header the page's script sends when it refreshes a page in place.
+pub const REFRESH_HEADER: &str = "x-doppel-refresh";
 
 impl Viewer {
     /// The actor the logic layer acts for: this user, through the dashboard.
@@ -130,11 +136,13 @@ pub async fn guard(State(dash): State<Dashboard>, mut req: Request, next: Next) 
         match passwords::session(&dash.app, &secret).await {
             Ok(Some((session, user))) => {
                 let csrf = csrf::session_token(&dash, &session.digest);
+                let refresh = req.headers().contains_key(REFRESH_HEADER);
                 req.extensions_mut().insert(Viewer {
                     user,
                     session,
                     csrf,
                     address,
+                    refresh,
                 });
             }
             Ok(None) => {}

@@ -243,6 +243,29 @@ impl Browser {
         }
     }
 
+    /// Resizes the window (to see a page at a phone's width).
+    pub fn resize(&self, width: u32, height: u32) -> Result<()> {
+        self.call(
+            "POST",
+            &self.s("/window/rect"),
+            Some(&json!({"width": width, "height": height})),
+        )?;
+        Ok(())
+    }
+
+    /// Presses Tab `times` times, as a keyboard user moving through the page does.
+    pub fn press_tab(&self, times: usize) -> Result<()> {
+        let mut keys = Vec::new();
+        for _ in 0..times {
+            keys.push(json!({"type": "keyDown", "value": "\u{E004}"}));
+            keys.push(json!({"type": "keyUp", "value": "\u{E004}"}));
+        }
+        let actions = json!({"actions": [{"type": "key", "id": "keyboard", "actions": keys}]});
+        self.call("POST", &self.s("/actions"), Some(&actions))?;
+        self.call("DELETE", &self.s("/actions"), None)?;
+        Ok(())
+    }
+
     /// Saves a PNG of the window at `path`.
     pub fn screenshot(&self, path: &Path) -> Result<()> {
         use std::io::Write;

@@ -6,7 +6,10 @@
 //! then serving; production's log tailing a line the app printed after the page opened; a
 //! rollback from the releases page; user-written text with `<script>` (a config value, a log
 //! line) shown escaped and never run; a member who does not see another app; signing out ending the
-//! session. With `DOPPEL_DASHBOARD_SCREENSHOTS=<dir>` the main pages are saved there as PNGs
+//! session. A second walk: a `git push` whose build output, rollout steps and new release
+//! stream into an open pipeline view without a reload; an add-on's backups captured and
+//! restored from the resources page (a wrong confirmation restoring nothing); labels, the
+//! keyboard's first stop and a phone-width layout. With `DOPPEL_DASHBOARD_SCREENSHOTS=<dir>` the main pages are saved there as PNGs
 //! (docs/dashboard/ holds the kept ones).
 
 use std::path::PathBuf;
@@ -18,7 +21,14 @@ use doppel_e2e::{AppRepo, Server};
 
 /// A small web app on the local stack image: answers `release <VERSION> greeting=<GREETING>`.
 fn greeter(version: &str) -> Result<AppRepo> {
-    let server_py = r#"import http.server, os
+    greeter_booting_in(version, 0)
+}
+
+/// [`greeter`], listening only `boot_secs` seconds after it starts (a rollout that takes a
+/// while, to be seen step by step).
+fn greeter_booting_in(version: &str, boot_secs: u32) -> Result<AppRepo> {
+    let server_py = r#"import http.server, os, time
+time.sleep(int(os.environ.get("BOOT_SECS", "0")))
 VERSION = open("/srv/VERSION").read().strip()
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
@@ -33,7 +43,7 @@ http.server.ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), Handler).s
     AppRepo::from_files(&[
         (
             "Dockerfile",
-            b"FROM doppel/heroku-24\nCOPY server.py VERSION /srv/\nCMD [\"sh\", \"-c\", \"exec python3 /srv/server.py\"]\n",
+            format!("FROM doppel/heroku-24\nENV BOOT_SECS={boot_secs}\nCOPY server.py VERSION /srv/\nCMD [\"sh\", \"-c\", \"exec python3 /srv/server.py\"]\n").as_bytes(),
         ),
         ("server.py", server_py.as_bytes()),
         ("VERSION", version.as_bytes()),
@@ -274,5 +284,286 @@ fn dashboard_in_chromium() -> Result<()> {
     member.wait_text("Sign in to doppel", 10)?;
     member.goto(&format!("{dash}/apps/shop"))?;
     member.wait_text("Sign in to doppel", 10)?;
+    Ok(())
+}
+
+/// Polls `script` (a function body returning a string) in the page until it returns `want`.
+fn wait_script(browser: &Browser, script: &str, want: &str, secs: u64) -> Result<()> {
+    let start = std::time::Instant::now();
+    loop {
+        let got = browser.script(script)?;
+        if got.as_str() == Some(want) {
+            return Ok(());
+        }
+        if start.elapsed() > std::time::Duration::from_secs(secs) {
+            bail!(
+                "{script} never gave {want:?} (last {got}); the page shows:\n{}",
+                browser.text()?
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
+
+/// A marker set on `window`: it survives as long as the page is never reloaded.
+const MARK: &str = "window.doppelMarker = 'same page'; return 'ok';";
+const MARKED: &str = "return window.doppelMarker || 'reloaded';";
+
+/// Form fields without a label (or an aria-label), by name: a keyboard or screen-reader user
+/// would not know what they are.
+const UNLABELLED: &str = "return Array.from(document.querySelectorAll(\
+    'input:not([type=hidden]), select, textarea'))\
+    .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))\
+    .map(e => e.name || e.id).join(',');";
+
+/// `SELECT` through `pg:psql` as the app's database user sees it.
+fn rows(server: &Server, env: &str) -> Result<String> {
+    cli_ok(
+        server,
+        &[
+            "pg:psql",
+            "-a",
+            env,
+            "-c",
+            "SELECT 'rows=' || coalesce(string_agg(v, ',' ORDER BY v), '') FROM notes",
+        ],
+    )
+}
+
+fn restores_of(server: &Server, env: &str) -> Result<usize> {
+    let (status, list) = server.api("GET", &format!("/apps/{env}/backups"), None)?;
+    if status != 200 && status != 206 {
+        bail!("backups of {env}: {status} {list}");
+    }
+    Ok(list
+        .as_array()
+        .map(|l| l.iter().filter(|b| b["kind"] == "restore").count())
+        .unwrap_or_default())
+}
+
+/// The second dashboard walk: a `git push` whose build output, rollout steps and new release
+/// stream into an open pipeline view without a reload; an add-on's backups on the resources
+/// page (capture, listed verified; restore refused on a wrong confirmation with nothing
+/// changed, done on the right one, from this environment and from production); labels,
+/// keyboard focus and a phone-width layout.
+#[test]
+fn dashboard_streams_progress_and_manages_backups() -> Result<()> {
+    let server = Server::start()?;
+    let admin_password = std::fs::read_to_string(server.data_dir.join("admin-password"))?;
+    let dash = dashboard(&server);
+    let browser = Browser::start()?;
+    sign_in(&browser, &server, "admin@localhost", admin_password.trim())?;
+    browser.wait_text_or("admin@localhost", 10, Some(&format!("{dash}/")))?;
+    cli_ok(&server, &["apps:create", "shop"])?;
+
+    // Keyboard: the first Tab reaches the skip link, which shows itself when focused.
+    browser.goto(&format!("{dash}/apps/shop"))?;
+    browser.wait_text("shop pipeline", 10)?;
+    browser.press_tab(1)?;
+    wait_script(
+        &browser,
+        "const a = document.activeElement; return a.classList.contains('skip') \
+         && a.getBoundingClientRect().left >= 0 ? 'visible' : a.outerHTML;",
+        "visible",
+        5,
+    )?;
+
+    // The pipeline view is open before the push; everything after comes in live.
+    browser.script(MARK)?;
+    let repo = greeter_booting_in("one", 8)?;
+    let pushed = std::thread::scope(|s| -> Result<(bool, String)> {
+        let push = s.spawn(|| repo.push(&server, "shop-staging", "main"));
+        let built = browser.wait_text("Building with the app's Dockerfile", 120);
+        let rolling = built.and_then(|_| {
+            browser.wait_text("Web dynos starting, waiting for their health check", 120)?;
+            browser.script("document.activeElement.blur(); return 'ok';")?;
+            shot(&browser, "pipeline-rollout")
+        });
+        let pushed = push
+            .join()
+            .map_err(|_| anyhow::anyhow!("the push thread panicked"))??;
+        rolling.map_err(|e| anyhow::anyhow!("{e}\npush:\n{}\n{}", pushed.1, server.log()))?;
+        Ok(pushed)
+    })?;
+    assert!(pushed.0, "push failed:\n{}", pushed.1);
+    let version = releases(&server, "shop-staging")?
+        .last()
+        .and_then(|r| r["version"].as_i64())
+        .unwrap_or_default();
+    let shown = browser.wait_text(&format!("v{version} Deploy"), 60)?;
+    assert!(!shown.contains("Rolling out"), "{shown}");
+    wait_script(&browser, MARKED, "same page", 1)?;
+    shot(&browser, "pipeline-live")?;
+
+    // Phone width: one column, nothing wider than the screen.
+    browser.resize(390, 844)?;
+    wait_script(
+        &browser,
+        "return document.documentElement.scrollWidth <= window.innerWidth ? 'fits' \
+         : document.documentElement.scrollWidth + ' > ' + window.innerWidth;",
+        "fits",
+        5,
+    )?;
+    shot(&browser, "pipeline-phone")?;
+    browser.resize(1280, 1000)?;
+
+    // Every form field of the main pages has a label.
+    for (path, heading) in [
+        ("/", "shop"),
+        ("/apps/shop", "shop pipeline"),
+        ("/envs/shop-staging/releases", "staging releases"),
+        ("/envs/shop-staging/config", "staging config vars"),
+        ("/envs/shop-staging/resources", "staging resources"),
+        ("/envs/shop-staging/logs", "staging logs"),
+        ("/envs/shop-staging/access", "staging access"),
+        ("/apps/shop/activity", "activity"),
+        ("/users", "Users"),
+        ("/account", "Your account"),
+    ] {
+        browser.goto(&format!("{dash}{path}"))?;
+        browser.wait_text(heading, 10)?;
+        let missing = browser.script(UNLABELLED)?;
+        assert_eq!(missing.as_str(), Some(""), "unlabelled fields on {path}");
+    }
+
+    // Postgres in both environments, a table with a row in each.
+    cli_ok(&server, &["addons:create", "postgres", "-p", "shop"])?;
+    for (env, row) in [("shop-staging", "before"), ("shop", "production")] {
+        cli_ok(
+            &server,
+            &[
+                "pg:psql",
+                "-a",
+                env,
+                "-c",
+                &format!("CREATE TABLE notes (v text); INSERT INTO notes VALUES ('{row}')"),
+            ],
+        )?;
+    }
+    cli_ok(&server, &["pg:backups:capture", "-a", "shop"])?;
+
+    // A capture from the page, followed live until it is verified.
+    let resources = format!("{dash}/envs/shop-staging/resources");
+    browser.goto(&resources)?;
+    browser.wait_text("Capture a backup of", 10)?;
+    wait_script(&browser, UNLABELLED, "", 1)?;
+    browser.click("form.capture button")?;
+    browser.wait_text_or("Capturing b001", 30, Some(&resources))?;
+    browser.script(MARK)?;
+    wait_script(
+        &browser,
+        "const c = document.querySelector('#backup-b001 td.verified'); return c ? c.textContent : '';",
+        "verified",
+        180,
+    )?;
+    wait_script(&browser, MARKED, "same page", 1)?;
+    cli_ok(
+        &server,
+        &[
+            "pg:psql",
+            "-a",
+            "shop-staging",
+            "-c",
+            "INSERT INTO notes VALUES ('after')",
+        ],
+    )?;
+    assert!(rows(&server, "shop-staging")?.contains("rows=after,before"));
+
+    // A restore with the wrong confirmation changes nothing.
+    let restore = |source: &str, confirm: &str| -> Result<()> {
+        browser.goto(&resources)?;
+        browser.wait_text("Capture a backup of", 10)?;
+        browser.click("details.restore summary")?;
+        let set = format!(
+            "const s = document.querySelector('details.restore select[name=source]'); \
+             s.value = '{source}'; return s.value;"
+        );
+        assert_eq!(browser.script(&set)?.as_str(), Some(source));
+        browser.fill("details.restore input[name=confirm]", confirm)?;
+        browser.click("details.restore button")
+    };
+    // Posts the restore form until it is answered: a post Chromium dropped on its way (Docker
+    // changing the host's interfaces) is sent again only when the server's backups show it
+    // never arrived (`restores` restore rows are there before it).
+    let answered = |source: &str, confirm: &str, notice: &str, restores: usize| -> Result<()> {
+        for _ in 0..3 {
+            restore(source, confirm)?;
+            let start = std::time::Instant::now();
+            while start.elapsed() < std::time::Duration::from_secs(30) {
+                let text = browser.text()?;
+                if text.contains(notice) {
+                    return Ok(());
+                }
+                if restores_of(&server, "shop-staging")? > restores {
+                    browser.goto(&resources)?;
+                    return Ok(());
+                }
+                if text.contains("ERR_NETWORK_CHANGED") {
+                    std::thread::sleep(std::time::Duration::from_secs(2));
+                    if restores_of(&server, "shop-staging")? > restores {
+                        browser.goto(&resources)?;
+                        return Ok(());
+                    }
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
+        }
+        bail!("the restore form was never answered:\n{}", browser.text()?)
+    };
+    answered("b001", "shop", "Nothing was restored", 0)?;
+    assert_eq!(restores_of(&server, "shop-staging")?, 0);
+    assert!(rows(&server, "shop-staging")?.contains("rows=after,before"));
+    shot(&browser, "resources")?;
+
+    // The right one restores staging's own backup, then production's; the page follows each.
+    for (n, source, notice, want) in [
+        (0, "b001", "Restoring shop-staging::b001", "rows=before"),
+        (1, "shop::b001", "Restoring shop::b001", "rows=production"),
+    ] {
+        answered(source, "shop-staging", notice, n)?;
+        let label = format!("r{:03}", n + 1);
+        browser.script(MARK)?;
+        wait_script(
+            &browser,
+            &format!(
+                "const c = document.querySelector('#backup-{label} td.state'); \
+                 return c ? c.textContent : '';"
+            ),
+            "succeeded",
+            180,
+        )?;
+        wait_script(&browser, MARKED, "same page", 1)?;
+        let now = rows(&server, "shop-staging")?;
+        assert!(now.contains(want), "after restoring {source}: {now}");
+    }
+    assert!(rows(&server, "shop")?.contains("rows=production"));
+
+    // Both are in the audit log, done via the dashboard.
+    browser.goto(&format!("{dash}/apps/shop/activity"))?;
+    let activity = browser.wait_text("backup.restore", 10)?;
+    assert!(activity.contains("backup.capture"), "{activity}");
+    assert!(activity.contains("via dashboard"), "{activity}");
+
+    // A config var edited in place: the edit form is in the page only for its key.
+    cli_ok(
+        &server,
+        &["config:set", "GREETING=hi", "MOOD=calm", "-a", "shop"],
+    )?;
+    let config = format!("{dash}/envs/shop/config");
+    browser.goto(&config)?;
+    browser.wait_text("MOOD", 10)?;
+    assert_eq!(
+        browser
+            .script("return String(document.querySelectorAll('textarea[id^=edit-]').length);")?,
+        serde_json::Value::String("0".into())
+    );
+    browser.click("#var-MOOD a.button")?;
+    browser.fill("#edit-MOOD", "sunny")?;
+    browser.click("#var-MOOD button")?;
+    browser.wait_text_or("Set MOOD", 30, Some(&config))?;
+    let (_, vars) = server.api("GET", "/apps/shop/config-vars", None)?;
+    assert_eq!(vars["MOOD"], "sunny", "{vars}");
+    assert_eq!(vars["GREETING"], "hi", "{vars}");
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! An environment's config vars: keys listed, values hidden until revealed one at a time (a
 //! value is in the page only when asked for); add, edit and remove go through
-//! `logic::config_vars::update`, which makes a release as the CLI's `config:set` does.
+//! `logic::config_vars::update`, which makes a release as the CLI's `config:set` does. The
+//! edit form is in the page only for the key being edited (`?edit=KEY`): a page of many keys
+//! stays small.
 
 use super::{finish, notice, stage_word};
 use crate::error::PageError;
@@ -18,9 +20,10 @@ use serde::Deserialize;
 #[derive(Deserialize)]
 pub struct Reveal {
     reveal: Option<String>,
+    edit: Option<String>,
 }
 
-/// `GET /envs/{env}/config[?reveal=KEY]`.
+/// `GET /envs/{env}/config[?reveal=KEY][&edit=KEY]`.
 pub async fn show(
     State(dash): State<Dashboard>,
     viewer: Viewer,
@@ -29,6 +32,7 @@ pub async fn show(
 ) -> Result<Markup, PageError> {
     let (environment, config) = config_vars::show(&dash.app, &viewer.actor(), &env).await?;
     let shown = q.reveal.as_deref();
+    let editing = q.edit.as_deref();
     let name = &environment.name;
     let body = html! {
         h1 { (name) " " span.sub { (stage_word(environment.stage)) " config vars" } }
@@ -53,15 +57,17 @@ pub async fn show(
                                 }
                             }
                             td.actions {
-                                details {
-                                    summary { "Edit" }
+                                @if editing == Some(key.as_str()) {
                                     form method="post" action={ "/envs/" (name) "/config" } {
                                         (csrf_field(&viewer))
                                         input type="hidden" name="key" value=(key);
                                         label for={ "edit-" (key) } { "New value of " (key) }
-                                        textarea id={ "edit-" (key) } name="value" rows="2" required {}
-                                        button type="submit" { "Save" }
+                                        textarea id={ "edit-" (key) } name="value" rows="2" required autofocus {}
+                                        button type="submit" { "Save" } " "
+                                        a href={ "/envs/" (name) "/config" } { "Cancel" }
                                     }
+                                } @else {
+                                    a.button href={ "/envs/" (name) "/config?edit=" (key) "#var-" (key) } { "Edit" }
                                 }
                                 form method="post" action={ "/envs/" (name) "/config/remove" }
                                     data-confirm={ "Remove " (key) " from " (name) "? This makes a new release." } {

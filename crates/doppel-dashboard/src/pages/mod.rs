@@ -6,6 +6,7 @@ pub mod access;
 pub mod account;
 pub mod activity;
 pub mod apps;
+pub mod backups;
 pub mod config;
 pub mod login;
 pub mod logs;
@@ -13,6 +14,7 @@ pub mod pipeline;
 pub mod promote;
 pub mod releases;
 pub mod resources;
+pub mod rollout;
 pub mod users;
 
 use crate::error::PageError;
@@ -70,8 +72,12 @@ pub fn refusal(e: &LogicError) -> Notice {
     notice
 }
 
-/// The viewer's notice for this page, if a form left one.
+/// The viewer's notice for this page, if a form left one. A refresh in place (the script's,
+/// racing the page a form post leads to) leaves it for that page.
 pub fn notice(dash: &Dashboard, viewer: &Viewer) -> Option<Notice> {
+    if viewer.refresh {
+        return None;
+    }
     dash.flash.take(&viewer.session.digest)
 }
 

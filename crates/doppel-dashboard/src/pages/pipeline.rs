@@ -1,9 +1,11 @@
 //! The pipeline view: staging and production side by side (release, image, who deployed it
 //! and when, dynos and their state, config var keys, add-ons, stack), every parity difference
 //! marked drift, expected or intended (with the mark's reason), and **Promote to
-//! production**. A build running in either environment streams into the page; the page
-//! reloads its main part when releases, builds or dynos change.
+//! production**. A build running in either environment streams into the page, then the
+//! rollout of its release step by step ([`super::rollout`]); the page reloads its main part
+//! when releases, builds, rollout steps or dynos change.
 
+use super::rollout::{self, Rollouts};
 use super::{notice, stage_word};
 use crate::error::PageError;
 use crate::layout::{self, csrf_field, when};
@@ -14,6 +16,7 @@ use axum::extract::{Path, Query, State};
 use doppel_control::logic::overview::{self, AppOverview, EnvSummary};
 use doppel_control::logic::parity::{self, Aspect, Class, Difference, Report};
 use doppel_control::logic::LogicError;
+use doppel_control::state::AppState;
 use maud::{html, Markup};
 use serde::Deserialize;
 use std::time::Duration;
@@ -38,10 +41,11 @@ pub async fn show(
         Err(LogicError::Forbidden(_)) => None,
         Err(e) => return Err(e.into()),
     };
+    let rollouts = Rollouts::of(&dash.app, &view).await?;
     let live = format!(
         "/apps/{}/live?v={}",
         view.app.name,
-        live::digest(&fingerprint(&view))
+        live::digest(&fingerprint(&view, &rollouts))
     );
     let body = html! {
         h1 { (view.app.name) " " span.sub { "pipeline" } }
@@ -50,7 +54,7 @@ pub async fn show(
         }
         @if let Some(r) = &report { (promote_box(&viewer, &view, r)) }
         div.columns {
-            @for e in &view.envs { (column(e, report.as_ref())) }
+            @for e in &view.envs { (column(e, report.as_ref(), &rollouts)) }
         }
         @if let Some(r) = &report { (parity_table(r)) }
         p { a href={ "/apps/" (view.app.name) "/activity" } { "Activity of " (view.app.name) } }
@@ -83,14 +87,21 @@ pub async fn live(
         let (state, actor, app) = (state.clone(), actor.clone(), app.clone());
         async move {
             let view = overview::app(&state, &actor, &app).await.ok()?;
-            Some(live::digest(&fingerprint(&view)))
+            digest(&state, &view).await.ok()
         }
     });
     Ok(live::sse(events))
 }
 
+/// The digest of what the pipeline view shows that changes while work runs (the `v` of the
+/// live stream's address, for every page that follows it).
+pub(crate) async fn digest(state: &AppState, view: &AppOverview) -> Result<String, PageError> {
+    let rollouts = Rollouts::of(state, view).await?;
+    Ok(live::digest(&fingerprint(view, &rollouts)))
+}
+
 /// What the page shows that changes while work runs.
-pub(crate) fn fingerprint(view: &AppOverview) -> String {
+fn fingerprint(view: &AppOverview, rollouts: &Rollouts) -> String {
     let mut text = String::new();
     for e in &view.envs {
         let latest = e.latest.as_ref().map(|r| (&r.id, r.status.as_str()));
@@ -106,10 +117,11 @@ pub(crate) fn fingerprint(view: &AppOverview) -> String {
             text.push_str(&format!("{}:{}:{:?};", d.name, d.running, d.version));
         }
     }
+    text.push_str(&rollouts.fingerprint());
     text
 }
 
-fn column(e: &EnvSummary, report: Option<&Report>) -> Markup {
+fn column(e: &EnvSummary, report: Option<&Report>, rollouts: &Rollouts) -> Markup {
     let state = e.state();
     html! {
         section.column aria-label=(e.env.name) {
@@ -120,6 +132,7 @@ fn column(e: &EnvSummary, report: Option<&Report>) -> Markup {
             }
             p.url { a href=(e.url) rel="noopener" { (e.url) } }
             (release_block(e))
+            (rollout::block(e, rollouts))
             @if let Some(b) = &e.building {
                 h3 { "Build running" }
                 p.meta { "commit " code { (short(&b.commit, 10)) } " since " (when(&b.created_at)) }

@@ -41,7 +41,7 @@ pub async fn show(
     let live = format!(
         "/apps/{}/live?v={}",
         view.app.name,
-        live::digest(&super::pipeline::fingerprint(&view))
+        super::pipeline::digest(&dash.app, &view).await?
     );
     let body = html! {
         h1 { (environment.name) " " span.sub { (stage_word(environment.stage)) " releases" } }

@@ -1,21 +1,30 @@
 //! An environment's resources: its process types with their dyno counts and sizes, scaled
 //! and resized from the page (`logic::formation::update`, as `ps:scale` and `ps:resize`), and
-//! its add-ons.
+//! its add-ons with their backups ([`super::backups`]). The page follows captures and
+//! restores live: it refreshes when an add-on's state or a backup's changes.
 
+use super::backups::{self, AddonBackups};
 use super::{finish, notice, stage_word};
 use crate::error::PageError;
 use crate::flash::Notice;
 use crate::layout::{self, csrf_field};
+use crate::live::{self, Events};
 use crate::session::Viewer;
 use crate::state::Dashboard;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::Form;
+use doppel_control::logic::addons::AddonView;
 use doppel_control::logic::formation::{self, Update, MAX_QUANTITY};
-use doppel_control::logic::{addons, dyno_sizes, LogicError};
+use doppel_control::logic::{addons, dyno_sizes, Actor, LogicError};
+use doppel_control::state::AppState;
 use doppel_store::QuantityChange;
 use maud::{html, Markup};
 use serde::Deserialize;
+use std::time::Duration;
+
+/// How often the live stream looks for changed add-ons and backups.
+const LIVE_EVERY: Duration = Duration::from_secs(2);
 
 /// `GET /envs/{env}/resources`.
 pub async fn show(
@@ -26,7 +35,12 @@ pub async fn show(
     let actor = viewer.actor();
     let (environment, processes) = formation::list(&dash.app, &actor, &env).await?;
     let owned = addons::list(&dash.app, &actor, Some(&env)).await?;
+    let backed = backups::of_addons(&dash.app, &actor, &owned).await?;
     let name = &environment.name;
+    let live = format!(
+        "/envs/{name}/resources/live?v={}",
+        live::digest(&fingerprint(&owned, &backed))
+    );
     let sizes = dyno_sizes::list();
     let body = html! {
         h1 { (name) " " span.sub { (stage_word(environment.stage)) " resources" } }
@@ -84,15 +98,54 @@ pub async fn show(
                     }
                 }
             }
+            @for b in &backed { (backups::section(&viewer, name, b)) }
         }
     };
     Ok(layout::page(
         &format!("{name} resources"),
         &viewer,
         notice(&dash, &viewer).as_ref(),
-        None,
+        Some(&live),
         body,
     ))
+}
+
+/// What the page shows of add-ons that changes while they work: their states and backups.
+fn fingerprint(owned: &[AddonView], backed: &[AddonBackups]) -> String {
+    let mut text = String::new();
+    for a in owned {
+        text.push_str(&format!("{}:{};", a.addon.id, a.addon.state.as_str()));
+    }
+    text.push_str(&backups::fingerprint(backed));
+    text
+}
+
+async fn current(state: &AppState, actor: &Actor, env: &str) -> Option<String> {
+    let owned = addons::list(state, actor, Some(env)).await.ok()?;
+    let backed = backups::of_addons(state, actor, &owned).await.ok()?;
+    Some(live::digest(&fingerprint(&owned, &backed)))
+}
+
+#[derive(Deserialize)]
+pub struct Since {
+    v: Option<String>,
+}
+
+/// `GET /envs/{env}/resources/live`: `changed` whenever an add-on's state or a backup changes.
+pub async fn live(
+    State(dash): State<Dashboard>,
+    viewer: Viewer,
+    Path(env): Path<String>,
+    Query(since): Query<Since>,
+) -> Result<Events, PageError> {
+    let actor = viewer.actor();
+    formation::list(&dash.app, &actor, &env).await?;
+    let state = dash.app.clone();
+    let events = live::changes(LIVE_EVERY, since.v, move || {
+        let (state, actor, env) = (state.clone(), actor.clone(), env.clone());
+        async move { current(&state, &actor, &env).await }
+    });
+    Ok(live::sse(events))
 }
 
 #[derive(Deserialize)]
