@@ -13,6 +13,7 @@
 pub mod access_password;
 pub mod account;
 pub mod addons;
+pub mod allowed_ips;
 pub mod apps;
 pub mod audit;
 pub mod builds;

@@ -8,6 +8,7 @@ mod access_password;
 mod account;
 mod addon_views;
 mod addons;
+mod allowed_ips;
 mod apps;
 mod audit;
 mod auth;
@@ -288,6 +289,12 @@ pub fn router(state: AppState) -> Router {
             get(access_password::show)
                 .put(access_password::set)
                 .delete(access_password::remove),
+        )
+        .route(
+            "/apps/{app}/allowed-ips",
+            get(allowed_ips::show)
+                .put(allowed_ips::set)
+                .delete(allowed_ips::clear),
         )
         // Unknown paths are behind authentication too: a caller without a token learns nothing.
         .fallback(no_such_route)

@@ -10,6 +10,7 @@
 pub mod access;
 pub mod access_password;
 pub mod addons;
+pub mod allowed_ips;
 pub mod apps;
 pub mod audit;
 pub mod auth;
@@ -154,6 +155,9 @@ pub enum Command {
     /// A private environment's access password: show, --generate (printed once), --set, --remove
     #[command(name = "access:password")]
     AccessPassword(access_password::PasswordArgs),
+    /// An environment's IP allow-list: show, replace with NETWORK..., or --clear (-p: both)
+    #[command(name = "access:ips")]
+    AccessIps(allowed_ips::IpsArgs),
     /// Create a user (admins only) and print their API token once
     #[command(name = "users:create")]
     UsersCreate(users::CreateArgs),
@@ -321,6 +325,7 @@ pub async fn run_in(ctx: &mut Context, cmd: Command) -> Result<(), CliError> {
         C::MaintenanceOff(args) => maintenance::set(ctx, args, false).await,
         C::Access(args) => access::list(ctx, args).await,
         C::AccessPassword(args) => access_password::password(ctx, args).await,
+        C::AccessIps(args) => allowed_ips::ips(ctx, args).await,
         C::AccessAdd(args) => access::add(ctx, args).await,
         C::AccessRemove(args) => access::remove(ctx, args).await,
         C::UsersCreate(args) => users::create(ctx, args).await,

@@ -46,6 +46,7 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
         .collect();
     let domains = state.store().all_domains().await?;
     let access_passwords = state.store().access_password_digests().await?;
+    let allow_lists = state.store().all_allowed_ips().await?;
     let mut routes = HashMap::new();
     let mut names = HashMap::new();
     for env in &envs {
@@ -76,7 +77,9 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
             status,
             private,
             maintenance: env.maintenance,
-            ..Route::default()
+            allow_ips: allow_lists
+                .get(&env.id)
+                .map(|l| crate::logic::allowed_ips::networks(l)),
         };
         // Custom domains reach the environment exactly as its own host name does.
         for domain in domains.iter().filter(|d| d.env_id == env.id) {

@@ -257,8 +257,15 @@ impl Store {
             format!("DELETE FROM builds WHERE env_id IN {ENV_IDS}"),
             format!("DELETE FROM config_vars WHERE env_id IN {ENV_IDS}"),
             format!("DELETE FROM formations WHERE env_id IN {ENV_IDS}"),
+            format!(
+                "DELETE FROM acme_certs WHERE domain_id IN \
+                 (SELECT id FROM domains WHERE env_id IN {ENV_IDS})"
+            ),
             format!("DELETE FROM domains WHERE env_id IN {ENV_IDS}"),
+            format!("DELETE FROM sni_endpoints WHERE env_id IN {ENV_IDS}"),
+            format!("DELETE FROM acm_environments WHERE env_id IN {ENV_IDS}"),
             format!("DELETE FROM env_access_passwords WHERE env_id IN {ENV_IDS}"),
+            format!("DELETE FROM env_allowed_ips WHERE env_id IN {ENV_IDS}"),
             "DELETE FROM environments WHERE app_id = $1".to_string(),
         ];
         for sql in statements {

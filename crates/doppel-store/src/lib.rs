@@ -10,6 +10,7 @@
 mod access_passwords;
 mod addon_backups;
 mod addons;
+mod allowed_ips;
 mod apps;
 mod audit;
 mod builds;

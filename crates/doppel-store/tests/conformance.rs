@@ -199,11 +199,16 @@ conformance!(
     a_store_a_newer_doppel_migrated_is_refused_unchanged,
     a_newer_store_without_a_recorded_version_is_refused_too,
     access_passwords_keep_only_a_digest,
+    allowed_ips_are_per_environment_and_go_with_the_app,
 );
 
 #[path = "conformance/access_passwords.rs"]
 mod access_passwords;
 use access_passwords::access_passwords_keep_only_a_digest;
+
+#[path = "conformance/allowed_ips.rs"]
+mod allowed_ips;
+use allowed_ips::allowed_ips_are_per_environment_and_go_with_the_app;
 
 #[path = "conformance/dashboard.rs"]
 mod dashboard;

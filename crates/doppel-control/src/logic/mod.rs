@@ -10,6 +10,7 @@ pub mod acm;
 pub mod addon_attachments;
 pub mod addon_sessions;
 pub mod addons;
+pub mod allowed_ips;
 pub mod apps;
 pub mod audit;
 pub mod backups;

@@ -263,8 +263,9 @@ fn health(inp: &Inputs) -> Aspect {
 }
 
 /// Router settings: privacy (staging private, production public, by design), the access
-/// password a private environment may take besides tokens, and the IP allow-list (none yet:
-/// environments have no setting for one). Maintenance mode joins here when compared.
+/// password a private environment may take besides tokens, and the IP allow-lists (a
+/// difference is expected: an office network on staging, a CDN's ranges on production).
+/// Maintenance mode joins here when compared.
 fn router(inp: &Inputs) -> Aspect {
     let mut a = aspect("router", "Router settings");
     a.staging = router_lines(&inp.staging);
@@ -292,7 +293,25 @@ fn router(inp: &Inputs) -> Aspect {
             )),
         );
     }
+    if inp.staging.allowed_ips != inp.production.allowed_ips {
+        a.differences.push(
+            Difference::new("router", "allowed-ips", Class::Expected).says(format!(
+                "The IP allow-lists differ: staging {}, production {}.",
+                allow_list(&inp.staging),
+                allow_list(&inp.production)
+            )),
+        );
+    }
     a
+}
+
+/// The clients an environment's allow-list admits, in words.
+fn allow_list(side: &Side) -> String {
+    if side.allowed_ips.is_empty() {
+        "no IP allow-list".to_string()
+    } else {
+        format!("IP allow-list {}", side.allowed_ips.join(", "))
+    }
 }
 
 /// Who the router lets through to one environment.
@@ -305,7 +324,7 @@ fn privacy(side: &Side) -> String {
 }
 
 fn router_lines(side: &Side) -> Vec<String> {
-    vec![privacy(side), "no IP allow-list".to_string()]
+    vec![privacy(side), allow_list(side)]
 }
 
 /// Whether production takes git pushes besides promotions (an admin's choice).

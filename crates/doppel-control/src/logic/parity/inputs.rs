@@ -56,6 +56,8 @@ pub struct Side {
     pub rolling_out: bool,
     /// The router also admits the environment's own access password (a private one's).
     pub access_password: bool,
+    /// The environment's IP allow-list (empty: everyone).
+    pub allowed_ips: Vec<String>,
 }
 
 /// A release some dyno claims to run, with the config it was released with.
@@ -167,6 +169,7 @@ async fn side(
         dynos: observed,
         rolling_out: rolling_out(state, &env).await?,
         access_password: store.access_password(&env.id).await?.is_some(),
+        allowed_ips: store.allowed_ips(&env.id).await?,
         current,
         build,
         env,

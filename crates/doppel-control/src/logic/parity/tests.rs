@@ -72,6 +72,7 @@ fn side(stage: Stage) -> Side {
         dynos: Vec::new(),
         rolling_out: false,
         access_password: false,
+        allowed_ips: Vec::new(),
         env,
     }
 }
@@ -437,4 +438,26 @@ fn the_router_aspect_shows_privacy_and_the_access_password() {
     assert_eq!(d.class, Class::Expected);
     assert!(d.message.contains("Only staging"), "{}", d.message);
     assert!(r.drift().is_empty(), "{:#?}", r.drift());
+}
+
+#[test]
+fn differing_ip_allow_lists_are_shown_and_expected() {
+    let mut inp = twins();
+    inp.staging.allowed_ips = vec!["10.1.0.0/16".to_string()];
+    let r = report(&inp);
+    let router = r
+        .aspects
+        .iter()
+        .find(|a| a.name == "router")
+        .expect("a router aspect");
+    assert_eq!(router.staging[1], "IP allow-list 10.1.0.0/16");
+    assert_eq!(router.production[1], "no IP allow-list");
+    let d = find(&r, "router/allowed-ips");
+    assert_eq!(d.class, Class::Expected);
+    assert!(d.message.contains("10.1.0.0/16"), "{}", d.message);
+    assert!(r.drift().is_empty(), "{:#?}", r.drift());
+
+    inp.production.allowed_ips = inp.staging.allowed_ips.clone();
+    let r = report(&inp);
+    assert!(r.differences().all(|d| d.id() != "router/allowed-ips"));
 }
