@@ -137,6 +137,10 @@ pub(crate) struct ControlState {
     pub commands: mpsc::Sender<Command>,
     pub status: RouterStatus,
     pub persist: Arc<dyn Fn(Bytes) + Send + Sync>,
+    /// The control connections being served: a router that stops or handed over gives them a
+    /// moment to finish (the answer to `POST /v1/upgrade` above all) before it exits, so the
+    /// caller is not cut off mid-answer.
+    pub answering: tokio_util::task::TaskTracker,
 }
 
 type CtlBody = http_body_util::combinators::BoxBody<Bytes, Infallible>;
@@ -153,7 +157,8 @@ pub(crate) async fn serve(listener: Arc<UnixListener>, state: Arc<ControlState>)
             }
         };
         let state = state.clone();
-        tokio::spawn(async move {
+        let answering = state.answering.clone();
+        answering.spawn(async move {
             let service = service_fn(move |req| {
                 let state = state.clone();
                 async move { Ok::<_, Infallible>(handle(&state, req).await) }

@@ -63,6 +63,8 @@ pub fn pid_file(data_dir: &Path) -> PathBuf {
 
 /// How long a successor has to load its state and start serving.
 const SUCCESSOR_DEADLINE: Duration = Duration::from_secs(60);
+/// How long a stopping router lets its control connections finish.
+const ANSWER_GRACE: Duration = Duration::from_secs(2);
 
 /// Runs the router process until it is stopped or has handed over and drained.
 pub async fn run(cfg: ProcessConfig) -> Result<(), RouterError> {
@@ -96,6 +98,7 @@ pub async fn run(cfg: ProcessConfig) -> Result<(), RouterError> {
     load_state(&router, &state_file(&cfg.data_dir));
     let (commands, mut command_rx) = mpsc::channel(4);
     let status = initial_status(&cfg, &listeners)?;
+    let answering = tokio_util::task::TaskTracker::new();
     let control_task = tokio::spawn(control::serve(
         listeners.control.clone(),
         Arc::new(ControlState {
@@ -104,6 +107,7 @@ pub async fn run(cfg: ProcessConfig) -> Result<(), RouterError> {
             commands,
             status,
             persist: persister(state_file(&cfg.data_dir)),
+            answering: answering.clone(),
         }),
     ));
     let (stop_accepting, accept_stop) = oneshot::channel::<()>();
@@ -136,6 +140,10 @@ pub async fn run(cfg: ProcessConfig) -> Result<(), RouterError> {
     }
     tracing::info!(handed_over, "router draining");
     let cut = router.drain().await;
+    // Control connections already taken (the upgrade's own answer) finish before this process
+    // goes; a streaming one (the control plane following log lines) is cut after a moment.
+    answering.close();
+    let _ = tokio::time::timeout(ANSWER_GRACE, answering.wait()).await;
     tracing::info!(cut, "router stopped");
     Ok(())
 }
