@@ -2,7 +2,8 @@
 //! and then after a growing back-off (`crashed` in `ps` meanwhile), a dyno removed by hand
 //! comes back, scaling starts and retires dynos, a rolling restart replaces every dyno,
 //! one-off dynos are never removed while they run, every source reaches the log, and dynos
-//! that stopped with no event (the engine restarted) come back with their exit in the log.
+//! that stopped with no event (the engine restarted) come back with their exit in the log,
+//! and a dyno seen between its create and its start still has its output logged.
 
 mod common;
 
@@ -459,6 +460,53 @@ async fn a_dyno_created_and_not_yet_started_is_starting_not_crashed() -> anyhow:
     assert_eq!(
         ps_state(&api, &env, "web.1").await.as_deref(),
         Some("crashed")
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_of_a_dyno_seen_before_its_start_is_logged() -> anyhow::Result<()> {
+    let api = api().await?;
+    let env = released(&api, "early", &[("web", "serve")]).await?;
+    let web = of(&api, &env, "web.1")[0].0.clone();
+    let mut spec = api
+        .fake
+        .state()
+        .containers
+        .get(&web)
+        .and_then(|c| c.dyno.clone())
+        .ok_or_else(|| anyhow::anyhow!("web.1 has no dyno spec"))?;
+    spec.name = "early-run-77".into();
+    spec.labels.insert("doppel.role".into(), "run".into());
+    spec.labels.insert("doppel.dyno".into(), "run.77".into());
+    // A pass between `create` and `start` sees it (the engine ends a log stream of a
+    // container that never ran at once, which must not count as its whole output).
+    let runtime = api.state.runtime();
+    let id = runtime.create_dyno(spec).await?;
+    for _ in 0..3 {
+        supervisor::run_once(&api.state).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    api.fake.state().script.dyno_output = vec!["printed as it started".into()];
+    runtime.start(&id).await?;
+    supervisor::run_once(&api.state).await;
+    api.fake.crash(&id, 0);
+    assert!(
+        eventually(10, || {
+            let followed = api.state.supervisor().table.is_followed(&id);
+            followed || !api.fake.state().containers.contains_key(&id)
+        })
+        .await
+    );
+    let log = api
+        .state
+        .logs()
+        .recent(&env.id, 100, &Filter::default())
+        .await;
+    assert!(
+        log.iter()
+            .any(|l| l.process == "run.77" && l.text == "printed as it started"),
+        "{log:?}"
     );
     Ok(())
 }

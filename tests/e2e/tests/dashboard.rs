@@ -21,12 +21,23 @@ use doppel_e2e::{AppRepo, Server};
 
 /// A small web app on the local stack image: answers `release <VERSION> greeting=<GREETING>`.
 fn greeter(version: &str) -> Result<AppRepo> {
-    greeter_booting_in(version, 0)
+    greeter_booting_in(version, 0, 0)
 }
 
-/// [`greeter`], listening only `boot_secs` seconds after it starts (a rollout that takes a
-/// while, to be seen step by step).
-fn greeter_booting_in(version: &str, boot_secs: u32) -> Result<AppRepo> {
+/// [`greeter`], built in at least `build_secs` and listening only `boot_secs` seconds after
+/// it starts (a build and a rollout that take a while, to be seen step by step).
+fn greeter_booting_in(version: &str, boot_secs: u32, build_secs: u32) -> Result<AppRepo> {
+    // A RUN step that names this build (no cached layer answers it) and takes
+    // `build_secs`, so the build is still running when a page looks at it.
+    let slow_step = if build_secs == 0 {
+        String::new()
+    } else {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        format!("RUN echo 'build {version} {nanos}' && sleep {build_secs}\n")
+    };
     let server_py = r#"import http.server, os, time
 time.sleep(int(os.environ.get("BOOT_SECS", "0")))
 VERSION = open("/srv/VERSION").read().strip()
@@ -43,7 +54,7 @@ http.server.ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), Handler).s
     AppRepo::from_files(&[
         (
             "Dockerfile",
-            format!("FROM doppel/heroku-24\nENV BOOT_SECS={boot_secs}\nCOPY server.py VERSION /srv/\nCMD [\"sh\", \"-c\", \"exec python3 /srv/server.py\"]\n").as_bytes(),
+            format!("FROM doppel/heroku-24\nENV BOOT_SECS={boot_secs}\n{slow_step}COPY server.py VERSION /srv/\nCMD [\"sh\", \"-c\", \"exec python3 /srv/server.py\"]\n").as_bytes(),
         ),
         ("server.py", server_py.as_bytes()),
         ("VERSION", version.as_bytes()),
@@ -386,7 +397,7 @@ fn dashboard_streams_progress_and_manages_backups() -> Result<()> {
 
     // The pipeline view is open before the push; everything after comes in live.
     browser.script(MARK)?;
-    let repo = greeter_booting_in("one", 8)?;
+    let repo = greeter_booting_in("one", 8, 4)?;
     let pushed = std::thread::scope(|s| -> Result<(bool, String)> {
         let push = s.spawn(|| repo.push(&server, "shop-staging", "main"));
         let built = browser.wait_text("Building with the app's Dockerfile", 120);

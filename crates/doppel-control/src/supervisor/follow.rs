@@ -19,6 +19,16 @@ pub fn ensure(state: &AppState, c: &Observed) {
         table.mark_followed(&c.id);
         return;
     }
+    if never_started(c) {
+        // The engine ends a log stream of a container that is not running at once, and that
+        // would count as read to the end: wait for its start (its event wakes the
+        // supervisor). One left unstarted (doppel stopped between create and start) printed
+        // nothing and can be removed.
+        if unix_now() - c.created > UNSTARTED_GRACE_SECS {
+            table.mark_followed(&c.id);
+        }
+        return;
+    }
     if !table.start_following(&c.id) {
         return;
     }
@@ -28,6 +38,18 @@ pub fn ensure(state: &AppState, c: &Observed) {
         state.supervisor().table.stop_following(&c.id, complete);
         state.supervisor().wake();
     });
+}
+
+/// How long a created container may wait for its start before it counts as never started.
+const UNSTARTED_GRACE_SECS: i64 = 60;
+
+/// Created and not (yet) started: not running, and no exit code.
+fn never_started(c: &Observed) -> bool {
+    !c.running && c.exit_code.is_none()
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// Reads `c`'s output into its environment's stream; `true` when it was read to the end.
