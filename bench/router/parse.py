@@ -3,6 +3,7 @@
 
   parse.py wrk FILE              -> "rps p50_ms p99_ms errors"
   parse.py h2load FILE LOGFILE   -> "rps p50_ms p99_ms errors" (percentiles from h2load's per-request log)
+  parse.py cpu "LINE" TICKS CLK_TCK SECONDS -> LINE with the proxy's CPU µs per request added
   parse.py row ROW NAME "SAMPLES" "NGINX_SAMPLES" -> one markdown row (medians, ratios to nginx)
   parse.py errors NAME FILE      -> requests and failed requests of a wrk run
 """
@@ -57,9 +58,16 @@ def h2load(path, log):
     print(f"{rps:.0f} {p50:.3f} {p99:.3f} {errors}")
 
 
+def cpu(line, ticks, clk_tck, seconds):
+    rps = float(line.split()[0])
+    requests = rps * float(seconds)
+    us = float(ticks) / float(clk_tck) * 1e6 / requests if requests else 0.0
+    print(f"{line} {us:.1f}")
+
+
 def parse_samples(text):
     values = text.split()
-    return [tuple(float(v) for v in values[i:i + 4]) for i in range(0, len(values), 4)]
+    return [tuple(float(v) for v in values[i:i + 5]) for i in range(0, len(values), 5)]
 
 
 def row(name_of_row, proxy, samples, nginx):
@@ -70,8 +78,10 @@ def row(name_of_row, proxy, samples, nginx):
     errors = int(sum(x[3] for x in mine))
     rps_ratio = rps / med(ref, 0)
     p99_ratio = p99 / med(ref, 2)
+    cpu_us = med(mine, 4)
+    cpu_ratio = cpu_us / med(ref, 4) if med(ref, 4) else 0.0
     note = f" ({errors} errors)" if errors else ""
-    print(f"| {name_of_row} | {proxy}{note} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {rps_ratio:.2f} | {p99_ratio:.2f} |")
+    print(f"| {name_of_row} | {proxy}{note} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {rps_ratio:.2f} | {p99_ratio:.2f} | {cpu_us:.1f} | {cpu_ratio:.2f} |")
 
 
 def errors(name, path):
@@ -86,6 +96,8 @@ if __name__ == "__main__":
         wrk(sys.argv[2])
     elif mode == "h2load":
         h2load(sys.argv[2], sys.argv[3])
+    elif mode == "cpu":
+        cpu(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
     elif mode == "row":
         row(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
     elif mode == "errors":

@@ -5,6 +5,11 @@
 # routes, the time for a route change to take effect, requests lost across router upgrades.
 #
 #   bench/router/run.sh [--doppel PATH] [--duration SECONDS] [--rounds N] [--out FILE]
+#                       [--proxies "nginx doppel"] [--rows "wrk https public,..."]
+#
+# Besides req/s and latency, each row gives the proxy's own CPU time per request (its
+# processes' user+system time during the run ÷ requests): on a shared or loaded machine,
+# throughput swings with what else runs, the work a proxy does per request much less.
 #
 # Needs: wrk, nghttp2-client (h2load), nginx, haproxy, caddy, openssl, python3, curl
 # (`apt-get install wrk nghttp2-client nginx haproxy caddy`), and a release build of doppel
@@ -20,8 +25,12 @@ doppel=$target/release/doppel
 duration=10
 rounds=3
 out=
+only_proxies=
+only_rows=
 while [ $# -gt 0 ]; do
     case $1 in
+    --proxies) only_proxies=$2; shift 2 ;;
+    --rows) only_rows=$2; shift 2 ;;
     --doppel) doppel=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
@@ -62,10 +71,28 @@ wait_port() {
     return 1
 }
 
+declare -A pid_of
 start() { # name, command...
     local name=$1; shift
     "$@" >"$work/$name.log" 2>&1 &
     pids+=($!)
+    pid_of[$name]=$!
+}
+
+# CPU time (clock ticks, user+system) of a proxy's processes: the one started and its
+# children (nginx's and HAProxy's workers), plus doppel's log reader (the control plane's
+# share of every router log line).
+cpu_ticks() { # name
+    local name=$1 total=0 pid
+    local list=("${pid_of[$name]}")
+    mapfile -t -O 1 list < <(pgrep -P "${pid_of[$name]}" || true)
+    [ "$name" = doppel ] && list+=("${pid_of[doppel-logs]}")
+    for pid in "${list[@]}"; do
+        [ -r "/proc/$pid/stat" ] || continue
+        # Fields after the command's closing parenthesis: utime is the 12th, stime the 13th.
+        total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
+    done
+    echo "$total"
 }
 
 source "$here/configs.sh"
@@ -94,8 +121,19 @@ for spec in "${proxies[@]}"; do
     [ "$(check "$name" "$http" http "$PUBLIC")" = 301 ] || [ "$(check "$name" "$http" http "$PUBLIC")" = 308 ] || { echo "$name: plain HTTP does not redirect" >&2; exit 1; }
 done
 
-# One measurement: prints "rps p50_ms p99_ms".
-measure() { # tool scheme port host auth
+# One measurement: prints "rps p50_ms p99_ms errors cpu_us_per_request".
+measure() { # proxy tool scheme port host auth
+    local proxy=$1; shift
+    local before after line seconds=$duration
+    # h2load's warm-up second is served (and costs CPU) but not counted in its rate.
+    [ "$1" = h2load ] && seconds=$((duration + 1))
+    before=$(cpu_ticks "$proxy")
+    line=$(measure_load "$@")
+    after=$(cpu_ticks "$proxy")
+    python3 "$here/parse.py" cpu "$line" "$((after - before))" "$(getconf CLK_TCK)" "$seconds"
+}
+
+measure_load() { # tool scheme port host auth
     local tool=$1 scheme=$2 port=$3 host=$4 auth=$5
     if [ "$tool" = wrk ]; then
         wrk -t1 -c50 -d"${duration}s" --latency -H "Host: $host" ${auth:+-H "Authorization: $auth"} \
@@ -111,6 +149,15 @@ measure() { # tool scheme port host auth
 }
 
 rows=("wrk http public" "wrk http private" "wrk https public" "wrk https private" "h2load https public" "h2load https private")
+if [ -n "$only_rows" ]; then IFS=, read -r -a rows <<<"$only_rows"; fi
+if [ -n "$only_proxies" ]; then
+    kept=()
+    for spec in "${proxies[@]}"; do
+        read -r name _ <<<"$spec"
+        case " $only_proxies nginx " in *" $name "*) kept+=("$spec") ;; esac
+    done
+    proxies=("${kept[@]}")
+fi
 declare -A result
 for round in $(seq 1 "$rounds"); do
     for row in "${rows[@]}"; do
@@ -120,15 +167,15 @@ for round in $(seq 1 "$rounds"); do
             port=$https; [ "$scheme" = http ] && port=$http
             host=$PUBLIC; auth=
             if [ "$kind" = private ]; then host=$PRIVATE; auth=$AUTH; fi
-            result["$row|$name|$round"]=$(measure "$tool" "$scheme" "$port" "$host" "$auth")
+            result["$row|$name|$round"]=$(measure "$name" "$tool" "$scheme" "$port" "$host" "$auth")
             echo "round $round: $row $name: ${result["$row|$name|$round"]}" >&2
         done
     done
 done
 
 {
-    echo "| load | proxy | req/s (median) | p50 ms | p99 ms | req/s ÷ nginx | p99 ÷ nginx |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| load | proxy | req/s (median) | p50 ms | p99 ms | req/s ÷ nginx | p99 ÷ nginx | CPU µs/req | CPU ÷ nginx |"
+    echo "|---|---|---|---|---|---|---|---|---|"
     for row in "${rows[@]}"; do
         for spec in "${proxies[@]}"; do
             read -r name _ _ <<<"$spec"
