@@ -104,6 +104,14 @@ fn platform_names_get_acme_certificates() -> Result<()> {
         .unwrap_or("");
     assert!(row.contains("cert issued") && row.contains("20"), "{text}");
 
+    // The router answered each HTTP-01 token on port 80 before Pebble was asked to validate.
+    let log = server.log();
+    assert!(log.contains("challenge=\"http-01\""), "{log}");
+    assert!(
+        !log.contains("does not answer the HTTP-01 challenge"),
+        "{log}"
+    );
+
     // --- A restart orders nothing: the stored certificates are served again.
     let first = serial(&platform);
     let dir = server.data_dir.clone();
