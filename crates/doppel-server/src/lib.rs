@@ -37,11 +37,17 @@ use std::sync::Arc;
 /// (EX_CONFIG): restarting cannot help, so doppel.service does not (`RestartPreventExitStatus`).
 pub const EXIT_STORE_TOO_NEW: u8 = 78;
 
-/// The exit status `err` (a [`run`] failure) calls for, when it is not the generic 1.
+/// The exit status `err` (a [`run`] failure, or a refused setting) calls for, when it is not
+/// the generic 1: EX_CONFIG for a store a newer doppel migrated and for `--platform-certs
+/// acme` on a domain no public CA issues for.
 pub fn exit_code(err: &anyhow::Error) -> Option<u8> {
     err.chain()
-        .filter_map(|cause| cause.downcast_ref::<doppel_store::StoreError>())
-        .any(|e| matches!(e, doppel_store::StoreError::NewerSchema { .. }))
+        .any(|cause| {
+            matches!(
+                cause.downcast_ref::<doppel_store::StoreError>(),
+                Some(doppel_store::StoreError::NewerSchema { .. })
+            ) || cause.is::<doppel_control::acme::platform::DomainRefused>()
+        })
         .then_some(EXIT_STORE_TOO_NEW)
 }
 

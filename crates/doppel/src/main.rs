@@ -420,7 +420,7 @@ fn server_config(args: ServerArgs) -> anyhow::Result<doppel_control::ServerConfi
             .unwrap_or_default(),
     };
     if cfg.acme.platform == doppel_control::acme::PlatformCerts::Acme {
-        doppel_control::acme::platform::check_domain(&cfg.domain).map_err(anyhow::Error::msg)?;
+        doppel_control::acme::platform::check_domain(&cfg.domain)?;
     }
     cfg.backup_schedule_clock_offset = Duration::from_secs(args.backup_schedule_clock_offset);
     Ok(cfg)

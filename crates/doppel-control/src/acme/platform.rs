@@ -9,9 +9,15 @@ use crate::urls::Urls;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
+/// `--platform-certs acme` with a domain no public CA issues for: a setting a restart cannot
+/// fix (the server exits with EX_CONFIG, which doppel.service does not restart).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DomainRefused(String);
+
 /// Why `--platform-certs acme` is refused for `domain`, if it is: a CA issues no public
 /// certificate for `localhost` (or a name under it), an IP address, or a name without a dot.
-pub fn check_domain(domain: &str) -> Result<(), String> {
+pub fn check_domain(domain: &str) -> Result<(), DomainRefused> {
     let name = domain.trim_end_matches('.').to_ascii_lowercase();
     let why = if name.parse::<IpAddr>().is_ok() || name.starts_with('[') {
         Some("is an IP address")
@@ -23,11 +29,11 @@ pub fn check_domain(domain: &str) -> Result<(), String> {
         None
     };
     match why {
-        Some(why) => Err(format!(
+        Some(why) => Err(DomainRefused(format!(
             "--platform-certs acme needs a public domain, and --domain {domain} {why}: \
              an ACME CA cannot issue certificates for it. Use --domain with a name whose \
              DNS (and a wildcard record) points at this server, or --platform-certs ca."
-        )),
+        ))),
         None => Ok(()),
     }
 }
@@ -67,7 +73,7 @@ mod tests {
             "::1",
             "intranet",
         ] {
-            let e = check_domain(bad).unwrap_err();
+            let e = check_domain(bad).unwrap_err().to_string();
             assert!(e.contains(bad) && e.contains("--platform-certs"), "{e}");
         }
     }
