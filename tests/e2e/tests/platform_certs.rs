@@ -2,7 +2,7 @@
 //! --platform-certs acme`), against Debian's `pebble` and `pebble-challtestsrv` (DNS answers
 //! 127.0.0.1 for every name): the platform host, the dashboard and an environment's default
 //! host end up served by the router with Pebble-issued certificates (verified against
-//! Pebble's root), `doppel admin:certs` shows each name issued with its expiry, a restart
+//! Pebble's root by curl for the API and by git), `doppel admin:certs` shows each name issued with its expiry, a restart
 //! orders nothing new, and a domain that cannot have public certificates is refused at start.
 
 use anyhow::{bail, Result};
@@ -91,6 +91,38 @@ fn platform_names_get_acme_certificates() -> Result<()> {
         // No longer the platform CA's leaf.
         assert_eq!(verified_status(&server, host, &server.ca())?, 0, "{host}");
     }
+    // The API and git at the platform host, trusting only Pebble's root (as a client trusts
+    // a public CA), not doppel's.
+    let port = server.https_port;
+    let resolve = format!("{DOMAIN}:{port}:127.0.0.1");
+    let account = Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+        .arg(&roots)
+        .args(["--resolve", &resolve])
+        .args(["-H", "Accept: application/vnd.heroku+json; version=3"])
+        .args(["-H", &format!("Authorization: Bearer {}", server.token)])
+        .arg(format!("https://{DOMAIN}:{port}/account"))
+        .output()?;
+    assert_eq!(
+        String::from_utf8_lossy(&account.stdout),
+        "200",
+        "{account:?}"
+    );
+    let git = Command::new("git")
+        .args(["-c", &format!("http.curloptResolve={resolve}")])
+        .arg("ls-remote")
+        .arg(format!(
+            "https://git:{}@{DOMAIN}:{port}/web-staging.git",
+            server.token
+        ))
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_SSL_CAINFO", &roots)
+        .output()?;
+    assert!(
+        git.status.success(),
+        "{}",
+        String::from_utf8_lossy(&git.stderr)
+    );
     // A name that is no environment's still gets the platform CA's leaf.
     let other = served(&server, "nobody.platacme.test")?;
     assert!(!other.contains("Pebble"), "{other}");
