@@ -134,8 +134,14 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     tokio::spawn(doppel_control::supervisor::run_forever(state.clone()));
     tokio::spawn(doppel_control::acme::run_forever(state.clone()));
     doppel_control::logic::logs::sync_drains(&state).await;
-    let acceptor = doppel_router::platform_tls_acceptor(ca, &config.domain, config.bind_addr)
-        .context("setting up TLS for one-off dynos")?;
+    // The table's certificates too: with `--platform-certs acme`, the platform host's.
+    let acceptor = doppel_router::platform_tls_acceptor(
+        ca,
+        &config.domain,
+        config.bind_addr,
+        state.routes().clone(),
+    )
+    .context("setting up TLS for one-off dynos")?;
     tokio::spawn(doppel_control::dynos::attach::serve(
         state.clone(),
         rendezvous,

@@ -67,9 +67,14 @@ pub fn make_cert(dir: &Path, ca_name: &str, host: &str) -> Result<(PathBuf, Path
 /// The certificate the router presents for SNI `host`: its `openssl x509` issuer, subject
 /// and serial lines.
 pub fn served(server: &Server, host: &str) -> Result<String> {
+    served_on(server.https_port, host)
+}
+
+/// The certificate presented on 127.0.0.1:`port` for SNI `host` (as [`served`]).
+pub fn served_on(port: u16, host: &str) -> Result<String> {
     let hello = Command::new("openssl")
         .args(["s_client", "-connect"])
-        .arg(format!("127.0.0.1:{}", server.https_port))
+        .arg(format!("127.0.0.1:{port}"))
         .args(["-servername", host])
         .stdin(Stdio::null())
         .output()?;

@@ -2,11 +2,12 @@
 //! --platform-certs acme`), against Debian's `pebble` and `pebble-challtestsrv` (DNS answers
 //! 127.0.0.1 for every name): the platform host, the dashboard and an environment's default
 //! host end up served by the router with Pebble-issued certificates (verified against
-//! Pebble's root by curl for the API and by git), `doppel admin:certs` shows each name issued with its expiry, a restart
+//! Pebble's root by curl for the API and by git; the one-off dynos' rendezvous port presents
+//! the platform host's), `doppel admin:certs` shows each name issued with its expiry, a restart
 //! orders nothing new, and a domain that cannot have public certificates is refused at start.
 
 use anyhow::{bail, Result};
-use doppel_e2e::pebble::{serial, served, verified_status, Pebble};
+use doppel_e2e::pebble::{serial, served, served_on, verified_status, Pebble};
 use doppel_e2e::{doppel_bin, wait_for, Server};
 use std::process::Command;
 use std::time::Duration;
@@ -123,6 +124,10 @@ fn platform_names_get_acme_certificates() -> Result<()> {
         "{}",
         String::from_utf8_lossy(&git.stderr)
     );
+    // One-off dynos' rendezvous port (`rendezvous://platacme.test:<port>/…`) presents the
+    // platform host's certificate too.
+    let rendezvous = served_on(server.rendezvous_port, DOMAIN)?;
+    assert_eq!(serial(&rendezvous), serial(&platform), "{rendezvous}");
     // A name that is no environment's still gets the platform CA's leaf.
     let other = served(&server, "nobody.platacme.test")?;
     assert!(!other.contains("Pebble"), "{other}");
