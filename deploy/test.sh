@@ -15,7 +15,8 @@ apt_install "${PLATFORM_PACKAGES[@]}" postgresql build-essential pkg-config pyth
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 # Headless Chromium and its WebDriver: tests/e2e/tests/dashboard.rs drives the web dashboard in a real browser.
 apt_install chromium chromium-driver
-# Pebble and pebble-challtestsrv: tests/e2e/tests/certs.rs gets ACME certificates offline.
+# Pebble and pebble-challtestsrv: tests/e2e/tests/certs.rs and platform_certs.rs get ACME
+# certificates offline.
 apt_install pebble
 ensure_dockerd
 ensure_rust

@@ -28,6 +28,7 @@ mod parity;
 mod passwords;
 mod pipelines;
 mod platform;
+mod platform_certs;
 mod promotions;
 pub mod range;
 mod releases;
@@ -296,6 +297,7 @@ pub fn router(state: AppState) -> Router {
                 .put(allowed_ips::set)
                 .delete(allowed_ips::clear),
         )
+        .route("/platform-certs", get(platform_certs::list))
         // Unknown paths are behind authentication too: a caller without a token learns nothing.
         .fallback(no_such_route)
         .layer(axum::middleware::from_fn_with_state(

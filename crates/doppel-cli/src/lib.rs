@@ -28,6 +28,7 @@ pub mod maintenance;
 pub mod netrc;
 pub mod parity;
 pub mod pg;
+pub mod platform_certs;
 pub mod progress;
 pub mod promote;
 pub mod ps;
@@ -164,6 +165,9 @@ pub enum Command {
     /// Give a user a new dashboard password (generated, printed once)
     #[command(name = "users:password")]
     UsersPassword(users::PasswordArgs),
+    /// The platform names' certificates (admins): source, status, expiry, why an order failed
+    #[command(name = "admin:certs")]
+    AdminCerts(platform_certs::AdminCertsArgs),
     /// Add the `staging` and `production` git remotes of an app to this checkout
     #[command(name = "git:remote")]
     GitRemote(git::RemoteArgs),
@@ -330,6 +334,7 @@ pub async fn run_in(ctx: &mut Context, cmd: Command) -> Result<(), CliError> {
         C::AccessRemove(args) => access::remove(ctx, args).await,
         C::UsersCreate(args) => users::create(ctx, args).await,
         C::UsersPassword(args) => users::password(ctx, args).await,
+        C::AdminCerts(args) => platform_certs::show(ctx, args).await,
         C::GitRemote(args) => git::remote(ctx, args).await,
         C::GitCredentials(args) => git::credentials(ctx, args),
         C::Completions(args) => completions::print(ctx, args),

@@ -4,7 +4,10 @@
 //! writer of the table.
 //!
 //! Custom domains get their certificate from the environment's uploaded ones (SNI endpoints)
-//! when one covers them, else from ACME (`acme`); ACME's pending challenges ride along.
+//! when one covers them, else from ACME (`acme`); ACME's pending challenges ride along. With
+//! `--platform-certs acme` the platform's own names (platform host, dashboard,
+//! `<env>.<domain>`) carry their issued ACME certificates too (until one is issued, the
+//! router's platform CA leaf serves).
 //!
 //! An environment's backends are its current release's web dynos that are up; while none is
 //! (a restart of doppel between a release's commit and its new dynos booting), the web
@@ -88,10 +91,12 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
         routes.insert(state.urls().env_host(&env.name), route);
     }
     state.logs().set_names(names);
+    let mut certs = certificates(state, &domains).await?;
+    certs.extend(platform_certificates(state, &envs).await?);
     Ok(RouteTable {
         routes,
         platform: Some(Upstream::Unix(platform_socket(&state.config().data_dir))),
-        certs: certificates(state, &domains).await?,
+        certs,
         challenges: state.acme().challenges(),
     })
 }
@@ -136,16 +141,48 @@ async fn certificates(state: &AppState, domains: &[Domain]) -> anyhow::Result<Ve
         if covered.contains(row.hostname.as_str()) {
             continue;
         }
-        if let (Some(chain), Some(key)) = (row.certificate_chain, row.private_key) {
-            out.push(Certificate {
-                id: format!("acme:{}", row.domain_id),
-                names: vec![row.hostname],
-                chain_pem: chain,
-                key_pem: key,
-            });
+        if let Some(cert) = issued(row) {
+            out.push(cert);
         }
     }
     Ok(out)
+}
+
+/// The issued ACME certificates of the platform's names that are wanted now (none with
+/// `--platform-certs ca`; a destroyed environment's name is left out until its row goes).
+async fn platform_certificates(
+    state: &AppState,
+    envs: &[Environment],
+) -> anyhow::Result<Vec<Certificate>> {
+    if state.config().acme.platform != crate::acme::PlatformCerts::Acme {
+        return Ok(Vec::new());
+    }
+    let names: HashSet<String> =
+        crate::acme::platform::names(state.urls(), envs.iter().map(|e| e.name.as_str()))
+            .into_iter()
+            .collect();
+    Ok(state
+        .store()
+        .platform_certs()
+        .await?
+        .into_iter()
+        .filter(|row| names.contains(&row.hostname))
+        .filter_map(issued)
+        .collect())
+}
+
+/// The router's certificate for an ACME row that holds one.
+fn issued(row: doppel_store::AcmeCert) -> Option<Certificate> {
+    let id = match row.target.domain_id() {
+        Some(domain_id) => format!("acme:{domain_id}"),
+        None => format!("acme-platform:{}", row.hostname),
+    };
+    Some(Certificate {
+        id,
+        names: vec![row.hostname],
+        chain_pem: row.certificate_chain?,
+        key_pem: row.private_key?,
+    })
 }
 
 /// The web dynos that serve `env` (see [`backends`]), and what to answer while there are

@@ -388,15 +388,27 @@ fn log_end(conn: &ConnInfo, result: Result<(), hyper::Error>) {
     }
 }
 
-/// A TLS acceptor with the platform CA's certificates only (a leaf per SNI name under the
-/// platform domain; `listener_ip` in the fallback certificate), for the control plane's own
-/// TLS listeners (one-off dynos' rendezvous).
+/// A TLS acceptor for the control plane's own TLS listeners (one-off dynos' rendezvous): the
+/// certificates of `table` as it changes (the platform host's ACME certificate with
+/// `--platform-certs acme`), else the platform CA's (a leaf per SNI name under the platform
+/// domain; `listener_ip` in the fallback certificate). Must be called inside a Tokio runtime:
+/// a task follows the table for the life of the process.
 pub fn platform_tls_acceptor(
     ca: Arc<PlatformCa>,
     domain: &str,
     listener_ip: IpAddr,
+    table: SharedRouteTable,
 ) -> Result<TlsAcceptor, RouterError> {
-    tls_acceptor(ca, domain, &[listener_ip], Arc::new(Live::new()))
+    let live = Arc::new(Live::new());
+    let follower = live.clone();
+    let mut changes = table.subscribe();
+    live.apply(table.load(), String::new());
+    tokio::spawn(async move {
+        while changes.changed().await.is_ok() {
+            follower.apply(table.load(), String::new());
+        }
+    });
+    tls_acceptor(ca, domain, &[listener_ip], live)
 }
 
 fn tls_acceptor(

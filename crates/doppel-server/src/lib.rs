@@ -37,11 +37,17 @@ use std::sync::Arc;
 /// (EX_CONFIG): restarting cannot help, so doppel.service does not (`RestartPreventExitStatus`).
 pub const EXIT_STORE_TOO_NEW: u8 = 78;
 
-/// The exit status `err` (a [`run`] failure) calls for, when it is not the generic 1.
+/// The exit status `err` (a [`run`] failure, or a refused setting) calls for, when it is not
+/// the generic 1: EX_CONFIG for a store a newer doppel migrated and for `--platform-certs
+/// acme` on a domain no public CA issues for.
 pub fn exit_code(err: &anyhow::Error) -> Option<u8> {
     err.chain()
-        .filter_map(|cause| cause.downcast_ref::<doppel_store::StoreError>())
-        .any(|e| matches!(e, doppel_store::StoreError::NewerSchema { .. }))
+        .any(|cause| {
+            matches!(
+                cause.downcast_ref::<doppel_store::StoreError>(),
+                Some(doppel_store::StoreError::NewerSchema { .. })
+            ) || cause.is::<doppel_control::acme::platform::DomainRefused>()
+        })
         .then_some(EXIT_STORE_TOO_NEW)
 }
 
@@ -128,8 +134,14 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     tokio::spawn(doppel_control::supervisor::run_forever(state.clone()));
     tokio::spawn(doppel_control::acme::run_forever(state.clone()));
     doppel_control::logic::logs::sync_drains(&state).await;
-    let acceptor = doppel_router::platform_tls_acceptor(ca, &config.domain, config.bind_addr)
-        .context("setting up TLS for one-off dynos")?;
+    // The table's certificates too: with `--platform-certs acme`, the platform host's.
+    let acceptor = doppel_router::platform_tls_acceptor(
+        ca,
+        &config.domain,
+        config.bind_addr,
+        state.routes().clone(),
+    )
+    .context("setting up TLS for one-off dynos")?;
     tokio::spawn(doppel_control::dynos::attach::serve(
         state.clone(),
         rendezvous,

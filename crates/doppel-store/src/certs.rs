@@ -1,7 +1,7 @@
 //! Certificates of custom domains: uploaded ones (Heroku's SNI endpoints, one environment's),
-//! the environments with ACM (ACME) on, the ACME account per directory and one ACME
-//! certificate per custom domain. Private keys and account credentials are sealed with the
-//! master key; the caller validates chains and keys before storing them.
+//! the environments with ACM (ACME) on and the ACME account per directory (the ACME
+//! certificates themselves are in `acme_certs.rs`). Private keys and account credentials are
+//! sealed with the master key; the caller validates chains and keys before storing them.
 
 use crate::error::{db_error, is_foreign_key_violation, DbContext};
 use crate::error::{Result, StoreError};
@@ -35,54 +35,8 @@ impl std::fmt::Debug for SniEndpoint {
     }
 }
 
-/// Where getting an ACME certificate for one custom domain stands. `Debug` never shows the key.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AcmeCert {
-    pub domain_id: String,
-    pub hostname: String,
-    /// `pending`, `cert issued`, `failing` (retrying), `failed`.
-    pub status: String,
-    pub reason: Option<String>,
-    /// The last issued chain and key (kept while a renewal is pending or failing).
-    pub certificate_chain: Option<String>,
-    pub private_key: Option<String>,
-    pub expires_at: Option<String>,
-    pub issued_at: Option<String>,
-    /// Failed attempts since the last success.
-    pub attempts: i64,
-    /// No new attempt before this time (back-off after a failure).
-    pub next_attempt_at: Option<String>,
-    pub updated_at: String,
-}
-
-impl std::fmt::Debug for AcmeCert {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AcmeCert")
-            .field("domain_id", &self.domain_id)
-            .field("hostname", &self.hostname)
-            .field("status", &self.status)
-            .field("reason", &self.reason)
-            .field("expires_at", &self.expires_at)
-            .field("attempts", &self.attempts)
-            .finish_non_exhaustive()
-    }
-}
-
-/// An attempt's outcome that is not a certificate: status, reason and back-off.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AcmeAttempt {
-    pub status: String,
-    pub reason: Option<String>,
-    pub attempts: i64,
-    pub next_attempt_at: Option<String>,
-}
-
 fn sni_aad(id: &str) -> Vec<u8> {
     format!("sni-endpoint:{id}").into_bytes()
-}
-
-fn acme_cert_aad(domain_id: &str) -> Vec<u8> {
-    format!("acme-cert:{domain_id}").into_bytes()
 }
 
 fn acme_account_aad(directory: &str) -> Vec<u8> {
@@ -91,9 +45,6 @@ fn acme_account_aad(directory: &str) -> Vec<u8> {
 
 const SNI_COLUMNS: &str =
     "id, env_id, name, certificate_chain, private_key, created_at, updated_at";
-const ACME_COLUMNS: &str = "domain_id, hostname, status, reason, certificate_chain, private_key, \
-     expires_at, issued_at, attempts, next_attempt_at, updated_at";
-
 impl Store {
     fn sni_from_row(&self, row: &AnyRow) -> Result<SniEndpoint> {
         let t = "sni_endpoints";
@@ -315,117 +266,6 @@ impl Store {
         .execute(&self.pool)
         .await
         .ctx("saving the ACME account")?;
-        Ok(())
-    }
-
-    fn acme_from_row(&self, row: &AnyRow) -> Result<AcmeCert> {
-        let t = "acme_certs";
-        let domain_id: String = get(row, t, "domain_id")?;
-        let sealed: Option<String> = get(row, t, "private_key")?;
-        let private_key = sealed
-            .map(|s| {
-                self.cipher.open(
-                    &acme_cert_aad(&domain_id),
-                    &s,
-                    &format!("the ACME key of domain {domain_id}"),
-                )
-            })
-            .transpose()?;
-        Ok(AcmeCert {
-            hostname: get(row, t, "hostname")?,
-            status: get(row, t, "status")?,
-            reason: get(row, t, "reason")?,
-            certificate_chain: get(row, t, "certificate_chain")?,
-            private_key,
-            expires_at: get(row, t, "expires_at")?,
-            issued_at: get(row, t, "issued_at")?,
-            attempts: get(row, t, "attempts")?,
-            next_attempt_at: get(row, t, "next_attempt_at")?,
-            updated_at: get(row, t, "updated_at")?,
-            domain_id,
-        })
-    }
-
-    /// Every ACME certificate row (issued or being obtained).
-    pub async fn acme_certs(&self) -> Result<Vec<AcmeCert>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {ACME_COLUMNS} FROM acme_certs ORDER BY hostname"
-        )))
-        .fetch_all(&self.pool)
-        .await
-        .ctx("listing ACME certificates")?;
-        rows.iter().map(|r| self.acme_from_row(r)).collect()
-    }
-
-    /// Records an attempt's status for domain `domain_id` (keeps an issued chain and key).
-    pub async fn set_acme_attempt(
-        &self,
-        domain_id: &str,
-        hostname: &str,
-        attempt: &AcmeAttempt,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO acme_certs (domain_id, hostname, status, reason, attempts, \
-             next_attempt_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (domain_id) DO UPDATE SET status = $3, reason = $4, attempts = $5, \
-             next_attempt_at = $6, updated_at = $7",
-        )
-        .bind(domain_id)
-        .bind(hostname)
-        .bind(&attempt.status)
-        .bind(&attempt.reason)
-        .bind(attempt.attempts)
-        .bind(&attempt.next_attempt_at)
-        .bind(now())
-        .execute(&self.pool)
-        .await
-        .map_err(|e| {
-            if is_foreign_key_violation(&e) {
-                StoreError::NotFound(format!("domain {domain_id}"))
-            } else {
-                db_error(e, "recording an ACME attempt")
-            }
-        })?;
-        Ok(())
-    }
-
-    /// Stores an issued certificate for domain `domain_id`: status `cert issued`, no back-off.
-    pub async fn store_acme_cert(
-        &self,
-        domain_id: &str,
-        hostname: &str,
-        chain: &str,
-        key: &str,
-        expires_at: &str,
-    ) -> Result<()> {
-        let sealed =
-            self.cipher
-                .seal(&acme_cert_aad(domain_id), key, "an ACME certificate's key")?;
-        let ts = now();
-        sqlx::query(
-            "INSERT INTO acme_certs (domain_id, hostname, status, reason, certificate_chain, \
-             private_key, expires_at, issued_at, attempts, next_attempt_at, updated_at) \
-             VALUES ($1, $2, 'cert issued', NULL, $3, $4, $5, $6, 0, NULL, $6) \
-             ON CONFLICT (domain_id) DO UPDATE SET status = 'cert issued', reason = NULL, \
-             certificate_chain = $3, private_key = $4, expires_at = $5, issued_at = $6, \
-             attempts = 0, next_attempt_at = NULL, updated_at = $6",
-        )
-        .bind(domain_id)
-        .bind(hostname)
-        .bind(chain)
-        .bind(&sealed)
-        .bind(expires_at)
-        .bind(&ts)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| {
-            if is_foreign_key_violation(&e) {
-                StoreError::NotFound(format!("domain {domain_id}"))
-            } else {
-                db_error(e, "storing an ACME certificate")
-            }
-        })?;
-        tracing::info!(hostname, expires_at, "stored ACME certificate");
         Ok(())
     }
 }

@@ -8,6 +8,7 @@
 //! Config values are encrypted at rest (see `crypto`); API tokens are kept only as digests.
 
 mod access_passwords;
+mod acme_certs;
 mod addon_backups;
 mod addons;
 mod allowed_ips;
@@ -36,12 +37,13 @@ mod users;
 mod util;
 
 pub use access_passwords::AccessPassword;
+pub use acme_certs::{AcmeAttempt, AcmeCert, AcmeTarget};
 pub use addon_backups::{Backup, BackupKind, BackupStatus, NewBackup};
 pub use addons::{Addon, AddonCredentials, AddonState, Attachment, BackupSchedule, NewAddon};
 pub use apps::{App, Environment};
 pub use audit::{AuditEvent, AuditFilter, NewAuditEvent};
 pub use builds::{Build, BuildOutcome, BuildStatus, INTERRUPTED_REASON};
-pub use certs::{AcmeAttempt, AcmeCert, SniEndpoint};
+pub use certs::SniEndpoint;
 pub use collaborators::Collaborator;
 pub use config::valid_config_key;
 pub use domains::Domain;

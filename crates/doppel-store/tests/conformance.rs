@@ -200,6 +200,7 @@ conformance!(
     a_newer_store_without_a_recorded_version_is_refused_too,
     access_passwords_keep_only_a_digest,
     allowed_ips_are_per_environment_and_go_with_the_app,
+    platform_certs_are_kept_by_host_name_with_sealed_keys,
 );
 
 #[path = "conformance/access_passwords.rs"]
@@ -223,7 +224,10 @@ use schema_guard::{
 
 #[path = "conformance/certs.rs"]
 mod certs;
-use certs::{acme_state_survives_and_follows_acm, sni_endpoints_round_trip_with_sealed_keys};
+use certs::{
+    acme_state_survives_and_follows_acm, platform_certs_are_kept_by_host_name_with_sealed_keys,
+    sni_endpoints_round_trip_with_sealed_keys,
+};
 
 // ---------------------------------------------------------------------------------------
 // helpers

@@ -206,6 +206,11 @@ struct AcmeArgs {
     /// a third of the lifetime, whichever is shorter).
     #[arg(long, env = "DOPPEL_ACME_RENEW_BEFORE_HOURS")]
     pub acme_renew_before_hours: Option<u64>,
+    /// Certificates of the platform's own names (the platform host, dashboard.<domain>,
+    /// <env>.<domain>): `ca` (the platform CA's, which clients must trust) or `acme` (one
+    /// publicly trusted certificate per name from --acme-directory; needs a public --domain).
+    #[arg(long, env = "DOPPEL_PLATFORM_CERTS", default_value = "ca", value_parser = ["ca", "acme"])]
+    pub platform_certs: String,
 }
 
 fn parse_pool(text: &str) -> Result<doppel_docker::SubnetPool, String> {
@@ -411,7 +416,12 @@ fn server_config(args: ServerArgs) -> anyhow::Result<doppel_control::ServerConfi
         renew_before: acme
             .acme_renew_before_hours
             .map(|h| Duration::from_secs(h.saturating_mul(3600))),
+        platform: doppel_control::acme::PlatformCerts::parse(&acme.platform_certs)
+            .unwrap_or_default(),
     };
+    if cfg.acme.platform == doppel_control::acme::PlatformCerts::Acme {
+        doppel_control::acme::platform::check_domain(&cfg.domain)?;
+    }
     cfg.backup_schedule_clock_offset = Duration::from_secs(args.backup_schedule_clock_offset);
     Ok(cfg)
 }

@@ -6,6 +6,7 @@
 pub mod browser;
 pub mod clients;
 pub mod notes_app;
+pub mod pebble;
 
 pub use clients::{HerokuCli, Ran};
 
@@ -50,6 +51,8 @@ pub struct Server {
     /// Where clients attach to one-off dynos.
     pub rendezvous_port: u16,
     pub token: String,
+    /// The `--domain` given in the extra flags (`localhost` without one).
+    pub domain: String,
 }
 
 impl Server {
@@ -177,6 +180,11 @@ impl Server {
             http_port,
             rendezvous_port,
             token: String::new(),
+            domain: extra
+                .iter()
+                .position(|a| *a == "--domain")
+                .and_then(|i| extra.get(i + 1))
+                .map_or_else(|| "localhost".to_string(), |d| d.to_string()),
         };
         server.wait_ready(Duration::from_secs(900))?;
         Ok(server)
@@ -219,9 +227,15 @@ impl Server {
         self.data_dir.join("ca.pem")
     }
 
-    /// `https://localhost:<port>`
+    /// `https://localhost:<port>`; with another `--domain` (not resolvable here),
+    /// `https://127.0.0.1:<port>` (the router serves the platform on its IP too).
     pub fn platform_url(&self) -> String {
-        format!("https://localhost:{}", self.https_port)
+        let host = if self.domain == "localhost" {
+            "localhost"
+        } else {
+            "127.0.0.1"
+        };
+        format!("https://{host}:{}", self.https_port)
     }
 
     /// `https://<env>.localhost:<port>/`

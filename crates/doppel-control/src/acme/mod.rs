@@ -1,15 +1,18 @@
 //! Automated Certificate Management (Heroku's ACM, `certs:auto`): certificates from an ACME
-//! CA for the custom domains of environments with ACM on.
+//! CA for the custom domains of environments with ACM on, and (`--platform-certs acme`) for
+//! the platform's own host names ([`platform`]).
 //!
 //! The background task ([`run_forever`]) re-reads the desired state from the store on every
 //! pass (ACM environments, their custom domains not covered by an uploaded certificate, the
-//! stored ACME rows) and orders what is missing or due for renewal ([`schedule`]). Challenges
+//! platform names, the stored ACME rows) and orders what is missing or due for renewal
+//! ([`schedule`]). Challenges
 //! are answered by the router from the route table ([`Acme::challenges`], published by
 //! `routes.rs`): HTTP-01 on port 80, TLS-ALPN-01 by ALPN `acme-tls/1`. The account and every
 //! issued certificate are stored (keys sealed), so a restart orders nothing new; an order cut
 //! off by a crash is simply made again (the row says `pending` without a certificate).
 
 mod order;
+pub mod platform;
 pub mod schedule;
 
 use crate::state::AppState;
@@ -47,6 +50,34 @@ impl ChallengeKind {
     }
 }
 
+/// Where the platform's own host names (platform host, dashboard, `<env>.<domain>`) get
+/// their certificates (`--platform-certs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PlatformCerts {
+    /// Leaves of the platform CA (`<data-dir>/ca.pem`), issued by the router on first use.
+    #[default]
+    Ca,
+    /// One ACME certificate per name; the CA's leaf serves until it is issued.
+    Acme,
+}
+
+impl PlatformCerts {
+    pub fn parse(s: &str) -> Option<PlatformCerts> {
+        match s {
+            "ca" => Some(PlatformCerts::Ca),
+            "acme" => Some(PlatformCerts::Acme),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlatformCerts::Ca => "ca",
+            PlatformCerts::Acme => "acme",
+        }
+    }
+}
+
 /// The server's ACME settings (`--acme-*` flags).
 #[derive(Debug, Clone)]
 pub struct AcmeSettings {
@@ -61,6 +92,8 @@ pub struct AcmeSettings {
     /// Renew when less than this remains; `None`: 30 days or a third of the lifetime,
     /// whichever is shorter.
     pub renew_before: Option<Duration>,
+    /// Where the platform's own names get certificates (`--platform-certs`).
+    pub platform: PlatformCerts,
 }
 
 impl Default for AcmeSettings {
@@ -71,6 +104,7 @@ impl Default for AcmeSettings {
             ca_file: None,
             challenge: ChallengeKind::Http01,
             renew_before: None,
+            platform: PlatformCerts::Ca,
         }
     }
 }
@@ -95,7 +129,8 @@ impl Acme {
         f(&mut self.challenges.lock().unwrap_or_else(|e| e.into_inner()));
     }
 
-    /// Asks the task for a pass now (ACM turned on, a domain added, `PATCH /acm`).
+    /// Asks the task for a pass now (ACM turned on, a domain added, `PATCH /acm`, an app
+    /// created or destroyed).
     pub fn wake(&self) {
         self.wake.notify_one();
     }

@@ -1,11 +1,13 @@
-//! One pass of the ACM task: what should have an ACME certificate, what is due (missing,
-//! renewal, a retry whose back-off ended), and the bookkeeping around each order.
+//! One pass of the ACM task: what should have an ACME certificate (custom domains of ACM
+//! environments and, with `--platform-certs acme`, the platform's own names: one [`Target`]
+//! either way), what is due (missing, renewal, a retry whose back-off ended), and the
+//! bookkeeping around each order.
 
-use super::order;
+use super::{order, platform, PlatformCerts};
 use crate::state::AppState;
 use doppel_router::certs as pem;
-use doppel_store::{AcmeAttempt, AcmeCert, Domain};
-use std::collections::HashMap;
+use doppel_store::{AcmeAttempt, AcmeCert, AcmeTarget};
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -20,9 +22,40 @@ const FAILED_AFTER: i64 = 5;
 /// The longest back-off between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);
 
-/// The domains that should have an ACME certificate: custom domains of ACM environments not
-/// covered by one of the environment's uploaded certificates.
-pub async fn wanted(state: &AppState) -> anyhow::Result<Vec<Domain>> {
+/// One host name that should have an ACME certificate, and whose row keeps its state.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Target {
+    pub kind: AcmeTarget,
+    pub hostname: String,
+}
+
+impl Target {
+    fn of(row: &AcmeCert) -> Target {
+        Target {
+            kind: row.target.clone(),
+            hostname: row.hostname.clone(),
+        }
+    }
+}
+
+/// Every host name that should have an ACME certificate: custom domains of ACM environments
+/// not covered by one of the environment's uploaded certificates, then the platform's names
+/// ([`platform::wanted`]).
+pub async fn wanted(state: &AppState) -> anyhow::Result<Vec<Target>> {
+    let mut out = wanted_domains(state).await?;
+    out.extend(
+        platform::wanted(state)
+            .await?
+            .into_iter()
+            .map(|hostname| Target {
+                kind: AcmeTarget::Platform,
+                hostname,
+            }),
+    );
+    Ok(out)
+}
+
+async fn wanted_domains(state: &AppState) -> anyhow::Result<Vec<Target>> {
     let store = state.store();
     let envs = store.acm_environments().await?;
     let uploads = store.all_sni_endpoints().await?;
@@ -36,7 +69,10 @@ pub async fn wanted(state: &AppState) -> anyhow::Result<Vec<Domain>> {
             .collect();
         for d in store.domains(&env_id).await? {
             if !names.iter().any(|n| pem::name_covers(n, &d.hostname)) {
-                out.push(d);
+                out.push(Target {
+                    kind: AcmeTarget::Domain(d.id),
+                    hostname: d.hostname,
+                });
             }
         }
     }
@@ -59,7 +95,7 @@ fn renew_before(setting: Option<Duration>, row: &AcmeCert) -> Option<time::Durat
     Some(third.min(time::Duration::days(30)))
 }
 
-/// When `row`'s domain needs an order: `Some(0)` now, `Some(d)` in `d`, `None` not by time.
+/// When `row`'s host name needs an order: `Some(0)` now, `Some(d)` in `d`, `None` not by time.
 /// `renew`: the `--acme-renew-before` setting.
 pub fn due_in(
     renew: Option<Duration>,
@@ -91,56 +127,81 @@ pub fn backoff(attempts: i64) -> Duration {
     Duration::from_secs(60u64.saturating_mul(2u64.saturating_pow(exp))).min(MAX_BACKOFF)
 }
 
-/// One pass: orders what is due, one domain at a time. Returns when the next thing is due.
+/// One pass: forgets platform names no longer wanted, orders what is due, one host name at
+/// a time. Returns when the next thing is due.
 pub async fn pass(state: &AppState) -> Option<Duration> {
-    let (domains, rows) = match read(state).await {
+    let (targets, rows) = match read(state).await {
         Ok(x) => x,
         Err(e) => {
             tracing::warn!(error = %e, "ACM: could not read the desired state; retrying later");
             return Some(Duration::from_secs(60));
         }
     };
+    forget_unwanted(state, &targets, &rows).await;
     let renew = state.config().acme.renew_before;
-    for domain in &domains {
-        let row = rows.get(&domain.id);
+    for target in &targets {
+        let row = rows.get(target);
         if due_in(renew, row, OffsetDateTime::now_utc()).is_some_and(|d| d.is_zero()) {
-            attempt(state, domain, row).await;
+            attempt(state, target, row).await;
         }
     }
     // When the next thing is due, from what the attempts left behind (at least a second
     // away, so a row that stays due cannot spin the task).
-    let (domains, rows) = match read(state).await {
+    let (targets, rows) = match read(state).await {
         Ok(x) => x,
         Err(_) => return Some(Duration::from_secs(60)),
     };
     let now = OffsetDateTime::now_utc();
-    domains
+    targets
         .iter()
-        .filter_map(|d| due_in(renew, rows.get(&d.id), now))
+        .filter_map(|t| due_in(renew, rows.get(t), now))
         .map(|d| d.max(Duration::from_secs(1)))
         .min()
 }
 
-async fn read(state: &AppState) -> anyhow::Result<(Vec<Domain>, HashMap<String, AcmeCert>)> {
-    let domains = wanted(state).await?;
-    let rows = state
-        .store()
+async fn read(state: &AppState) -> anyhow::Result<(Vec<Target>, HashMap<Target, AcmeCert>)> {
+    let targets = wanted(state).await?;
+    let store = state.store();
+    let rows = store
         .acme_certs()
         .await?
         .into_iter()
-        .map(|r| (r.domain_id.clone(), r))
+        .chain(store.platform_certs().await?)
+        .map(|r| (Target::of(&r), r))
         .collect();
-    Ok((domains, rows))
+    Ok((targets, rows))
 }
 
-/// Orders a certificate for `domain` and records the outcome.
-async fn attempt(state: &AppState, domain: &Domain, row: Option<&AcmeCert>) {
+/// Removes the rows of platform names no longer wanted (an environment destroyed). Custom
+/// domains' rows go with their domain or ACM; with `--platform-certs ca` the rows are kept
+/// (not served), for a return to `acme`.
+async fn forget_unwanted(state: &AppState, targets: &[Target], rows: &HashMap<Target, AcmeCert>) {
+    if state.config().acme.platform != PlatformCerts::Acme {
+        return;
+    }
+    let wanted: HashSet<&Target> = targets.iter().collect();
+    for t in rows.keys() {
+        if t.kind == AcmeTarget::Platform && !wanted.contains(t) {
+            match state.store().remove_platform_cert(&t.hostname).await {
+                Ok(_) => {
+                    tracing::info!(hostname = %t.hostname, "ACM: platform name no longer wanted; its certificate is forgotten")
+                }
+                Err(e) => {
+                    tracing::warn!(hostname = %t.hostname, error = %e, "ACM: could not forget a platform certificate")
+                }
+            }
+        }
+    }
+}
+
+/// Orders a certificate for `target` and records the outcome.
+async fn attempt(state: &AppState, target: &Target, row: Option<&AcmeCert>) {
     let attempts = row.map_or(0, |r| r.attempts);
     let has_cert = row.is_some_and(|r| r.certificate_chain.is_some());
-    if domain.hostname.starts_with("*.") {
+    if target.hostname.starts_with("*.") {
         // HTTP-01 and TLS-ALPN-01 cannot prove a wildcard (only DNS-01 can).
         let reason = "a wildcard domain needs a DNS-01 challenge, which doppel does not answer; upload a certificate for it (certs:add)";
-        failed(state, domain, FAILED_AFTER.max(attempts + 1), false, reason).await;
+        failed(state, target, FAILED_AFTER.max(attempts + 1), false, reason).await;
         return;
     }
     let before = AcmeAttempt {
@@ -151,20 +212,20 @@ async fn attempt(state: &AppState, domain: &Domain, row: Option<&AcmeCert>) {
     };
     if let Err(e) = state
         .store()
-        .set_acme_attempt(&domain.id, &domain.hostname, &before)
+        .set_acme_attempt(&target.kind, &target.hostname, &before)
         .await
     {
-        tracing::warn!(hostname = %domain.hostname, error = %e, "ACM: could not record an attempt");
+        tracing::warn!(hostname = %target.hostname, error = %e, "ACM: could not record an attempt");
         return;
     }
-    tracing::info!(hostname = %domain.hostname, renewal = has_cert, "ACM: ordering a certificate");
-    match order::obtain(state, &domain.hostname).await {
+    tracing::info!(hostname = %target.hostname, renewal = has_cert, "ACM: ordering a certificate");
+    match order::obtain(state, &target.hostname).await {
         Ok(issued) => {
             let stored = state
                 .store()
                 .store_acme_cert(
-                    &domain.id,
-                    &domain.hostname,
+                    &target.kind,
+                    &target.hostname,
                     &issued.chain,
                     &issued.key,
                     &issued.expires_at,
@@ -173,17 +234,17 @@ async fn attempt(state: &AppState, domain: &Domain, row: Option<&AcmeCert>) {
             match stored {
                 Ok(()) => crate::routes::publish(state).await,
                 Err(e) => {
-                    tracing::warn!(hostname = %domain.hostname, error = %e, "ACM: could not store a certificate")
+                    tracing::warn!(hostname = %target.hostname, error = %e, "ACM: could not store a certificate")
                 }
             }
         }
-        Err(e) => failed(state, domain, attempts + 1, has_cert, &e.to_string()).await,
+        Err(e) => failed(state, target, attempts + 1, has_cert, &e.to_string()).await,
     }
 }
 
-async fn failed(state: &AppState, domain: &Domain, attempts: i64, has_cert: bool, reason: &str) {
+async fn failed(state: &AppState, target: &Target, attempts: i64, has_cert: bool, reason: &str) {
     let wait = backoff(attempts);
-    tracing::warn!(hostname = %domain.hostname, attempts, retry_in_s = wait.as_secs(), reason, "ACM: order failed");
+    tracing::warn!(hostname = %target.hostname, attempts, retry_in_s = wait.as_secs(), reason, "ACM: order failed");
     let status = if has_cert {
         ISSUED
     } else if attempts >= FAILED_AFTER {
@@ -200,10 +261,10 @@ async fn failed(state: &AppState, domain: &Domain, attempts: i64, has_cert: bool
     };
     if let Err(e) = state
         .store()
-        .set_acme_attempt(&domain.id, &domain.hostname, &record)
+        .set_acme_attempt(&target.kind, &target.hostname, &record)
         .await
     {
-        tracing::warn!(hostname = %domain.hostname, error = %e, "ACM: could not record a failure");
+        tracing::warn!(hostname = %target.hostname, error = %e, "ACM: could not record a failure");
     }
 }
 
@@ -214,7 +275,7 @@ mod tests {
 
     fn row(chain: Option<String>, expires: Option<&str>, retry: Option<&str>) -> AcmeCert {
         AcmeCert {
-            domain_id: "d".into(),
+            target: AcmeTarget::Domain("d".into()),
             hostname: "www.example.com".into(),
             status: FAILING.into(),
             reason: None,

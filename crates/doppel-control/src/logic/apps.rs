@@ -61,6 +61,8 @@ pub async fn create(
         }
     }
     crate::routes::publish(state).await;
+    // With `--platform-certs acme`, the new environments' names want certificates.
+    state.acme().wake();
     super::audit::record(
         state,
         actor,
@@ -171,6 +173,8 @@ pub async fn destroy(
         }
     }
     crate::reconcile::run_once(state).await;
+    // Their platform names' certificates are forgotten by the ACM task's next pass.
+    state.acme().wake();
     super::audit::record(
         state,
         actor,

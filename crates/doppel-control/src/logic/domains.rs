@@ -139,7 +139,11 @@ impl Certs {
         if !self.acm || view.sni_endpoint.is_some() {
             return;
         }
-        match self.acme.iter().find(|r| r.domain_id == view.id) {
+        match self
+            .acme
+            .iter()
+            .find(|r| r.target.domain_id() == Some(view.id.as_str()))
+        {
             Some(row) => {
                 view.acm_status = Some(row.status.clone());
                 view.acm_status_reason = row.reason.clone();

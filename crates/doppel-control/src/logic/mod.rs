@@ -30,6 +30,7 @@ pub mod parity;
 pub mod passwords;
 pub mod pipelines;
 pub mod platform;
+pub mod platform_certs;
 pub mod promotions;
 pub mod releases;
 pub mod stacks;

@@ -1,9 +1,9 @@
 //! Conformance bodies for certificates: SNI endpoints (keys sealed at rest), ACM switches,
-//! the ACME account and per-domain ACME certificates (instantiated for both backends by
+//! the ACME account, per-domain ACME certificates and the platform names' ones (instantiated for both backends by
 //! `conformance!` in `../conformance.rs`).
 
 use super::{app_with_envs, Db};
-use doppel_store::{AcmeAttempt, StoreError};
+use doppel_store::{AcmeAttempt, AcmeTarget, StoreError};
 use sqlx::Row;
 use std::sync::Arc;
 
@@ -103,6 +103,7 @@ pub async fn acme_state_survives_and_follows_acm(db: Arc<Db>) {
     );
 
     // An attempt, then a certificate, then a failing renewal that keeps the certificate.
+    let target = AcmeTarget::Domain(domain.id.clone());
     let failing = AcmeAttempt {
         status: "failing".into(),
         reason: Some("connection refused".into()),
@@ -110,7 +111,7 @@ pub async fn acme_state_survives_and_follows_acm(db: Arc<Db>) {
         next_attempt_at: Some("2030-01-01T00:00:00Z".into()),
     };
     store
-        .set_acme_attempt(&domain.id, &domain.hostname, &failing)
+        .set_acme_attempt(&target, &domain.hostname, &failing)
         .await
         .unwrap();
     let rows = store.acme_certs().await.unwrap();
@@ -120,7 +121,7 @@ pub async fn acme_state_survives_and_follows_acm(db: Arc<Db>) {
     assert_eq!(rows[0].private_key, None);
     store
         .store_acme_cert(
-            &domain.id,
+            &target,
             &domain.hostname,
             "CHAIN",
             KEY_PEM,
@@ -129,7 +130,7 @@ pub async fn acme_state_survives_and_follows_acm(db: Arc<Db>) {
         .await
         .unwrap();
     store
-        .set_acme_attempt(&domain.id, &domain.hostname, &failing)
+        .set_acme_attempt(&target, &domain.hostname, &failing)
         .await
         .unwrap();
     let reopened = db.store().await;
@@ -141,7 +142,7 @@ pub async fn acme_state_survives_and_follows_acm(db: Arc<Db>) {
     assert!(!format!("{:?}", rows[0]).contains("secret"));
     store
         .store_acme_cert(
-            &domain.id,
+            &target,
             &domain.hostname,
             "CHAIN2",
             KEY_PEM,
@@ -157,7 +158,7 @@ pub async fn acme_state_survives_and_follows_acm(db: Arc<Db>) {
     assert_eq!(rows[0].next_attempt_at, None);
     assert!(matches!(
         store
-            .set_acme_attempt("no-such-domain", "x", &failing)
+            .set_acme_attempt(&AcmeTarget::Domain("no-such-domain".into()), "x", &failing)
             .await
             .unwrap_err(),
         StoreError::NotFound(_)
@@ -168,7 +169,7 @@ pub async fn acme_state_survives_and_follows_acm(db: Arc<Db>) {
     assert!(store.acme_certs().await.unwrap().is_empty());
     store
         .store_acme_cert(
-            &domain.id,
+            &target,
             &domain.hostname,
             "C",
             KEY_PEM,
@@ -178,4 +179,101 @@ pub async fn acme_state_survives_and_follows_acm(db: Arc<Db>) {
         .unwrap();
     assert!(store.remove_domain(&production, &domain.id).await.unwrap());
     assert!(store.acme_certs().await.unwrap().is_empty());
+}
+
+pub async fn platform_certs_are_kept_by_host_name_with_sealed_keys(db: Arc<Db>) {
+    let store = db.store().await;
+    let target = AcmeTarget::Platform;
+    let failing = AcmeAttempt {
+        status: "failing".into(),
+        reason: Some("DNS points elsewhere".into()),
+        attempts: 2,
+        next_attempt_at: Some("2030-01-01T00:00:00Z".into()),
+    };
+    store
+        .set_acme_attempt(&target, "shop.example.com", &failing)
+        .await
+        .unwrap();
+    store
+        .store_acme_cert(
+            &target,
+            "example.com",
+            "CHAIN",
+            KEY_PEM,
+            "2031-01-01T00:00:00Z",
+        )
+        .await
+        .unwrap();
+    // A failing renewal keeps the issued certificate.
+    store
+        .set_acme_attempt(&target, "example.com", &failing)
+        .await
+        .unwrap();
+    let reopened = db.store().await;
+    let rows = reopened.platform_certs().await.unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r.hostname.as_str()).collect();
+    assert_eq!(names, ["example.com", "shop.example.com"]);
+    assert_eq!(rows[0].target, AcmeTarget::Platform);
+    assert_eq!(rows[0].status, "failing");
+    assert_eq!(rows[0].attempts, 2);
+    assert_eq!(rows[0].certificate_chain.as_deref(), Some("CHAIN"));
+    assert_eq!(rows[0].private_key.as_deref(), Some(KEY_PEM));
+    assert_eq!(rows[0].expires_at.as_deref(), Some("2031-01-01T00:00:00Z"));
+    assert_eq!(rows[1].private_key, None);
+    assert!(!format!("{:?}", rows[0]).contains("secret"));
+    // Custom domains' rows are another table.
+    assert!(store.acme_certs().await.unwrap().is_empty());
+    // The key is sealed in the row, bound to its host name; another master key cannot read it.
+    let mut raw = db.raw().await;
+    let row = sqlx::query("SELECT private_key FROM platform_certs WHERE hostname = $1")
+        .bind("example.com")
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+    let stored: String = row.get(0);
+    assert!(!stored.contains("secret") && !stored.contains(&hex::encode("secret")));
+    assert!(db
+        .store_with_key([9; 32])
+        .await
+        .platform_certs()
+        .await
+        .is_err());
+    // A new certificate resets the failure count.
+    store
+        .store_acme_cert(
+            &target,
+            "example.com",
+            "CHAIN2",
+            KEY_PEM,
+            "2032-01-01T00:00:00Z",
+        )
+        .await
+        .unwrap();
+    let rows = store.platform_certs().await.unwrap();
+    assert_eq!(
+        (
+            rows[0].status.as_str(),
+            rows[0].attempts,
+            rows[0].next_attempt_at.as_deref()
+        ),
+        ("cert issued", 0, None)
+    );
+    assert_eq!(rows[0].certificate_chain.as_deref(), Some("CHAIN2"));
+    // A name no longer wanted is removed; removing it again finds nothing.
+    assert!(store
+        .remove_platform_cert("shop.example.com")
+        .await
+        .unwrap());
+    assert!(!store
+        .remove_platform_cert("shop.example.com")
+        .await
+        .unwrap());
+    let names: Vec<String> = store
+        .platform_certs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.hostname)
+        .collect();
+    assert_eq!(names, ["example.com"]);
 }

@@ -1,0 +1,71 @@
+//! The certificates of the platform's own host names (admins only; `GET /platform-certs`,
+//! `doppel admin:certs`): where they come from (`--platform-certs`) and, with ACME, each
+//! name's status, reason and expiry as the ACM task left them.
+
+use super::{access, Actor, LogicError};
+use crate::acme::{platform, schedule, PlatformCerts};
+use crate::state::AppState;
+use doppel_store::AcmeCert;
+use std::collections::HashMap;
+
+/// The status shown for every name with `--platform-certs ca`.
+pub const PLATFORM_CA: &str = "platform ca";
+
+/// One platform name's certificate state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameStatus {
+    pub hostname: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub expires_at: Option<String>,
+    pub issued_at: Option<String>,
+    pub next_attempt_at: Option<String>,
+}
+
+/// The source and every platform name's state: the platform host, the dashboard, then each
+/// environment's name (sorted). Admins only.
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<(PlatformCerts, Vec<NameStatus>), LogicError> {
+    access::require_admin(actor)?;
+    let source = state.config().acme.platform;
+    let envs = state.store().list_environments().await?;
+    let names = platform::names(state.urls(), envs.iter().map(|e| e.name.as_str()));
+    let mut rows: HashMap<String, AcmeCert> = state
+        .store()
+        .platform_certs()
+        .await?
+        .into_iter()
+        .map(|r| (r.hostname.clone(), r))
+        .collect();
+    let out = names
+        .into_iter()
+        .map(|hostname| match (source, rows.remove(&hostname)) {
+            (PlatformCerts::Ca, _) => NameStatus::bare(hostname, PLATFORM_CA),
+            (PlatformCerts::Acme, None) => NameStatus::bare(hostname, schedule::PENDING),
+            (PlatformCerts::Acme, Some(row)) => NameStatus {
+                hostname,
+                status: row.status,
+                reason: row.reason,
+                expires_at: row.expires_at,
+                issued_at: row.issued_at,
+                next_attempt_at: row.next_attempt_at,
+            },
+        })
+        .collect();
+    Ok((source, out))
+}
+
+impl NameStatus {
+    fn bare(hostname: String, status: &str) -> NameStatus {
+        NameStatus {
+            hostname,
+            status: status.to_string(),
+            reason: None,
+            expires_at: None,
+            issued_at: None,
+            next_attempt_at: None,
+        }
+    }
+}
