@@ -10,7 +10,7 @@
 #
 # Usage: deploy/package.sh [--profile release|debug] [--no-build]
 #   --profile release  (the default) an optimized binary, what admins install; building it
-#                      from nothing takes about 7 minutes on 2 cores.
+#                      from nothing takes about 15 minutes on 2 cores (fat LTO, see Cargo.toml).
 #   --profile debug    the debug binary the tests build anyway (deploy/check-deploy.sh);
 #                      compressed with gzip rather than xz, to be quick.
 #   --no-build         package the binary already built for that profile.
