@@ -36,6 +36,17 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// Whether a server failed to start because a port it was given was taken meanwhile: the
+/// server says so, or its router process did (in its own log, which the server points to).
+fn port_taken(e: &anyhow::Error, data_dir: &Path) -> bool {
+    const TAKEN: &str = "is another server using the port";
+    let text = format!("{e:#}");
+    text.contains(TAKEN)
+        || (text.contains("the router exited at start")
+            && std::fs::read_to_string(data_dir.join("router").join("router.log"))
+                .is_ok_and(|log| log.contains(TAKEN)))
+}
+
 fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
@@ -134,12 +145,7 @@ impl Server {
         loop {
             attempt += 1;
             match Server::launch_once(data_dir, extra, router_ports) {
-                Err(e)
-                    if attempt < 4
-                        && format!("{e:#}").contains("is another server using the port") =>
-                {
-                    continue
-                }
+                Err(e) if attempt < 4 && port_taken(&e, data_dir) => continue,
                 other => return other,
             }
         }
