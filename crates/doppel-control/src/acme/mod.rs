@@ -5,11 +5,11 @@
 //! The background task ([`run_forever`]) re-reads the desired state from the store on every
 //! pass (ACM environments, their custom domains not covered by an uploaded certificate, the
 //! platform names, the stored ACME rows) and orders what is missing or due for renewal
-//! ([`schedule`]). Challenges
-//! are answered by the router from the route table ([`Acme::challenges`], published by
-//! `routes.rs`): HTTP-01 on port 80, TLS-ALPN-01 by ALPN `acme-tls/1`. The account and every
-//! issued certificate are stored (keys sealed), so a restart orders nothing new; an order cut
-//! off by a crash is simply made again (the row says `pending` without a certificate).
+//! ([`schedule`]). Challenges are answered by the router from the route table
+//! ([`Acme::challenges`], published by `routes.rs`): HTTP-01 on port 80, TLS-ALPN-01 by ALPN
+//! `acme-tls/1`. The account and every issued certificate are stored (keys sealed), so a
+//! restart orders nothing new; an order cut off by a crash is simply made again (the row says
+//! `pending` without a certificate).
 
 mod order;
 pub mod platform;

@@ -10,6 +10,20 @@ use std::sync::Arc;
 const KEY_PEM: &str =
     "-----BEGIN PRIVATE KEY-----\nsecret-key-material\n-----END PRIVATE KEY-----\n";
 
+/// Stores an issued certificate (with the test key) for `hostname`.
+async fn issue(
+    store: &doppel_store::Store,
+    target: &AcmeTarget,
+    hostname: &str,
+    chain: &str,
+    expires_at: &str,
+) {
+    store
+        .store_acme_cert(target, hostname, chain, KEY_PEM, expires_at)
+        .await
+        .unwrap();
+}
+
 pub async fn sni_endpoints_round_trip_with_sealed_keys(db: Arc<Db>) {
     let store = db.store().await;
     let (_, staging, production) = app_with_envs(&store, "certs").await;
@@ -119,16 +133,14 @@ pub async fn acme_state_survives_and_follows_acm(db: Arc<Db>) {
     assert_eq!(rows[0].status, "failing");
     assert_eq!(rows[0].attempts, 1);
     assert_eq!(rows[0].private_key, None);
-    store
-        .store_acme_cert(
-            &target,
-            &domain.hostname,
-            "CHAIN",
-            KEY_PEM,
-            "2031-01-01T00:00:00Z",
-        )
-        .await
-        .unwrap();
+    issue(
+        &store,
+        &target,
+        &domain.hostname,
+        "CHAIN",
+        "2031-01-01T00:00:00Z",
+    )
+    .await;
     store
         .set_acme_attempt(&target, &domain.hostname, &failing)
         .await
@@ -140,16 +152,14 @@ pub async fn acme_state_survives_and_follows_acm(db: Arc<Db>) {
     assert_eq!(rows[0].private_key.as_deref(), Some(KEY_PEM));
     assert_eq!(rows[0].expires_at.as_deref(), Some("2031-01-01T00:00:00Z"));
     assert!(!format!("{:?}", rows[0]).contains("secret"));
-    store
-        .store_acme_cert(
-            &target,
-            &domain.hostname,
-            "CHAIN2",
-            KEY_PEM,
-            "2032-01-01T00:00:00Z",
-        )
-        .await
-        .unwrap();
+    issue(
+        &store,
+        &target,
+        &domain.hostname,
+        "CHAIN2",
+        "2032-01-01T00:00:00Z",
+    )
+    .await;
     let rows = store.acme_certs().await.unwrap();
     assert_eq!(
         (rows[0].status.as_str(), rows[0].attempts),
@@ -167,16 +177,14 @@ pub async fn acme_state_survives_and_follows_acm(db: Arc<Db>) {
     // ACM off forgets the environment's certificates; removing a domain forgets its own.
     store.set_acm(&production, false).await.unwrap();
     assert!(store.acme_certs().await.unwrap().is_empty());
-    store
-        .store_acme_cert(
-            &target,
-            &domain.hostname,
-            "C",
-            KEY_PEM,
-            "2032-01-01T00:00:00Z",
-        )
-        .await
-        .unwrap();
+    issue(
+        &store,
+        &target,
+        &domain.hostname,
+        "C",
+        "2032-01-01T00:00:00Z",
+    )
+    .await;
     assert!(store.remove_domain(&production, &domain.id).await.unwrap());
     assert!(store.acme_certs().await.unwrap().is_empty());
 }
@@ -194,16 +202,14 @@ pub async fn platform_certs_are_kept_by_host_name_with_sealed_keys(db: Arc<Db>) 
         .set_acme_attempt(&target, "shop.example.com", &failing)
         .await
         .unwrap();
-    store
-        .store_acme_cert(
-            &target,
-            "example.com",
-            "CHAIN",
-            KEY_PEM,
-            "2031-01-01T00:00:00Z",
-        )
-        .await
-        .unwrap();
+    issue(
+        &store,
+        &target,
+        "example.com",
+        "CHAIN",
+        "2031-01-01T00:00:00Z",
+    )
+    .await;
     // A failing renewal keeps the issued certificate.
     store
         .set_acme_attempt(&target, "example.com", &failing)
@@ -239,16 +245,14 @@ pub async fn platform_certs_are_kept_by_host_name_with_sealed_keys(db: Arc<Db>) 
         .await
         .is_err());
     // A new certificate resets the failure count.
-    store
-        .store_acme_cert(
-            &target,
-            "example.com",
-            "CHAIN2",
-            KEY_PEM,
-            "2032-01-01T00:00:00Z",
-        )
-        .await
-        .unwrap();
+    issue(
+        &store,
+        &target,
+        "example.com",
+        "CHAIN2",
+        "2032-01-01T00:00:00Z",
+    )
+    .await;
     let rows = store.platform_certs().await.unwrap();
     assert_eq!(
         (
