@@ -33,9 +33,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 
-/// The exit status of a server that refuses its store because a newer doppel migrated it
-/// (EX_CONFIG): restarting cannot help, so doppel.service does not (`RestartPreventExitStatus`).
-pub const EXIT_STORE_TOO_NEW: u8 = 78;
+/// The exit status of a server that refuses to run with what it was given (EX_CONFIG): a
+/// store a newer doppel migrated, `--platform-certs acme` on a domain no public CA issues
+/// for. Restarting cannot help, so doppel.service does not (`RestartPreventExitStatus`).
+pub const EXIT_CONFIG: u8 = 78;
 
 /// The exit status `err` (a [`run`] failure, or a refused setting) calls for, when it is not
 /// the generic 1: EX_CONFIG for a store a newer doppel migrated and for `--platform-certs
@@ -48,7 +49,7 @@ pub fn exit_code(err: &anyhow::Error) -> Option<u8> {
                 Some(doppel_store::StoreError::NewerSchema { .. })
             ) || cause.is::<doppel_control::acme::platform::DomainRefused>()
         })
-        .then_some(EXIT_STORE_TOO_NEW)
+        .then_some(EXIT_CONFIG)
 }
 
 /// Runs the platform until SIGINT or SIGTERM.
@@ -310,7 +311,7 @@ mod tests {
                 migrated_by: None,
             });
         let err = too_new.context("opening the database").unwrap_err();
-        assert_eq!(exit_code(&err), Some(EXIT_STORE_TOO_NEW));
+        assert_eq!(exit_code(&err), Some(EXIT_CONFIG));
         let other: Result<(), doppel_store::StoreError> =
             Err(doppel_store::StoreError::Invalid("bad".to_string()));
         assert_eq!(exit_code(&other.context("opening").unwrap_err()), None);
