@@ -1,8 +1,10 @@
 // doppel dashboard: the only script (the Content-Security-Policy allows no other).
 // - <pre data-stream="URL">: follows a server-sent event stream; each `line` event is
 //   appended as text (never markup); `end` closes it (and, with data-reload, refreshes).
-//   A reconnect resumes a stream with event ids and starts one without them over.
-// - <body data-live="URL">: a `changed` event refreshes <main> in place.
+//   A reconnect resumes a stream with event ids and starts one without them over; a stream
+//   the browser gave up on is opened again a few times.
+// - <body data-live="URL">: a `changed` event refreshes <main> in place (a change during a
+//   refresh brings one more).
 // - <form data-confirm="question">: asks before posting.
 (function () {
   'use strict';
@@ -10,7 +12,8 @@
   var MAX_LINES = 5000;
   var open = [];
 
-  function follow(pre) {
+  function follow(pre, tries) {
+    tries = tries || 0;
     var source = new EventSource(pre.getAttribute('data-stream'));
     var opened = false;
     var resumable = false;
@@ -33,6 +36,19 @@
       if (stick) {
         pre.scrollTop = pre.scrollHeight;
       }
+    });
+    // A stream the browser gave up on (not one that ended) is opened again from its start,
+    // a few times, while the page still shows it.
+    source.addEventListener('error', function () {
+      if (source.readyState !== EventSource.CLOSED || tries >= 5 || leaving) {
+        return;
+      }
+      setTimeout(function () {
+        if (document.contains(pre) && pre.getAttribute('data-ended') !== 'true') {
+          pre.textContent = '';
+          follow(pre, tries + 1);
+        }
+      }, 3000);
     });
     source.addEventListener('end', function () {
       source.close();
@@ -57,10 +73,17 @@
   }
 
   var refreshing = false;
+  // A change announced while a refresh is under way: that refresh may have been rendered
+  // before it, so one more follows.
+  var again = false;
   var leaving = false;
   var failures = 0;
   function refresh() {
-    if (refreshing || leaving) {
+    if (leaving) {
+      return;
+    }
+    if (refreshing) {
+      again = true;
       return;
     }
     if (busy()) {
@@ -68,6 +91,7 @@
       return;
     }
     refreshing = true;
+    again = false;
     fetch(window.location.href, {
       credentials: 'same-origin',
       headers: { 'X-Doppel-Refresh': '1' }
@@ -76,6 +100,9 @@
       .then(function (html) {
         refreshing = false;
         failures = 0;
+        if (again) {
+          setTimeout(refresh, 0);
+        }
         if (!html) {
           return;
         }
@@ -115,8 +142,20 @@
     start(document);
     var live = document.body.getAttribute('data-live');
     if (live) {
-      var watch = new EventSource(live);
-      watch.addEventListener('changed', refresh);
+      watch(live);
     }
   });
+
+  // Follows the page's change stream. The browser reconnects by itself after a dropped
+  // connection; one it gave up on (closed) is opened again a little later. Changes missed
+  // while away are announced by the server at once (it compares with the first render).
+  function watch(url) {
+    var source = new EventSource(url);
+    source.addEventListener('changed', refresh);
+    source.addEventListener('error', function () {
+      if (source.readyState === EventSource.CLOSED && !leaving) {
+        setTimeout(function () { watch(url); }, 3000);
+      }
+    });
+  }
 })();

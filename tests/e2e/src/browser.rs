@@ -3,6 +3,8 @@
 //! the rest of the harness. Each [`Browser`] has its own fresh profile (so its own cookies)
 //! and is closed, with its driver, when dropped.
 
+use crate::netns::Netns;
+use crate::Server;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -18,29 +20,58 @@ pub struct Browser {
     base: String,
     session: String,
     _profile: tempfile::TempDir,
+    /// Dropped after the driver (fields drop in order), ending the forwarding.
+    _netns: Option<Netns>,
+}
+
+/// chromedriver's port inside the browser's own namespace (nothing else listens there).
+const DRIVER_PORT_INSIDE: u16 = 9515;
+
+fn spawn_driver(port: u16) -> Result<Child> {
+    Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting chromedriver (Debian package chromium-driver)")
 }
 
 impl Browser {
-    /// Starts chromedriver and a headless Chromium with a fresh `--user-data-dir`. Certificate
-    /// errors are accepted (the platform's CA is a test server's own).
-    pub fn start() -> Result<Browser> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let driver = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting chromedriver (Debian package chromium-driver)")?;
+    /// Starts chromedriver and a headless Chromium with a fresh `--user-data-dir`, for pages
+    /// of `server`. Certificate errors are accepted (the platform's CA is a test server's
+    /// own). Both run in a network namespace of their own (see [`crate::netns`]) reaching
+    /// only the server's ports, so that containers starting on the host do not make Chromium
+    /// drop its requests; without the right to make one (not root) they share the host's.
+    pub fn start(server: &Server) -> Result<Browser> {
+        let (driver, base, netns) = match Netns::new() {
+            Ok(ns) => {
+                ns.forward_in(server.https_port)?;
+                ns.forward_in(server.http_port)?;
+                let driver = ns.run(|| spawn_driver(DRIVER_PORT_INSIDE))??;
+                let port = ns.forward_out(DRIVER_PORT_INSIDE)?;
+                (driver, format!("http://127.0.0.1:{port}"), Some(ns))
+            }
+            Err(e) => {
+                eprintln!("the browser shares the host's network: {e:#}");
+                let port = std::net::TcpListener::bind("127.0.0.1:0")?
+                    .local_addr()?
+                    .port();
+                (
+                    spawn_driver(port)?,
+                    format!("http://127.0.0.1:{port}"),
+                    None,
+                )
+            }
+        };
         let profile = tempfile::Builder::new()
             .prefix("doppel-chromium-")
             .tempdir()?;
         let mut browser = Browser {
             driver,
-            base: format!("http://127.0.0.1:{port}"),
+            base,
             session: String::new(),
             _profile: profile,
+            _netns: netns,
         };
         let args = [
             "--headless",
@@ -59,6 +90,7 @@ impl Browser {
             "acceptInsecureCerts": true,
             "unhandledPromptBehavior": "ignore",
             "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args},
+            "goog:loggingPrefs": {"browser": "ALL"},
         }}});
         let start = Instant::now();
         let created = loop {
@@ -237,9 +269,32 @@ impl Browser {
                 continue;
             }
             if start.elapsed() > Duration::from_secs(secs) {
-                bail!("the page never showed {needle:?}; it shows:\n{text}");
+                bail!(
+                    "the page never showed {needle:?}; it shows:\n{text}\n\
+                     the browser's console said:\n{}",
+                    self.console()
+                );
             }
             std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    /// What the page's console said since the last call (script errors, failed loads such as
+    /// `net::ERR_NETWORK_CHANGED`), one entry per line, for failure messages.
+    pub fn console(&self) -> String {
+        let entries = self.call(
+            "POST",
+            &self.s("/se/log"),
+            Some(&json!({"type": "browser"})),
+        );
+        match entries {
+            Ok(Value::Array(list)) => list
+                .iter()
+                .map(|e| format!("{} {} {}", e["timestamp"], e["level"], e["message"]))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Ok(other) => other.to_string(),
+            Err(e) => format!("(no console log: {e:#})"),
         }
     }
 

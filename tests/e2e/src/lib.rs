@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod clients;
+pub mod netns;
 pub mod notes_app;
 pub mod pebble;
 

@@ -162,7 +162,7 @@ fn dashboard_in_chromium() -> Result<()> {
     let admin_password = std::fs::read_to_string(server.data_dir.join("admin-password"))?;
     let admin_password = admin_password.trim();
     let dash = dashboard(&server);
-    let browser = Browser::start()?;
+    let browser = Browser::start(&server)?;
 
     // Signed out, every page leads to the sign-in form; a wrong password is refused.
     browser.goto(&format!("{dash}/"))?;
@@ -310,7 +310,7 @@ fn dashboard_in_chromium() -> Result<()> {
     let member_password = created["password"].as_str().unwrap_or_default().to_string();
     assert!(!member_password.is_empty(), "{created}");
     cli_ok(&server, &["access:add", "dev@example.com", "-p", "shop"])?;
-    let member = Browser::start()?;
+    let member = Browser::start(&server)?;
     sign_in_until(
         &member,
         &server,
@@ -416,7 +416,7 @@ fn dashboard_streams_progress_and_manages_backups() -> Result<()> {
     let server = Server::start()?;
     let admin_password = std::fs::read_to_string(server.data_dir.join("admin-password"))?;
     let dash = dashboard(&server);
-    let browser = Browser::start()?;
+    let browser = Browser::start(&server)?;
     sign_in_until(
         &browser,
         &server,
@@ -440,7 +440,7 @@ fn dashboard_streams_progress_and_manages_backups() -> Result<()> {
 
     // The pipeline view is open before the push; everything after comes in live.
     browser.script(MARK)?;
-    let repo = greeter_booting_in("one", 8, 4)?;
+    let repo = greeter_booting_in("one", 8, 10)?;
     let pushed = std::thread::scope(|s| -> Result<(bool, String)> {
         let push = s.spawn(|| repo.push(&server, "shop-staging", "main"));
         let built = browser.wait_text("Building with the app's Dockerfile", 120);
