@@ -147,14 +147,17 @@
   });
 
   // Follows the page's change stream. The browser reconnects by itself after a dropped
-  // connection; one it gave up on (closed) is opened again a little later. Changes missed
-  // while away are announced by the server at once (it compares with the first render).
-  function watch(url) {
+  // connection; one it gave up on (closed) is opened again a little later, up to 10 times in
+  // a row (a signed-out session is refused every time). Changes missed while away are
+  // announced by the server at once (it compares with the first render).
+  function watch(url, tries) {
+    tries = tries || 0;
     var source = new EventSource(url);
+    source.addEventListener('open', function () { tries = 0; });
     source.addEventListener('changed', refresh);
     source.addEventListener('error', function () {
-      if (source.readyState === EventSource.CLOSED && !leaving) {
-        setTimeout(function () { watch(url); }, 3000);
+      if (source.readyState === EventSource.CLOSED && !leaving && tries < 10) {
+        setTimeout(function () { watch(url, tries + 1); }, 3000);
       }
     });
   }

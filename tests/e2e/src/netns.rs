@@ -23,8 +23,9 @@ type Job = Box<dyn FnOnce() + Send>;
 pub struct Netns {
     jobs: Mutex<mpsc::Sender<Job>>,
     stop: Arc<AtomicBool>,
-    /// Listeners to wake when stopping (their accept loops then see `stop`).
-    listeners: Mutex<Vec<SocketAddr>>,
+    /// Listeners to wake when stopping (their accept loops then see `stop`), and whether
+    /// each is inside (else on the host).
+    listeners: Mutex<Vec<(SocketAddr, bool)>>,
 }
 
 impl Netns {
@@ -67,7 +68,9 @@ impl Netns {
     /// Makes the host's `127.0.0.1:port` reachable as `127.0.0.1:port` inside.
     pub fn forward_in(&self, port: u16) -> Result<()> {
         let inside = self.run(move || TcpListener::bind(("127.0.0.1", port)))??;
-        self.serve(inside, move || TcpStream::connect(("127.0.0.1", port)))
+        self.serve(inside, true, move || {
+            TcpStream::connect(("127.0.0.1", port))
+        })
     }
 
     /// Makes `127.0.0.1:port` inside reachable on the host; returns the host port.
@@ -80,7 +83,7 @@ impl Netns {
             .map_err(|_| anyhow::anyhow!("namespace queue poisoned"))?
             .clone();
         let jobs = Mutex::new(jobs);
-        self.serve(outside, move || {
+        self.serve(outside, false, move || {
             let jobs = jobs
                 .lock()
                 .map_err(|_| io::Error::other("namespace queue poisoned"))?
@@ -91,16 +94,18 @@ impl Netns {
         Ok(host_port)
     }
 
-    /// Accepts on `listener` until stopped; each connection is joined to one `connect` makes.
+    /// Accepts on `listener` (`inside` the namespace or on the host) until stopped; each
+    /// connection is joined to one `connect` makes.
     fn serve(
         &self,
         listener: TcpListener,
+        inside: bool,
         connect: impl Fn() -> io::Result<TcpStream> + Send + Sync + 'static,
     ) -> Result<()> {
         self.listeners
             .lock()
             .map_err(|_| anyhow::anyhow!("listener list poisoned"))?
-            .push(listener.local_addr()?);
+            .push((listener.local_addr()?, inside));
         let stop = self.stop.clone();
         let connect = Arc::new(connect);
         std::thread::spawn(move || {
@@ -126,11 +131,15 @@ impl Drop for Netns {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         let listeners = self.listeners.lock().map(|l| l.clone()).unwrap_or_default();
-        for addr in listeners {
-            // Wakes the accept loop, which then sees `stop`. A listener inside is woken from
-            // inside; the namespace thread ends once the queue's sender is gone.
-            let _ = self.run(move || TcpStream::connect(addr));
-            let _ = TcpStream::connect(addr);
+        for (addr, inside) in listeners {
+            // Wakes the accept loop, which then sees `stop`, from the listener's own side (the
+            // same address on the other side may be the server itself). The namespace thread
+            // ends once the queue's sender is gone.
+            if inside {
+                let _ = self.run(move || TcpStream::connect(addr));
+            } else {
+                let _ = TcpStream::connect(addr);
+            }
         }
     }
 }
