@@ -2,7 +2,13 @@
 # to sit in front of one app: upstream keep-alive, HTTP/2 and TLS 1.2/1.3 on the HTTPS port,
 # plain HTTP redirecting to HTTPS (as doppel's port 80 does), a public host and a private one
 # that checks a fixed Basic credential (the cheapest check each offers: a header comparison).
-# Sourced by run.sh; uses $PUBLIC, $PRIVATE, $BACKEND, $AUTH.
+# Sourced by run.sh and instructions.sh, with the names and credential both use.
+
+TOKEN=bench-token-0123456789abcdef
+AUTH="Basic $(printf ':%s' "$TOKEN" | base64 -w0)"
+PUBLIC=bench.localhost
+PRIVATE=bench-staging.localhost
+BACKEND=127.0.0.1:19001
 
 write_configs() {
     local dir=$1

@@ -53,11 +53,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-TOKEN=bench-token-0123456789abcdef
-AUTH="Basic $(printf ':%s' "$TOKEN" | base64 -w0)"
-PUBLIC=bench.localhost
-PRIVATE=bench-staging.localhost
-BACKEND=127.0.0.1:19001
+source "$here/configs.sh"
 
 # name http-port https-port
 proxies=("nginx 18080 18443" "haproxy 18180 18543" "caddy 18280 18643" "doppel 18380 18743")
@@ -95,7 +91,6 @@ cpu_ticks() { # name
     echo "$total"
 }
 
-source "$here/configs.sh"
 write_configs "$work"
 
 start backend nginx -c "$work/backend.conf"

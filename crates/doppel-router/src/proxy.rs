@@ -154,10 +154,9 @@ impl Proxy {
             checks::before_dynos(&req, &route, conn, self.settings.max_body_bytes, &mut log);
         let outcome = match checked {
             Some(page) => Outcome::Page(page),
-            None => {
-                self.to_dynos(req, route, conn, &request_id, at, &mut log)
-                    .await
-            }
+            // Boxed: the attempts' states are large, and moving them with every enclosing
+            // future costs more than one allocation.
+            None => Box::pin(self.to_dynos(req, route, conn, &request_id, at, &mut log)).await,
         };
         let mut resp = match outcome {
             Outcome::Page(resp) => {
@@ -171,7 +170,7 @@ impl Proxy {
             }
         };
         let h = resp.headers_mut();
-        h.insert(headers::X_REQUEST_ID, request_id);
+        h.insert(headers::X_REQUEST_ID, headers::never_indexed(request_id));
         headers::append_via(h);
         resp
     }
@@ -297,7 +296,8 @@ impl Proxy {
         let mut connected = None;
         let result = tokio::time::timeout(
             self.settings.first_byte_timeout,
-            upstream::send(
+            // Boxed, as `to_dynos` is: connecting and sending are large states.
+            Box::pin(upstream::send(
                 &backend.pool,
                 &backend.upstream,
                 request,
@@ -306,7 +306,7 @@ impl Proxy {
                     self.settings.pool_idle_timeout,
                 ),
                 &mut connected,
-            ),
+            )),
         )
         .await;
         let elapsed = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -396,7 +396,8 @@ impl Proxy {
             }
             None => pages::platform_unavailable(),
         };
-        resp.headers_mut().insert(headers::X_REQUEST_ID, request_id);
+        resp.headers_mut()
+            .insert(headers::X_REQUEST_ID, headers::never_indexed(request_id));
         resp
     }
 

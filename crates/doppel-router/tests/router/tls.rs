@@ -109,6 +109,22 @@ async fn http2_via_alpn() -> anyhow::Result<()> {
         .await?;
     assert_eq!(resp.version(), reqwest::Version::HTTP_2);
     assert_eq!(resp.status(), 200);
+
+    // Many responses on one connection, each with its own request id: the id is sent as a
+    // never-indexed literal (it would only churn HPACK's table), which must decode each time.
+    let mut ids = std::collections::HashSet::new();
+    for _ in 0..40 {
+        let resp = client
+            .get(router.url("myapp.localhost", "/"))
+            .send()
+            .await?;
+        assert_eq!(resp.version(), reqwest::Version::HTTP_2);
+        assert_eq!(resp.headers()["via"], "1.1 doppel");
+        let id = resp.headers()["x-request-id"].to_str()?.to_owned();
+        assert_eq!(id.len(), 36, "a generated UUID: {id}");
+        ids.insert(id);
+    }
+    assert_eq!(ids.len(), 40, "every response has its own request id");
     router.stop().await
 }
 
