@@ -17,14 +17,12 @@
 //! - [`networks`]: the network model (one network per environment, one for builds).
 //! - [`outputs`]: live output of running builds, bounded, for their stream URLs.
 //! - [`datadir`], [`secrets`]: the data directory, its lock, keys and the instance id.
-//! - [`addon_servers`], [`addon_supervisor`], [`addon_schedule`]: add-on servers (one
-//!   container and volume each), their supervision, and scheduled backups.
+//! - [`addons`]: add-on servers (one container and volume each), their supervision, and
+//!   scheduled backups.
 //! - [`admin`]: doppel's own backups (`admin:backup`, `admin:restore`).
 
 pub mod acme;
-pub mod addon_schedule;
-pub mod addon_servers;
-pub mod addon_supervisor;
+pub mod addons;
 pub mod admin;
 pub mod config;
 pub mod datadir;

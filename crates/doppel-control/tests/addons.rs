@@ -7,11 +7,11 @@
 mod common;
 
 use common::api;
+use doppel_control::addons::{schedule, supervisor};
 use doppel_control::logic::addons::{self, CreateRequest};
 use doppel_control::logic::backups::{self, RestoreRequest};
 use doppel_control::logic::{addon_attachments, apps};
 use doppel_control::workflows::addon_config::Applied;
-use doppel_control::{addon_schedule, addon_supervisor};
 use doppel_docker::{FakeExecHandler, FakeExecReply};
 use doppel_store::{AddonState, BackupKind, BackupSchedule, NewRelease, ReleaseStatus};
 use doppel_types::{ImageKind, ProcessTypes};
@@ -300,7 +300,7 @@ async fn the_supervisor_recreates_dead_servers_and_removes_strays() -> anyhow::R
     if let Some(c) = api.fake.state().containers.get_mut(&first) {
         c.running = false;
     }
-    addon_supervisor::converge(&api.state).await;
+    supervisor::converge(&api.state).await;
     let now = addon_containers(&api);
     assert_eq!(now.len(), 1);
     assert_ne!(now[0].0, first);
@@ -314,7 +314,7 @@ async fn the_supervisor_recreates_dead_servers_and_removes_strays() -> anyhow::R
         Some(volume.clone())
     );
     // Converging again changes nothing.
-    addon_supervisor::converge(&api.state).await;
+    supervisor::converge(&api.state).await;
     assert_eq!(addon_containers(&api)[0].0, now[0].0);
     // A container of an add-on that no longer exists goes; no volume is ever removed here.
     if let Some(c) = api.fake.state().containers.get_mut(&now[0].0) {
@@ -322,14 +322,14 @@ async fn the_supervisor_recreates_dead_servers_and_removes_strays() -> anyhow::R
             .labels
             .insert("doppel.addon-id".into(), "gone".into());
     }
-    addon_supervisor::converge(&api.state).await;
+    supervisor::converge(&api.state).await;
     assert!(api.fake.state().volumes.contains_key(&volume));
     assert_eq!(
         addon_containers(&api).len(),
         1,
         "the wanted one is made again"
     );
-    let desired = addon_supervisor::desired(&api.state).await?;
+    let desired = supervisor::desired(&api.state).await?;
     assert_eq!(desired.len(), 1);
     assert_eq!(
         desired[0].labels.get("doppel.role").map(String::as_str),
@@ -703,11 +703,11 @@ async fn scheduled_backups_run_daily_and_keep_n() -> anyhow::Result<()> {
             .with_hms(h, 0, 0)?
             .assume_utc())
     };
-    addon_schedule::tick(&api.state, day(1, 1)?).await;
+    schedule::tick(&api.state, day(1, 1)?).await;
     assert_eq!(scheduled_count(&api).await?, 0, "not before the hour");
     let today = time::OffsetDateTime::now_utc().replace_hour(23)?;
-    addon_schedule::tick(&api.state, today).await;
-    addon_schedule::tick(&api.state, today).await;
+    schedule::tick(&api.state, today).await;
+    schedule::tick(&api.state, today).await;
     assert_eq!(scheduled_count(&api).await?, 1, "once a day");
     let (_, list) = backups::list(&api.state, &api.admin, "sched-staging").await?;
     assert_eq!(list[0].label(), "a001");
@@ -729,7 +729,7 @@ async fn scheduled_backups_run_daily_and_keep_n() -> anyhow::Result<()> {
         .config()
         .data_dir
         .join(list[0].file.clone().unwrap_or_default());
-    addon_schedule::prune(&api.state, &addon.env_id, &addon.id, 2).await;
+    schedule::prune(&api.state, &addon.env_id, &addon.id, 2).await;
     let (_, list) = backups::list(&api.state, &api.admin, "sched-staging").await?;
     let names: Vec<String> = list.iter().map(|b| b.label()).collect();
     assert_eq!(names, ["a002", "a003"]);
@@ -777,7 +777,7 @@ async fn a_schedule_counts_hours_in_its_time_zone() -> anyhow::Result<()> {
             Some(at(schedule)?),
         )
         .await?;
-        addon_schedule::tick(&api.state, afternoon).await;
+        schedule::tick(&api.state, afternoon).await;
         assert_eq!(scheduled_count(&api).await?, expected, "{schedule}");
     }
     let (_, list) = backups::list(&api.state, &api.admin, "sched-staging").await?;

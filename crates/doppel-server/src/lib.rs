@@ -123,8 +123,8 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         doppel_addons::Catalog::with_admin_dir(&addon_dir)
             .with_context(|| format!("loading add-on manifests from {}", addon_dir.display()))?,
     );
-    doppel_control::addon_supervisor::resume(&state).await;
-    tokio::spawn(doppel_control::addon_schedule::run_forever(state.clone()));
+    doppel_control::addons::supervisor::resume(&state).await;
+    tokio::spawn(doppel_control::addons::schedule::run_forever(state.clone()));
 
     doppel_control::networks::remove_legacy(&state).await;
     doppel_control::reconcile::sweep_build_leftovers(&state).await;

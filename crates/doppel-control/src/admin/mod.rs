@@ -25,7 +25,7 @@ pub const DATA_TREES: &[&str] = &["repos", "backups"];
 /// Why a backup or a restore stopped. Nothing is changed by a refusal.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    /// Shown as "<op> <path>: <cause>" through the error chain (`{:#}`).
+    /// Shown as `<op> <path>: <cause>` through the error chain (`{:#}`).
     #[error("{op} {path}")]
     Io {
         op: &'static str,

@@ -13,7 +13,7 @@ use doppel_store::{Addon, AddonCredentials, AddonState, App, Attachment, Environ
 
 use super::access;
 use super::{Actor, LogicError};
-use crate::addon_servers;
+use crate::addons::servers;
 use crate::state::AppState;
 use crate::workflows::addon_config::Applied;
 use crate::workflows::{addon_credentials, addon_destroy, addon_provision};
@@ -297,7 +297,7 @@ async fn record(
             env_id: env.id.clone(),
             service: manifest.name.clone(),
             plan: plan.name.clone(),
-            volume: addon_servers::volume_name(state, &id_hint),
+            volume: servers::volume_name(state, &id_hint),
             color: color.to_string(),
             credentials: AddonCredentials {
                 user,
@@ -495,9 +495,9 @@ pub async fn update_plan(
         .await?
         .ok_or_else(|| LogicError::not_found("add-on", reference))?;
     if addon.state == AddonState::Provisioned {
-        let lock = addon_servers::lock(state, &addon.id);
+        let lock = servers::lock(state, &addon.id);
         let _guard = lock.lock().await;
-        addon_servers::ensure_running(state, &addon, &found.env)
+        servers::ensure_running(state, &addon, &found.env)
             .await
             .map_err(|e| LogicError::Failed(format!("The new plan's server did not start: {e}")))?;
     }
@@ -545,7 +545,7 @@ pub(crate) async fn server(state: &AppState, view: &AddonView) -> Result<String,
             view.addon.state.as_str()
         )));
     }
-    addon_servers::running(state, &view.addon.id)
+    servers::running(state, &view.addon.id)
         .await
         .map_err(|e| LogicError::internal("inspect the add-on's server", e))?
         .map(|c| c.id)
@@ -570,12 +570,12 @@ pub async fn info(
         Ok(c) => c,
         Err(_) => return Ok((found, Vec::new())),
     };
-    let (provider, plan) = addon_servers::provider(state, &found.addon).map_err(invalid)?;
+    let (provider, plan) = servers::provider(state, &found.addon).map_err(invalid)?;
     let lines = provider
         .info(
             state.runtime(),
             &container,
-            &addon_servers::instance(&found.addon, &plan),
+            &servers::instance(&found.addon, &plan),
         )
         .await
         .map_err(|e| LogicError::Failed(e.to_string()))?;
@@ -593,7 +593,7 @@ pub async fn run(
 ) -> Result<(AddonView, ExecResult), LogicError> {
     let found = locate(state, actor, Some(env), reference, service).await?;
     let container = server(state, &found).await?;
-    let (provider, plan) = addon_servers::provider(state, &found.addon).map_err(invalid)?;
+    let (provider, plan) = servers::provider(state, &found.addon).map_err(invalid)?;
     super::audit::record(
         state,
         actor,
@@ -607,7 +607,7 @@ pub async fn run(
         .run(
             state.runtime(),
             &container,
-            &addon_servers::instance(&found.addon, &plan),
+            &servers::instance(&found.addon, &plan),
             input,
         )
         .await
@@ -636,7 +636,7 @@ pub async fn shell(
 ) -> Result<ShellTarget, LogicError> {
     let found = locate(state, actor, Some(env), reference, service).await?;
     let container = server(state, &found).await?;
-    let (provider, plan) = addon_servers::provider(state, &found.addon).map_err(invalid)?;
+    let (provider, plan) = servers::provider(state, &found.addon).map_err(invalid)?;
     let cmd = provider.shell_command().map_err(invalid)?;
     super::audit::record(
         state,
@@ -648,7 +648,7 @@ pub async fn shell(
     )
     .await;
     Ok(ShellTarget {
-        env: provider.env(&addon_servers::instance(&found.addon, &plan)),
+        env: provider.env(&servers::instance(&found.addon, &plan)),
         user: provider.manifest.user.clone(),
         view: found,
         container,

@@ -163,7 +163,7 @@ pub async fn destroy(
     let view = show(state, actor, name_or_id).await?;
     access::whole_app(state, actor, &view.app.id).await?;
     access::require_owner(actor, &view.app)?;
-    crate::addon_supervisor::destroy_for_app(state, &view.app).await;
+    crate::addons::supervisor::destroy_for_app(state, &view.app).await;
     state.store().delete_app(&view.app.id).await?;
     if let Some(git) = state.git() {
         for e in &view.app.environments {

@@ -5,10 +5,10 @@
 //! values, a staging release not yet promoted…) or **intended** (drift an admin marked, with
 //! a reason that is kept and shown).
 //!
-//! Layout: [`inputs`] reads everything once (store and Docker), [`aspects`] holds one pure
+//! Layout: `inputs` reads everything once (store and Docker), `aspects` holds one pure
 //! function per aspect over those inputs, and this file puts the report together, applies
 //! the marks and words the refusal a promotion gets while there is drift. A new aspect is a
-//! new function in `aspects` and one line in [`aspects::ALL`].
+//! new function in `aspects` and one line in `aspects::ALL`.
 
 mod aspects;
 mod inputs;

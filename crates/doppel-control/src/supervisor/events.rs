@@ -48,7 +48,7 @@ pub async fn listen(state: AppState) {
 pub async fn handle(state: &AppState, event: &ContainerEvent) {
     let label = |k: &str| event.labels.get(k).map(String::as_str);
     // An add-on server that stops or is removed is brought back by the next pass.
-    if label(LABEL_ROLE) == Some(crate::addon_servers::ROLE_ADDON) {
+    if label(LABEL_ROLE) == Some(crate::addons::servers::ROLE_ADDON) {
         if matches!(
             event.action,
             ContainerAction::Die | ContainerAction::Destroy

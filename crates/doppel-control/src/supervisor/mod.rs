@@ -81,7 +81,7 @@ pub async fn run_once(state: &AppState) -> Option<OffsetDateTime> {
         }
     };
     // Add-on servers are supervised in the same pass (restarted, recreated; never their data).
-    crate::addon_supervisor::converge(state).await;
+    crate::addons::supervisor::converge(state).await;
     crate::routes::publish(state).await;
     next
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use doppel_store::{Addon, Backup, BackupKind, BackupStatus, NewBackup};
 
-use crate::addon_servers;
+use crate::addons::servers;
 use crate::state::AppState;
 
 /// The largest backup kept (the capture stops there and fails).
@@ -124,7 +124,7 @@ pub async fn run_capture(
     addon: &Addon,
     row: &Backup,
 ) -> Result<Backup, BackupError> {
-    let lock = addon_servers::lock(state, &addon.id);
+    let lock = servers::lock(state, &addon.id);
     let _guard = lock.lock().await;
     if let Err(e) = capture_into(state, addon, row).await {
         if let Err(store) = state.store().fail_backup(&row.id, &e.to_string()).await {
@@ -142,10 +142,10 @@ pub async fn run_capture(
 }
 
 async fn capture_into(state: &AppState, addon: &Addon, row: &Backup) -> Result<(), BackupError> {
-    let container = addon_servers::running(state, &addon.id)
+    let container = servers::running(state, &addon.id)
         .await?
         .ok_or_else(|| BackupError::NotRunning(addon.name.clone()))?;
-    let (provider, plan) = addon_servers::provider(state, addon)?;
+    let (provider, plan) = servers::provider(state, addon)?;
     let dir = env_dir(state, &addon.env_id)?;
     let name = format!("{}.{}", row.id, provider.manifest.backup_extension);
     let path = dir.join(&name);
@@ -153,7 +153,7 @@ async fn capture_into(state: &AppState, addon: &Addon, row: &Backup) -> Result<(
         .backup(
             state.runtime(),
             &container.id,
-            &addon_servers::instance(addon, &plan),
+            &servers::instance(addon, &plan),
             &path,
             MAX_BACKUP_BYTES,
         )
@@ -190,15 +190,15 @@ async fn verify_locked(
     };
     let outcome = match check_file(state, &backup) {
         Err(reason) => Err(reason),
-        Ok(path) => match addon_servers::running(state, &addon.id).await? {
+        Ok(path) => match servers::running(state, &addon.id).await? {
             None => Err(format!("{} is not running", addon.name)),
             Some(container) => {
-                let (provider, plan) = addon_servers::provider(state, addon)?;
+                let (provider, plan) = servers::provider(state, addon)?;
                 let v = provider
                     .verify(
                         state.runtime(),
                         &container.id,
-                        &addon_servers::instance(addon, &plan),
+                        &servers::instance(addon, &plan),
                         &path,
                         &backup.counts,
                     )
@@ -322,7 +322,7 @@ pub async fn run_restore(
     target: &Addon,
     script: Option<&str>,
 ) -> Result<Backup, BackupError> {
-    let lock = addon_servers::lock(state, &target.id);
+    let lock = servers::lock(state, &target.id);
     let _guard = lock.lock().await;
     let outcome = restore_locked(state, source, source_label, target, script).await;
     match &outcome {
@@ -358,15 +358,15 @@ async fn restore_locked(
         label: source_label.to_string(),
         reason,
     })?;
-    let container = addon_servers::running(state, &target.id)
+    let container = servers::running(state, &target.id)
         .await?
         .ok_or_else(|| BackupError::NotRunning(target.name.clone()))?;
-    let (provider, plan) = addon_servers::provider(state, target)?;
+    let (provider, plan) = servers::provider(state, target)?;
     provider
         .restore(
             state.runtime(),
             &container.id,
-            &addon_servers::instance(target, &plan),
+            &servers::instance(target, &plan),
             &path,
             script,
         )

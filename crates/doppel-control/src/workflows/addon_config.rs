@@ -13,7 +13,7 @@ use doppel_store::{Addon, Environment};
 
 use super::progress::{Progress, Silent};
 use super::release::{self, ReleaseRequest};
-use crate::addon_servers;
+use crate::addons::servers;
 use crate::state::AppState;
 
 /// How applying attachments ended.
@@ -50,11 +50,11 @@ pub async fn changes(
         if addon.state != doppel_store::AddonState::Provisioned {
             continue;
         }
-        let Ok((provider, plan)) = addon_servers::provider(state, addon) else {
+        let Ok((provider, plan)) = servers::provider(state, addon) else {
             tracing::warn!(addon = %addon.name, service = %addon.service, "no manifest for the add-on's service; its URL is left as it is");
             continue;
         };
-        let url = provider.url(&addon_servers::instance(addon, &plan));
+        let url = provider.url(&servers::instance(addon, &plan));
         wanted.insert(format!("{}_URL", attachment.name), Some(url));
     }
     let current = state.store().config_vars(&env.id).await?;

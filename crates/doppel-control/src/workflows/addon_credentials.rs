@@ -8,7 +8,7 @@
 use doppel_store::Addon;
 
 use super::addon_config::{self, Applied};
-use crate::addon_servers;
+use crate::addons::servers;
 use crate::state::AppState;
 
 /// Why a rotation failed.
@@ -31,7 +31,7 @@ pub async fn rotate(
     user_id: Option<String>,
 ) -> Result<Applied, RotateError> {
     {
-        let lock = addon_servers::lock(state, &addon.id);
+        let lock = servers::lock(state, &addon.id);
         let _guard = lock.lock().await;
         let mut credentials = state
             .store()
@@ -60,17 +60,17 @@ async fn set_pending(
     let Some(new) = credentials.pending_password.take() else {
         return Ok(());
     };
-    let container = addon_servers::running(state, &addon.id)
+    let container = servers::running(state, &addon.id)
         .await?
         .ok_or_else(|| RotateError::NotRunning(addon.name.clone()))?;
-    let (provider, plan) = addon_servers::provider(state, addon)?;
+    let (provider, plan) = servers::provider(state, addon)?;
     let mut current = addon.clone();
     current.credentials = credentials.clone();
     provider
         .rotate(
             state.runtime(),
             &container.id,
-            &addon_servers::instance(&current, &plan),
+            &servers::instance(&current, &plan),
             &new,
         )
         .await?;
@@ -113,7 +113,7 @@ pub async fn finish_pending(state: &AppState, addon: &Addon) -> Result<(), Rotat
         return Ok(());
     }
     {
-        let lock = addon_servers::lock(state, &addon.id);
+        let lock = servers::lock(state, &addon.id);
         let _guard = lock.lock().await;
         set_pending(state, addon, addon.credentials.clone()).await?;
     }

@@ -9,7 +9,7 @@ use doppel_store::{Addon, AddonState, BackupKind};
 
 use super::addon_backup;
 use super::addon_config;
-use crate::addon_servers;
+use crate::addons::servers;
 use crate::state::AppState;
 
 /// Why a destroy stopped.
@@ -61,7 +61,7 @@ async fn final_backup(
     was: AddonState,
     user_id: Option<String>,
 ) -> Result<Option<String>, String> {
-    let supports = addon_servers::provider(state, addon)
+    let supports = servers::provider(state, addon)
         .map(|(p, _)| p.manifest.supports_backups())
         .unwrap_or(false);
     if !supports || was != AddonState::Provisioned {
@@ -106,9 +106,9 @@ pub async fn finish(
         addon_config::apply(state, &env, &names, &description, user_id.clone()).await?;
     }
     {
-        let lock = addon_servers::lock(state, &addon.id);
+        let lock = servers::lock(state, &addon.id);
         let _guard = lock.lock().await;
-        addon_servers::remove(state, addon, true).await?;
+        servers::remove(state, addon, true).await?;
     }
     state.store().delete_addon(&addon.id).await?;
     tracing::info!(addon = %addon.name, "add-on destroyed");

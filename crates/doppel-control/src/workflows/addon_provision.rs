@@ -3,14 +3,14 @@
 //! archive the first time), the network, the volume and the server container; the health
 //! check; the version; the row marked `provisioned`; and the attachments' URLs released into
 //! the environment's config. Every step is safe to run again, so an interrupted provisioning
-//! is simply run again at the next start ([`resume`]). A failure unwinds: the container and
-//! the (new, empty) volume are removed, the attachments deleted, and the row marked `failed`
-//! with the reason.
+//! is simply run again at the next start ([`crate::addons::supervisor::resume`]). A failure
+//! unwinds: the container and the (new, empty) volume are removed, the attachments deleted,
+//! and the row marked `failed` with the reason.
 
 use doppel_store::{AddonState, Environment};
 
 use super::addon_config::{self, Applied};
-use crate::addon_servers::{self, ServerError};
+use crate::addons::servers::{self, ServerError};
 use crate::state::AppState;
 
 /// Why provisioning failed (the add-on is marked failed with this reason).
@@ -33,7 +33,7 @@ pub async fn provision(
     addon_id: &str,
     user_id: Option<String>,
 ) -> Result<Applied, ProvisionError> {
-    let lock = addon_servers::lock(state, addon_id);
+    let lock = servers::lock(state, addon_id);
     let guard = lock.lock().await;
     let addon = state
         .store()
@@ -73,16 +73,11 @@ async fn start_server(
     addon: &doppel_store::Addon,
     env: &Environment,
 ) -> Result<(), ProvisionError> {
-    let (container, image) = addon_servers::ensure_running(state, addon, env).await?;
-    let (provider, plan) = addon_servers::provider(state, addon)?;
-    let inst = addon_servers::instance(addon, &plan);
+    let (container, image) = servers::ensure_running(state, addon, env).await?;
+    let (provider, plan) = servers::provider(state, addon)?;
+    let inst = servers::instance(addon, &plan);
     provider
-        .wait_ready(
-            state.runtime(),
-            &container,
-            &inst,
-            addon_servers::READY_TIMEOUT,
-        )
+        .wait_ready(state.runtime(), &container, &inst, servers::READY_TIMEOUT)
         .await?;
     let version = provider.version(state.runtime(), &container, &inst).await?;
     state
@@ -97,7 +92,7 @@ async fn start_server(
 /// attachments; the row says why.
 async fn unwind(state: &AppState, addon: &doppel_store::Addon, reason: &str) {
     tracing::warn!(addon = %addon.name, %reason, "provisioning failed; unwinding");
-    if let Err(e) = addon_servers::remove(state, addon, true).await {
+    if let Err(e) = servers::remove(state, addon, true).await {
         tracing::warn!(addon = %addon.name, error = %e, "could not remove the failed add-on's server; the supervisor removes it");
     }
     match state.store().attachments_of_addon(&addon.id).await {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use doppel_store::{Addon, AddonState, BackupKind, Environment};
 
-use crate::addon_servers::{self, LABEL_ADDON_ID};
+use crate::addons::servers::{self, LABEL_ADDON_ID};
 use crate::state::AppState;
 use crate::workflows::{addon_backup, addon_credentials, addon_destroy, addon_provision};
 
@@ -24,7 +24,7 @@ pub struct WantedAddon {
     pub addon: Addon,
     pub env: Environment,
     /// The start of the container's name, and its labels (what
-    /// [`addon_servers::ensure_running`] makes).
+    /// [`servers::ensure_running`] makes).
     pub container_name: String,
     pub labels: BTreeMap<String, String>,
 }
@@ -47,8 +47,8 @@ pub async fn desired(state: &AppState) -> Result<Vec<WantedAddon>, doppel_store:
         .filter_map(|addon| {
             let env = envs.get(&addon.env_id)?.clone();
             Some(WantedAddon {
-                container_name: addon_servers::container_name(&env, &addon),
-                labels: addon_servers::labels(state, &env, &addon),
+                container_name: servers::container_name(&env, &addon),
+                labels: servers::labels(state, &env, &addon),
                 addon,
                 env,
             })
@@ -73,7 +73,7 @@ async fn pass(state: &AppState) -> anyhow::Result<()> {
         .into_iter()
         .map(|a| a.id)
         .collect();
-    for c in addon_servers::containers(state).await? {
+    for c in servers::containers(state).await? {
         let owner = c.labels.get(LABEL_ADDON_ID).cloned().unwrap_or_default();
         if !known.contains(&owner) {
             tracing::info!(container = %c.name, "removing the server of an add-on that no longer exists (its volume stays)");
@@ -88,11 +88,11 @@ async fn pass(state: &AppState) -> anyhow::Result<()> {
     }
     let wanted = desired(state).await?;
     for w in &wanted {
-        let lock = addon_servers::lock(state, &w.addon.id);
+        let lock = servers::lock(state, &w.addon.id);
         let Ok(_guard) = lock.try_lock() else {
             continue; // provisioning, a backup or a restore owns it right now
         };
-        if let Err(e) = addon_servers::ensure_running(state, &w.addon, &w.env).await {
+        if let Err(e) = servers::ensure_running(state, &w.addon, &w.env).await {
             tracing::warn!(addon = %w.addon.name, error = %e, "could not start the add-on's server");
         }
     }
@@ -140,15 +140,15 @@ pub async fn resume(state: &AppState) {
 
 /// Waits (up to the readiness timeout) for the supervisor to have the add-on's server up.
 async fn wait_running(state: &AppState, addon: &Addon) {
-    let Ok((provider, plan)) = addon_servers::provider(state, addon) else {
+    let Ok((provider, plan)) = servers::provider(state, addon) else {
         return;
     };
-    let deadline = tokio::time::Instant::now() + addon_servers::READY_TIMEOUT;
+    let deadline = tokio::time::Instant::now() + servers::READY_TIMEOUT;
     while tokio::time::Instant::now() < deadline {
-        if let Ok(Some(c)) = addon_servers::running(state, &addon.id).await {
-            let inst = addon_servers::instance(addon, &plan);
+        if let Ok(Some(c)) = servers::running(state, &addon.id).await {
+            let inst = servers::instance(addon, &plan);
             let ready = provider
-                .wait_ready(state.runtime(), &c.id, &inst, addon_servers::READY_TIMEOUT)
+                .wait_ready(state.runtime(), &c.id, &inst, servers::READY_TIMEOUT)
                 .await;
             if ready.is_ok() {
                 return;
@@ -181,9 +181,9 @@ pub async fn destroy_for_app(state: &AppState, app: &doppel_store::App) {
                     tracing::warn!(addon = %addon.name, error = %e, "final backup before apps:destroy failed");
                 }
             }
-            let lock = addon_servers::lock(state, &addon.id);
+            let lock = servers::lock(state, &addon.id);
             let _guard = lock.lock().await;
-            if let Err(e) = addon_servers::remove(state, &addon, true).await {
+            if let Err(e) = servers::remove(state, &addon, true).await {
                 tracing::warn!(addon = %addon.name, error = %e, "could not remove the add-on's server and volume");
             }
         }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use doppel_store::{AddonState, BackupKind, BackupStatus};
 use time::OffsetDateTime;
 
-use crate::addon_servers;
+use crate::addons::servers;
 use crate::state::AppState;
 use crate::workflows::addon_backup;
 
@@ -40,13 +40,13 @@ pub async fn run_forever(state: AppState) {
 
 /// Whether the add-on's server runs and answers its health check (waiting a little).
 async fn ready(state: &AppState, addon: &doppel_store::Addon) -> bool {
-    let Ok((provider, plan)) = addon_servers::provider(state, addon) else {
+    let Ok((provider, plan)) = servers::provider(state, addon) else {
         return false;
     };
-    let Ok(Some(c)) = addon_servers::running(state, &addon.id).await else {
+    let Ok(Some(c)) = servers::running(state, &addon.id).await else {
         return false;
     };
-    let inst = addon_servers::instance(addon, &plan);
+    let inst = servers::instance(addon, &plan);
     provider
         .wait_ready(state.runtime(), &c.id, &inst, READY_WAIT)
         .await
