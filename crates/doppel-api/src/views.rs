@@ -443,16 +443,8 @@ pub fn log_drain(
     }
 }
 
-/// `2026-01-01T12:00:00Z`, as every timestamp of the API.
+/// `2026-01-01T12:00:00Z`, as every timestamp of the API: the store's own form, so stored
+/// times pass through unchanged.
 pub fn rfc3339(t: time::OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    doppel_store::stamp(t)
 }
