@@ -113,6 +113,26 @@ impl AppState {
         )
     }
 
+    /// This installation's containers whose `doppel.role` label is one of `roles`, running
+    /// or not (dynos, one-offs, release phases, add-on servers: callers choose).
+    pub async fn containers_with_role(
+        &self,
+        roles: &[&str],
+    ) -> Result<Vec<doppel_docker::ContainerState>, doppel_docker::DockerError> {
+        let all = self
+            .runtime()
+            .list_containers(&self.instance_filter())
+            .await?;
+        Ok(all
+            .into_iter()
+            .filter(|c| {
+                c.labels
+                    .get(crate::workflows::dynos::LABEL_ROLE)
+                    .is_some_and(|r| roles.contains(&r.as_str()))
+            })
+            .collect())
+    }
+
     /// Registers the git service once it exists (it needs this state to be built first).
     pub fn set_git(&self, git: Arc<doppel_git::GitService>) {
         // A second call would be a wiring bug; the first registration stays.

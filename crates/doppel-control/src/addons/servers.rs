@@ -105,14 +105,7 @@ pub fn instance(addon: &Addon, plan: &Plan) -> Instance {
 pub async fn containers(
     state: &AppState,
 ) -> Result<Vec<ContainerState>, doppel_docker::DockerError> {
-    let all = state
-        .runtime()
-        .list_containers(&state.instance_filter())
-        .await?;
-    Ok(all
-        .into_iter()
-        .filter(|c| c.labels.get(LABEL_ROLE).map(String::as_str) == Some(ROLE_ADDON))
-        .collect())
+    state.containers_with_role(&[ROLE_ADDON]).await
 }
 
 /// The running server of an add-on, if there is one.

@@ -159,33 +159,16 @@ pub fn wanted(formation: &[doppel_store::FormationEntry]) -> Vec<WantedDyno> {
 pub async fn list_all(
     state: &crate::state::AppState,
 ) -> Result<Vec<ContainerState>, doppel_docker::DockerError> {
-    let all = state
-        .runtime()
-        .list_containers(&state.instance_filter())
-        .await?;
-    Ok(all
-        .into_iter()
-        .filter(|c| {
-            matches!(
-                c.labels.get(LABEL_ROLE).map(String::as_str),
-                Some(ROLE_DYNO | ROLE_RUN | ROLE_RELEASE)
-            )
-        })
-        .collect())
+    state
+        .containers_with_role(&[ROLE_DYNO, ROLE_RUN, ROLE_RELEASE])
+        .await
 }
 
 /// This installation's dyno containers, running or not.
 pub async fn list(
     state: &crate::state::AppState,
 ) -> Result<Vec<ContainerState>, doppel_docker::DockerError> {
-    let all = state
-        .runtime()
-        .list_containers(&state.instance_filter())
-        .await?;
-    Ok(all
-        .into_iter()
-        .filter(|c| c.labels.get(LABEL_ROLE).map(String::as_str) == Some(ROLE_DYNO))
-        .collect())
+    state.containers_with_role(&[ROLE_DYNO]).await
 }
 
 /// The containers of `containers` that belong to environment `env_id`.
