@@ -90,8 +90,9 @@ pub(crate) fn request_id(headers: &HeaderMap) -> HeaderValue {
 
 /// A value HTTP/2's header compression must not keep in its table: a request id is new with
 /// every response, so indexing it would evict useful entries and make the encoder search a
-/// table full of dead ids on every response (measured: about 4,600 instructions per HTTP/2
-/// response, see docs/router.md). HTTP/1.1 ignores the flag.
+/// table full of dead ids on every response (measured: header encoding took 4,600
+/// instructions per HTTP/2 response with the id indexed, 3,000 without; see docs/router.md).
+/// HTTP/1.1 ignores the flag.
 pub(crate) fn never_indexed(mut value: HeaderValue) -> HeaderValue {
     value.set_sensitive(true);
     value
