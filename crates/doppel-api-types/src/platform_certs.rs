@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// Where the platform names' certificates come from, and each name's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlatformCerts {
-    /// `ca` (the platform CA's leaves) or `acme` (`--platform-certs`).
+    /// `ca` (the platform CA's leaves), `acme` or `files` (`--platform-certs`).
     pub source: String,
     /// The platform host, `dashboard.<domain>`, then every environment's `<env>.<domain>`.
     pub certificates: Vec<PlatformCert>,
@@ -16,7 +16,9 @@ pub struct PlatformCerts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlatformCert {
     pub hostname: String,
-    /// `platform ca` (source `ca`), else ACME's: `pending`, `cert issued`, `failing`, `failed`.
+    /// `platform ca` (source `ca`), `cert file` (source `files`; `platform ca` for a name
+    /// the file's certificate does not cover), else ACME's: `pending`, `cert issued`,
+    /// `failing`, `failed`.
     pub status: String,
     /// Why the last order failed (a failed renewal keeps `cert issued` and says why here).
     pub status_reason: Option<String>,

@@ -1,6 +1,6 @@
 //! `admin:certs` (admins): the certificates of the platform's own host names
 //! (`GET /platform-certs`): where they come from (`--platform-certs`) and, with ACME, each
-//! name's status, expiry and why an order failed.
+//! name's status, expiry and why an order failed; with files, the certificate's expiry.
 
 use crate::context::Context;
 use crate::error::CliError;
@@ -19,9 +19,14 @@ pub struct AdminCertsArgs {
 pub fn render(certs: &PlatformCerts) -> String {
     let mut out = if certs.source == "acme" {
         "=== Platform names: certificates from ACME (--platform-certs acme)\n\n".to_string()
+    } else if certs.source == "files" {
+        "=== Platform names: the certificate in --platform-cert-file (--platform-certs files), \
+         read again at least every 30 s\n\n"
+            .to_string()
     } else {
         "=== Platform names: certificates from the platform CA (--platform-certs ca); clients \
-         must trust <data-dir>/ca.pem. A public domain can use --platform-certs acme.\n\n"
+         must trust <data-dir>/ca.pem. A public domain can use --platform-certs acme, or files \
+         with your own certificate for the domain and its wildcard.\n\n"
             .to_string()
     };
     let mut table = Table::with_header(["Name", "Status", "Expires", "Reason"]);
@@ -96,6 +101,18 @@ mod tests {
         assert!(
             ca.contains("platform CA") && ca.contains("--platform-certs acme"),
             "{ca}"
+        );
+        let mut served = cert("web.example.com", "cert file", None);
+        served.expires_at = Some("2031-02-01T00:00:00Z".into());
+        let files = render(&PlatformCerts {
+            source: "files".into(),
+            certificates: vec![served],
+        });
+        assert!(files.contains("--platform-cert-file"), "{files}");
+        let row = files.lines().find(|l| l.starts_with("web.")).unwrap();
+        assert!(
+            row.contains("cert file") && row.contains("2031-02-01"),
+            "{files}"
         );
     }
 }

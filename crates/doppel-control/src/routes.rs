@@ -7,7 +7,8 @@
 //! when one covers them, else from ACME (`acme`); ACME's pending challenges ride along. With
 //! `--platform-certs acme` the platform's own names (platform host, dashboard,
 //! `<env>.<domain>`) carry their issued ACME certificates too (until one is issued, the
-//! router's platform CA leaf serves).
+//! router's platform CA leaf serves); with `files`, the admin's certificate for `<domain>`
+//! and `*.<domain>`, read again on every pass.
 //!
 //! An environment's backends are its current release's web dynos that are up; while none is
 //! (a restart of doppel between a release's commit and its new dynos booting), the web
@@ -148,14 +149,22 @@ async fn certificates(state: &AppState, domains: &[Domain]) -> anyhow::Result<Ve
     Ok(out)
 }
 
-/// The issued ACME certificates of the platform's names that are wanted now (none with
-/// `--platform-certs ca`; a destroyed environment's name is left out until its row goes).
+/// The certificates of the platform's names: none with `--platform-certs ca` (the router's
+/// CA leaves serve), the files' with `files`, else the issued ACME certificates of the names
+/// wanted now (a destroyed environment's name is left out until its row goes).
 async fn platform_certificates(
     state: &AppState,
     envs: &[Environment],
 ) -> anyhow::Result<Vec<Certificate>> {
-    if state.config().acme.platform != crate::acme::PlatformCerts::Acme {
-        return Ok(Vec::new());
+    match state.config().acme.platform {
+        crate::acme::PlatformCerts::Ca => return Ok(Vec::new()),
+        crate::acme::PlatformCerts::Files => {
+            return Ok(crate::acme::files::certificate(state)
+                .await
+                .into_iter()
+                .collect())
+        }
+        crate::acme::PlatformCerts::Acme => {}
     }
     let names: HashSet<String> =
         crate::acme::platform::names(state.urls(), envs.iter().map(|e| e.name.as_str()))

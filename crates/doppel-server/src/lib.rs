@@ -48,6 +48,7 @@ pub fn exit_code(err: &anyhow::Error) -> Option<u8> {
                 cause.downcast_ref::<doppel_store::StoreError>(),
                 Some(doppel_store::StoreError::NewerSchema { .. })
             ) || cause.is::<doppel_control::acme::platform::DomainRefused>()
+                || cause.is::<doppel_control::acme::files::FilesRefused>()
         })
         .then_some(EXIT_CONFIG)
 }

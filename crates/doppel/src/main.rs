@@ -207,10 +207,18 @@ struct AcmeArgs {
     #[arg(long, env = "DOPPEL_ACME_RENEW_BEFORE_HOURS")]
     pub acme_renew_before_hours: Option<u64>,
     /// Certificates of the platform's own names (the platform host, dashboard.<domain>,
-    /// <env>.<domain>): `ca` (the platform CA's, which clients must trust) or `acme` (one
-    /// publicly trusted certificate per name from --acme-directory; needs a public --domain).
-    #[arg(long, env = "DOPPEL_PLATFORM_CERTS", default_value = "ca", value_parser = ["ca", "acme"])]
+    /// <env>.<domain>): `ca` (the platform CA's, which clients must trust), `acme` (one
+    /// publicly trusted certificate per name from --acme-directory; needs a public --domain)
+    /// or `files` (your certificate for <domain> and *.<domain>, --platform-cert-file).
+    #[arg(long, env = "DOPPEL_PLATFORM_CERTS", default_value = "ca", value_parser = ["ca", "acme", "files"])]
     pub platform_certs: String,
+    /// With `--platform-certs files`: the PEM certificate chain (leaf first) for <domain> and
+    /// *.<domain>, read again at least every 30 s (a renewal needs no restart).
+    #[arg(long, env = "DOPPEL_PLATFORM_CERT_FILE")]
+    pub platform_cert_file: Option<PathBuf>,
+    /// With `--platform-certs files`: the PEM private key of --platform-cert-file.
+    #[arg(long, env = "DOPPEL_PLATFORM_KEY_FILE")]
+    pub platform_key_file: Option<PathBuf>,
 }
 
 fn parse_pool(text: &str) -> Result<doppel_docker::SubnetPool, String> {
@@ -418,12 +426,47 @@ fn server_config(args: ServerArgs) -> anyhow::Result<doppel_control::ServerConfi
             .map(|h| Duration::from_secs(h.saturating_mul(3600))),
         platform: doppel_control::acme::PlatformCerts::parse(&acme.platform_certs)
             .unwrap_or_default(),
+        platform_files: None,
     };
-    if cfg.acme.platform == doppel_control::acme::PlatformCerts::Acme {
-        doppel_control::acme::platform::check_domain(&cfg.domain)?;
+    match cfg.acme.platform {
+        doppel_control::acme::PlatformCerts::Acme => {
+            doppel_control::acme::platform::check_domain(&cfg.domain)?;
+        }
+        doppel_control::acme::PlatformCerts::Files => {
+            let files = platform_cert_files(
+                acme.platform_cert_file.clone(),
+                acme.platform_key_file.clone(),
+            )?;
+            doppel_control::acme::files::check(&files, &cfg.domain)?;
+            cfg.acme.platform_files = Some(files);
+        }
+        doppel_control::acme::PlatformCerts::Ca => {}
+    }
+    if cfg.acme.platform_files.is_none()
+        && (acme.platform_cert_file.is_some() || acme.platform_key_file.is_some())
+    {
+        return Err(doppel_control::acme::files::FilesRefused::new(
+            "--platform-cert-file and --platform-key-file are used only with --platform-certs \
+             files; set it, or remove them",
+        )
+        .into());
     }
     cfg.backup_schedule_clock_offset = Duration::from_secs(args.backup_schedule_clock_offset);
     Ok(cfg)
+}
+
+/// Both files of `--platform-certs files`, or why not.
+fn platform_cert_files(
+    chain: Option<PathBuf>,
+    key: Option<PathBuf>,
+) -> Result<doppel_control::acme::CertFiles, doppel_control::acme::files::FilesRefused> {
+    match (chain, key) {
+        (Some(chain), Some(key)) => Ok(doppel_control::acme::CertFiles { chain, key }),
+        _ => Err(doppel_control::acme::files::FilesRefused::new(
+            "--platform-certs files needs --platform-cert-file (the PEM certificate chain for \
+             the domain and its wildcard) and --platform-key-file (its private key)",
+        )),
+    }
 }
 
 async fn stack_build(

@@ -21,6 +21,21 @@ pub fn run(cmd: &mut Command) -> Result<String> {
 
 /// A CA named `ca_name` and a leaf for `host` it signed: (ca.pem, leaf.pem, leaf.key).
 pub fn make_cert(dir: &Path, ca_name: &str, host: &str) -> Result<(PathBuf, PathBuf, PathBuf)> {
+    make_cert_for(
+        dir,
+        ca_name,
+        host,
+        &format!("DNS:{host},DNS:localhost,IP:127.0.0.1"),
+    )
+}
+
+/// As [`make_cert`], with the leaf's subject alternative names given (`DNS:a,DNS:*.a`).
+pub fn make_cert_for(
+    dir: &Path,
+    ca_name: &str,
+    host: &str,
+    alt_names: &str,
+) -> Result<(PathBuf, PathBuf, PathBuf)> {
     let p = |n: &str| dir.join(n);
     let ec = [
         "-newkey",
@@ -45,10 +60,7 @@ pub fn make_cert(dir: &Path, ca_name: &str, host: &str) -> Result<(PathBuf, Path
         .arg("-out")
         .arg(p("leaf.csr"))
         .args(["-subj", &format!("/CN={host}")]))?;
-    std::fs::write(
-        p("ext.cnf"),
-        format!("subjectAltName=DNS:{host},DNS:localhost,IP:127.0.0.1\n"),
-    )?;
+    std::fs::write(p("ext.cnf"), format!("subjectAltName={alt_names}\n"))?;
     run(Command::new("openssl")
         .args(["x509", "-req", "-days", "2", "-in"])
         .arg(p("leaf.csr"))
@@ -113,6 +125,81 @@ pub fn verified_status(server: &Server, host: &str, ca: &Path) -> Result<u16> {
         .trim()
         .parse()
         .unwrap_or(0))
+}
+
+/// `GET /account` at `https://host:<port>` through the router, trusting only `ca` (as a
+/// client trusts a public CA): the HTTP status as curl prints it ("000" when TLS failed).
+pub fn api_status_at(server: &Server, host: &str, ca: &Path) -> Result<String> {
+    let port = server.https_port;
+    let out = Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+        .arg(ca)
+        .args(["--resolve", &format!("{host}:{port}:127.0.0.1")])
+        .args(["-H", "Accept: application/vnd.heroku+json; version=3"])
+        .args(["-H", &format!("Authorization: Bearer {}", server.token)])
+        .arg(format!("https://{host}:{port}/account"))
+        .output()?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// `git ls-remote https://host:<port>/<repo>.git`, trusting only `ca`; fails with git's
+/// error.
+pub fn git_ls_remote_at(server: &Server, host: &str, repo: &str, ca: &Path) -> Result<()> {
+    let port = server.https_port;
+    let git = Command::new("git")
+        .args([
+            "-c",
+            &format!("http.curloptResolve={host}:{port}:127.0.0.1"),
+        ])
+        .arg("ls-remote")
+        .arg(format!(
+            "https://git:{}@{host}:{port}/{repo}.git",
+            server.token
+        ))
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_SSL_CAINFO", ca)
+        .output()?;
+    if !git.status.success() {
+        bail!(
+            "git ls-remote {repo} at {host}: {}",
+            String::from_utf8_lossy(&git.stderr)
+        );
+    }
+    Ok(())
+}
+
+/// One platform name as `doppel admin:certs --json` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownCert {
+    pub hostname: String,
+    pub status: String,
+    pub expires_at: String,
+    pub reason: String,
+}
+
+/// `doppel admin:certs --json`: the source (`ca`, `acme`, `files`) and each name.
+pub fn admin_certs(server: &Server) -> Result<(String, Vec<ShownCert>)> {
+    let out = server.cli(&["admin:certs", "--json"])?;
+    if !out.status.success() {
+        bail!(
+            "admin:certs failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+    let rows = body["certificates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| ShownCert {
+            hostname: text(&c["hostname"]),
+            status: text(&c["status"]),
+            expires_at: text(&c["expires_at"]),
+            reason: text(&c["status_reason"]),
+        })
+        .collect();
+    Ok((text(&body["source"]), rows))
 }
 
 /// Pebble and its DNS (pebble-challtestsrv), killed when dropped.

@@ -7,7 +7,10 @@
 //! orders nothing new, and a domain that cannot have public certificates is refused at start.
 
 use anyhow::{bail, Result};
-use doppel_e2e::pebble::{serial, served, served_on, verified_status, Pebble};
+use doppel_e2e::pebble::{
+    admin_certs, api_status_at, git_ls_remote_at, serial, served, served_on, verified_status,
+    Pebble,
+};
 use doppel_e2e::{doppel_bin, wait_for, Server};
 use std::process::Command;
 use std::time::Duration;
@@ -16,28 +19,11 @@ const DOMAIN: &str = "platacme.test";
 
 /// `doppel admin:certs --json` as (hostname, status) pairs.
 fn statuses(server: &Server) -> Result<Vec<(String, String)>> {
-    let out = server.cli(&["admin:certs", "--json"])?;
-    if !out.status.success() {
-        bail!(
-            "admin:certs failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    let (source, rows) = admin_certs(server)?;
+    if source != "acme" {
+        bail!("source is not acme: {source}");
     }
-    let body: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-    if body["source"] != "acme" {
-        bail!("source is not acme: {body}");
-    }
-    Ok(body["certificates"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| {
-            (
-                c["hostname"].as_str().unwrap_or("").to_string(),
-                c["status"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect())
+    Ok(rows.into_iter().map(|c| (c.hostname, c.status)).collect())
 }
 
 #[test]
@@ -94,36 +80,8 @@ fn platform_names_get_acme_certificates() -> Result<()> {
     }
     // The API and git at the platform host, trusting only Pebble's root (as a client trusts
     // a public CA), not doppel's.
-    let port = server.https_port;
-    let resolve = format!("{DOMAIN}:{port}:127.0.0.1");
-    let account = Command::new("curl")
-        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
-        .arg(&roots)
-        .args(["--resolve", &resolve])
-        .args(["-H", "Accept: application/vnd.heroku+json; version=3"])
-        .args(["-H", &format!("Authorization: Bearer {}", server.token)])
-        .arg(format!("https://{DOMAIN}:{port}/account"))
-        .output()?;
-    assert_eq!(
-        String::from_utf8_lossy(&account.stdout),
-        "200",
-        "{account:?}"
-    );
-    let git = Command::new("git")
-        .args(["-c", &format!("http.curloptResolve={resolve}")])
-        .arg("ls-remote")
-        .arg(format!(
-            "https://git:{}@{DOMAIN}:{port}/web-staging.git",
-            server.token
-        ))
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_SSL_CAINFO", &roots)
-        .output()?;
-    assert!(
-        git.status.success(),
-        "{}",
-        String::from_utf8_lossy(&git.stderr)
-    );
+    assert_eq!(api_status_at(&server, DOMAIN, &roots)?, "200");
+    git_ls_remote_at(&server, DOMAIN, "web-staging", &roots)?;
     // One-off dynos' rendezvous port (`rendezvous://platacme.test:<port>/…`) presents the
     // platform host's certificate too.
     let rendezvous = served_on(server.rendezvous_port, DOMAIN)?;

@@ -1,6 +1,7 @@
 //! Automated Certificate Management (Heroku's ACM, `certs:auto`): certificates from an ACME
 //! CA for the custom domains of environments with ACM on, and (`--platform-certs acme`) for
-//! the platform's own host names ([`platform`]).
+//! the platform's own host names ([`platform`]). With `--platform-certs files` those names
+//! are served instead from a certificate the admin keeps in files ([`files`]).
 //!
 //! The background task ([`run_forever`]) re-reads the desired state from the store on every
 //! pass (ACM environments, their custom domains not covered by an uploaded certificate, the
@@ -11,6 +12,7 @@
 //! restart orders nothing new; an order cut off by a crash is simply made again (the row says
 //! `pending` without a certificate).
 
+pub mod files;
 mod order;
 pub mod platform;
 pub mod schedule;
@@ -59,6 +61,8 @@ pub enum PlatformCerts {
     Ca,
     /// One ACME certificate per name; the CA's leaf serves until it is issued.
     Acme,
+    /// One certificate (a wildcard) from the admin's files (`--platform-cert-file`).
+    Files,
 }
 
 impl PlatformCerts {
@@ -66,6 +70,7 @@ impl PlatformCerts {
         match s {
             "ca" => Some(PlatformCerts::Ca),
             "acme" => Some(PlatformCerts::Acme),
+            "files" => Some(PlatformCerts::Files),
             _ => None,
         }
     }
@@ -74,6 +79,7 @@ impl PlatformCerts {
         match self {
             PlatformCerts::Ca => "ca",
             PlatformCerts::Acme => "acme",
+            PlatformCerts::Files => "files",
         }
     }
 }
@@ -94,6 +100,15 @@ pub struct AcmeSettings {
     pub renew_before: Option<Duration>,
     /// Where the platform's own names get certificates (`--platform-certs`).
     pub platform: PlatformCerts,
+    /// The certificate and key files of `--platform-certs files` (set exactly then).
+    pub platform_files: Option<CertFiles>,
+}
+
+/// A PEM certificate chain (leaf first) and its private key, in two files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertFiles {
+    pub chain: PathBuf,
+    pub key: PathBuf,
 }
 
 impl Default for AcmeSettings {
@@ -105,6 +120,7 @@ impl Default for AcmeSettings {
             challenge: ChallengeKind::Http01,
             renew_before: None,
             platform: PlatformCerts::Ca,
+            platform_files: None,
         }
     }
 }
@@ -114,6 +130,8 @@ impl Default for AcmeSettings {
 pub struct Acme {
     challenges: Mutex<Challenges>,
     wake: tokio::sync::Notify,
+    /// The certificate last read from `--platform-cert-file` (`files`).
+    platform_files: files::Loaded,
 }
 
 impl Acme {

@@ -1,15 +1,19 @@
 //! The certificates of the platform's own host names (admins only; `GET /platform-certs`,
 //! `doppel admin:certs`): where they come from (`--platform-certs`) and, with ACME, each
-//! name's status, reason and expiry as the ACM task left them.
+//! name's status, reason and expiry as the ACM task left them; with `files`, the expiry of
+//! the certificate read from the files.
 
 use super::{access, Actor, LogicError};
-use crate::acme::{platform, schedule, PlatformCerts};
+use crate::acme::{files, platform, schedule, PlatformCerts};
 use crate::state::AppState;
 use doppel_store::AcmeCert;
 use std::collections::HashMap;
 
 /// The status shown for every name with `--platform-certs ca`.
 pub const PLATFORM_CA: &str = "platform ca";
+
+/// The status of a name served from the files of `--platform-certs files`.
+pub const CERT_FILE: &str = "cert file";
 
 /// One platform name's certificate state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,10 +43,15 @@ pub async fn list(
         .into_iter()
         .map(|r| (r.hostname.clone(), r))
         .collect();
+    if source == PlatformCerts::Files {
+        return Ok((source, from_files(state, names)));
+    }
     let out = names
         .into_iter()
         .map(|hostname| match (source, rows.remove(&hostname)) {
-            (PlatformCerts::Ca, _) => NameStatus::bare(hostname, PLATFORM_CA),
+            (PlatformCerts::Ca | PlatformCerts::Files, _) => {
+                NameStatus::bare(hostname, PLATFORM_CA)
+            }
             (PlatformCerts::Acme, None) => NameStatus::bare(hostname, schedule::PENDING),
             (PlatformCerts::Acme, Some(row)) => NameStatus {
                 hostname,
@@ -55,6 +64,37 @@ pub async fn list(
         })
         .collect();
     Ok((source, out))
+}
+
+/// Under `--platform-certs files`: each name the files' certificate covers shows it, with
+/// its validity and, while the files are not usable, why (the last good one serves).
+fn from_files(state: &AppState, names: Vec<String>) -> Vec<NameStatus> {
+    let (info, failure) = files::status(state);
+    let reason = failure.map(|why| format!("{why}; the certificate read before keeps serving"));
+    names
+        .into_iter()
+        .map(|hostname| match &info {
+            Some(info)
+                if info
+                    .names
+                    .iter()
+                    .any(|n| doppel_router::certs::name_covers(n, &hostname)) =>
+            {
+                NameStatus {
+                    hostname,
+                    status: CERT_FILE.to_string(),
+                    reason: reason.clone(),
+                    expires_at: Some(super::certs::rfc3339(info.not_after)),
+                    issued_at: Some(super::certs::rfc3339(info.not_before)),
+                    next_attempt_at: None,
+                }
+            }
+            _ => NameStatus {
+                reason: reason.clone(),
+                ..NameStatus::bare(hostname, PLATFORM_CA)
+            },
+        })
+        .collect()
 }
 
 impl NameStatus {
