@@ -10,6 +10,9 @@
 //! router's platform CA leaf serves); with `files`, the admin's certificate for `<domain>`
 //! and `*.<domain>`, read again on every pass.
 //!
+//! An environment's `ERROR_PAGE_URL` and `MAINTENANCE_PAGE_URL` config vars (Heroku's) ride
+//! in its route: the router frames them in its own pages for app errors and maintenance.
+//!
 //! An environment's backends are its current release's web dynos that are up; while none is
 //! (a restart of doppel between a release's commit and its new dynos booting), the web
 //! dynos of an earlier release that are still up keep serving.
@@ -18,7 +21,7 @@ use crate::state::AppState;
 use crate::supervisor::observed::Observed;
 use crate::supervisor::Phase;
 use crate::workflows::dynos;
-use doppel_router::{Backend, Certificate, Route, RouteStatus, RouteTable, Upstream};
+use doppel_router::{Backend, Certificate, CustomPages, Route, RouteStatus, RouteTable, Upstream};
 use doppel_store::{Domain, Environment, Release};
 use doppel_types::WEB_PORT;
 use std::collections::{HashMap, HashSet};
@@ -51,6 +54,11 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
     let domains = state.store().all_domains().await?;
     let access_passwords = state.store().access_password_digests().await?;
     let allow_lists = state.store().all_allowed_ips().await?;
+    let mut error_pages = state.store().config_var_of_all(ERROR_PAGE_URL).await?;
+    let mut maintenance_pages = state
+        .store()
+        .config_var_of_all(MAINTENANCE_PAGE_URL)
+        .await?;
     let mut routes = HashMap::new();
     let mut names = HashMap::new();
     for env in &envs {
@@ -84,6 +92,10 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
             allow_ips: allow_lists
                 .get(&env.id)
                 .map(|l| crate::logic::allowed_ips::networks(l)),
+            pages: CustomPages {
+                error: usable_page(error_pages.remove(&env.id)),
+                maintenance: usable_page(maintenance_pages.remove(&env.id)),
+            },
         };
         // Custom domains reach the environment exactly as its own host name does.
         for domain in domains.iter().filter(|d| d.env_id == env.id) {
@@ -100,6 +112,18 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
         certs,
         challenges: state.acme().challenges(),
     })
+}
+
+/// Heroku's config vars naming an app's own pages for the router's app errors and for
+/// maintenance mode (shown framed in the router's page).
+const ERROR_PAGE_URL: &str = "ERROR_PAGE_URL";
+const MAINTENANCE_PAGE_URL: &str = "MAINTENANCE_PAGE_URL";
+
+/// A page URL from config, if the router may frame it (else its own page serves).
+fn usable_page(url: Option<String>) -> Option<String> {
+    url.as_deref()
+        .and_then(CustomPages::usable)
+        .map(str::to_string)
 }
 
 /// The certificates of custom domains: each environment's uploaded certificates for its own

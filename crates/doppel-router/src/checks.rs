@@ -33,7 +33,11 @@ pub(crate) fn before_dynos(
     if route.maintenance {
         log.error = Some(("H80", "Maintenance mode"));
         log.info_code = true;
-        return Some(pages::maintenance(&route.env));
+        let page = pages::maintenance(&route.env);
+        return Some(match &route.pages.maintenance {
+            Some(url) => pages::framed(page, url),
+            None => page,
+        });
     }
     if let Some(page) = request_limits(req, max_body_bytes) {
         log.error = Some(("H26", "Request Error"));
@@ -84,6 +88,26 @@ pub(crate) fn too_large(max_body_bytes: u64) -> Response<RespBody> {
         StatusCode::PAYLOAD_TOO_LARGE,
         &format!("the request body is larger than {max_body_bytes} bytes"),
     )
+}
+
+/// The Heroku codes of the app errors the router answers itself, which an app's
+/// `ERROR_PAGE_URL` replaces (not H80/H81, not its refusals: 401, 403, H26).
+const APP_ERRORS: [&str; 7] = ["H10", "H12", "H13", "H14", "H19", "H20", "H21"];
+
+/// The router's page for the request `log` describes, or the app's own error page framed
+/// in it when the error is the app's and its route has one.
+pub(crate) fn app_error_page(
+    page: Response<RespBody>,
+    log: &RouterLog,
+    route: Option<&CompiledRoute>,
+) -> Response<RespBody> {
+    let is_app_error = log
+        .error
+        .is_some_and(|(code, _)| APP_ERRORS.contains(&code));
+    match route.and_then(|r| r.pages.error.as_deref()) {
+        Some(url) if is_app_error => pages::framed(page, url),
+        _ => page,
+    }
 }
 
 /// The page (and log code) for a route without backends.

@@ -13,7 +13,7 @@ use rustls::sign::CertifiedKey;
 use tokio::sync::watch;
 
 use crate::certs;
-use crate::table::{Certificate, RouteStatus, RouteTable, Upstream};
+use crate::table::{Certificate, CustomPages, RouteStatus, RouteTable, Upstream};
 use crate::upstream::Pool;
 
 /// What one host serves.
@@ -24,6 +24,8 @@ pub(crate) struct CompiledRoute {
     pub private: Option<Arc<std::collections::HashSet<String>>>,
     pub allow_ips: Option<Vec<ipnet::IpNet>>,
     pub maintenance: bool,
+    /// The environment's own error and maintenance pages.
+    pub pages: CustomPages,
 }
 
 /// One dyno, shared by every table that names it (same address and dyno name).
@@ -114,6 +116,7 @@ impl Compiled {
                     private: route.private.clone(),
                     allow_ips: route.allow_ips.clone(),
                     maintenance: route.maintenance,
+                    pages: route.pages.clone(),
                 }),
             );
         }

@@ -51,7 +51,8 @@ pub use error::RouterError;
 pub use log::{LogSink, NoSink, RouterLine, TracingSink};
 pub use server::{platform_tls_acceptor, serve, Router, RouterConfig, RouterOptions};
 pub use table::{
-    Backend, Certificate, Challenges, Route, RouteStatus, RouteTable, SharedRouteTable, Upstream,
+    Backend, Certificate, Challenges, CustomPages, Route, RouteStatus, RouteTable,
+    SharedRouteTable, Upstream,
 };
 
 /// Installs rustls' `ring` provider as the process-wide default crypto provider.

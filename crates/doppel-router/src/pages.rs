@@ -5,6 +5,7 @@ use http::header::{self, HeaderValue};
 use http::{Response, StatusCode};
 
 use crate::body::RespBody;
+use crate::table::CustomPages;
 
 /// Escapes text for HTML element content and attribute values.
 fn escape(s: &str) -> String {
@@ -40,6 +41,28 @@ code{{background:#eee;padding:0 .2em}}</style></head>\n\
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
+}
+
+/// The app's own page at `url` (`ERROR_PAGE_URL`, `MAINTENANCE_PAGE_URL`) framed in the
+/// router's page `resp`: same status and headers, the URL in an iframe filling the window,
+/// the router's text kept for clients that do not load frames. An unusable URL leaves `resp`.
+pub(crate) fn framed(resp: Response<RespBody>, url: &str) -> Response<RespBody> {
+    let Some(url) = CustomPages::usable(url) else {
+        return resp;
+    };
+    let title = resp
+        .status()
+        .canonical_reason()
+        .unwrap_or("Service unavailable");
+    let html = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>\
+<style>html,body{{margin:0;padding:0;height:100%;overflow:hidden}}\
+iframe{{display:block;width:100%;height:100%;border:0}}</style></head>\n\
+<body><iframe src=\"{}\" title=\"{title}\"></iframe></body></html>\n",
+        escape(url)
+    );
+    let (parts, _) = resp.into_parts();
+    Response::from_parts(parts, RespBody::full(html))
 }
 
 /// 404 for a host that is neither the platform nor a known environment.
@@ -202,6 +225,37 @@ pub(crate) fn bad_request(status: StatusCode, reason: &str) -> Response<RespBody
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn framed_pages_keep_the_status_and_escape_the_url() {
+        let resp = framed(
+            maintenance("app"),
+            "https://pages.example/m.html?a=1&b=\"2\"",
+        );
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "60");
+        let RespBody::Full(Some(body)) = resp.into_body() else {
+            panic!("not a full body");
+        };
+        let html = String::from_utf8_lossy(&body);
+        assert!(
+            html.contains("<iframe src=\"https://pages.example/m.html?a=1&amp;b=&quot;2&quot;\""),
+            "{html}"
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "//pages.example/x",
+            "https:///x",
+            "ftp://x/y",
+            "https://a b/",
+        ] {
+            assert!(CustomPages::usable(bad).is_none(), "{bad}");
+        }
+        assert_eq!(
+            CustomPages::usable(" HTTPS://x.example/ "),
+            Some("HTTPS://x.example/")
+        );
+    }
 
     #[test]
     fn escapes_user_text() {

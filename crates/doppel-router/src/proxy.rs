@@ -160,6 +160,14 @@ impl Proxy {
         };
         let mut resp = match outcome {
             Outcome::Page(resp) => {
+                // Errors only: the table is looked up again rather than the route kept
+                // (and reference-counted) on every request's path.
+                let resp = if log.error.is_some() {
+                    let live = self.live.load();
+                    checks::app_error_page(resp, &log, live.routes.get(&log.host).map(|r| &**r))
+                } else {
+                    resp
+                };
                 log.status = resp.status().as_u16();
                 log.emit(self.sink.as_ref());
                 resp

@@ -53,6 +53,44 @@ pub struct Route {
     /// Maintenance mode: every request gets the maintenance page (H80), no dyno is contacted.
     #[serde(default)]
     pub maintenance: bool,
+    /// The app's own error and maintenance pages, shown instead of the router's.
+    #[serde(default)]
+    pub pages: CustomPages,
+}
+
+/// An environment's own pages for what the router answers itself, from its config vars
+/// `ERROR_PAGE_URL` and `MAINTENANCE_PAGE_URL` as on Heroku: the router's page (same status
+/// and headers) frames the URL in an iframe, so the browser keeps the app's address. Only
+/// `http://` and `https://` URLs are used.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomPages {
+    /// For the app errors the router answers (H10, H12, H13, H14, H19, H20, H21).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// For maintenance mode (H80).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<String>,
+}
+
+impl CustomPages {
+    /// The URL if it may be framed: `http://` or `https://` with a host, no spaces or
+    /// control characters (anything else, e.g. `javascript:`, is ignored).
+    pub fn usable(url: &str) -> Option<&str> {
+        let url = url.trim();
+        let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+        let rest = if lower.starts_with("https://") {
+            &url[8..]
+        } else if lower.starts_with("http://") {
+            &url[7..]
+        } else {
+            return None;
+        };
+        let fine = !rest.is_empty()
+            && !rest.starts_with('/')
+            && url.len() <= 2048
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+        fine.then_some(url)
+    }
 }
 
 /// One web dyno.

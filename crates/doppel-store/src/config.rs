@@ -44,6 +44,28 @@ impl Store {
         Ok(vars)
     }
 
+    /// One config var of every environment that has it, decrypted: env id → value (for
+    /// the few vars the platform itself reads, such as `ERROR_PAGE_URL`).
+    pub async fn config_var_of_all(&self, key: &str) -> Result<BTreeMap<String, String>> {
+        let rows = sqlx::query("SELECT env_id, value FROM config_vars WHERE key = $1")
+            .bind(key)
+            .fetch_all(&self.pool)
+            .await
+            .ctx("reading a config var of every environment")?;
+        let mut out = BTreeMap::new();
+        for row in &rows {
+            let env_id: String = get(row, "config_vars", "env_id")?;
+            let sealed: String = get(row, "config_vars", "value")?;
+            let value = self.cipher.open(
+                &config_aad(&env_id, key),
+                &sealed,
+                &format!("config var {key} of environment {env_id}"),
+            )?;
+            out.insert(env_id, value);
+        }
+        Ok(out)
+    }
+
     /// Makes an environment's config exactly `config` (inside the caller's transaction).
     pub(crate) async fn replace_config(
         &self,

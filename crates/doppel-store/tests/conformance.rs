@@ -549,6 +549,27 @@ async fn config_vars_round_trip_and_delete(db: Arc<Db>) {
         .collect();
     assert_eq!(vars, want);
     assert_eq!(store.config_vars(&staging).await.unwrap(), want);
+
+    // One var of every environment that has it (the router's page URLs).
+    store
+        .set_config_vars(&production, &set(&[("CFG_PAGE_URL", Some("https://p/x"))]))
+        .await
+        .unwrap();
+    store
+        .set_config_vars(&staging, &set(&[("CFG_PAGE_URL", Some("https://s/x"))]))
+        .await
+        .unwrap();
+    let all = store.config_var_of_all("CFG_PAGE_URL").await.unwrap();
+    assert_eq!(all.get(&staging).map(String::as_str), Some("https://s/x"));
+    assert_eq!(
+        all.get(&production).map(String::as_str),
+        Some("https://p/x")
+    );
+    assert!(store
+        .config_var_of_all("CFG_NOBODY_HAS")
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn config_values_are_encrypted_at_rest(db: Arc<Db>) {

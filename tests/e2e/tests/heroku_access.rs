@@ -1,11 +1,12 @@
 //! A team's daily work with the tools it already has, against a live doppel: the official
 //! Heroku CLI (v10 and v11) and heroku3 drive custom domains (curl reaches the app by its
-//! custom host name), maintenance mode (503 H80 while the dyno keeps running), stacks,
+//! custom host name), maintenance mode (503 H80 while the dyno keeps running), the app's own
+//! error and maintenance pages (`ERROR_PAGE_URL`, `MAINTENANCE_PAGE_URL`), stacks,
 //! access, accounts and tokens (a revoked token stops working for the API, git and staging),
 //! labs, regions, the refused rename and apps:destroy. Members see only their own apps.
 
 use anyhow::{bail, Result};
-use doppel_e2e::{AppRepo, HerokuCli, Ran, Server};
+use doppel_e2e::{wait_for, AppRepo, HerokuCli, Ran, Server};
 use std::process::Command;
 
 /// `curl https://<host>:<port>/` through the router with `--resolve` (so `host` needs no
@@ -175,6 +176,63 @@ fn maintenance_keeps_the_dyno(
     Ok(())
 }
 
+/// Heroku's `ERROR_PAGE_URL` and `MAINTENANCE_PAGE_URL`: the router's 503 pages frame the
+/// app's own pages (status and H-code kept), in maintenance mode and with no web dyno (H14);
+/// unset, the router's own pages come back.
+fn custom_pages_are_framed(server: &Server, cli: HerokuCli) -> Result<()> {
+    let token = &server.token;
+    let url = server.env_url(SITE);
+    let page_with = |wanted: &str| -> Result<bool> {
+        let (status, body) = server.get(&url, Some(token))?;
+        Ok(status == 503 && body.contains(wanted))
+    };
+    server
+        .heroku(
+            cli,
+            &[
+                "config:set",
+                "ERROR_PAGE_URL=https://pages.example/error.html",
+                "MAINTENANCE_PAGE_URL=https://pages.example/down.html?a=1&b=2",
+                "-a",
+                SITE,
+            ],
+        )?
+        .ok()?;
+    server.heroku(cli, &["maintenance:on", "-a", SITE])?.ok()?;
+    let framed = "<iframe src=\"https://pages.example/down.html?a=1&amp;b=2\"";
+    let maintenance = wait_for(30, || page_with(framed))?;
+    assert!(maintenance, "{:?}", server.get(&url, Some(token))?);
+    server.heroku(cli, &["maintenance:off", "-a", SITE])?.ok()?;
+    server
+        .heroku(cli, &["ps:scale", "web=0", "-a", SITE])?
+        .ok()?;
+    let no_web = wait_for(30, || {
+        page_with("<iframe src=\"https://pages.example/error.html\"")
+    })?;
+    assert!(no_web, "{:?}", server.get(&url, Some(token))?);
+    server
+        .heroku(cli, &["ps:scale", "web=1", "-a", SITE])?
+        .ok()?;
+    server
+        .heroku(
+            cli,
+            &[
+                "config:unset",
+                "ERROR_PAGE_URL",
+                "MAINTENANCE_PAGE_URL",
+                "-a",
+                SITE,
+            ],
+        )?
+        .ok()?;
+    let serving = wait_for(120, || {
+        let (status, body) = server.get(&url, Some(token))?;
+        Ok(status == 200 && !body.contains("iframe"))
+    })?;
+    assert!(serving, "{:?}", server.get(&url, Some(token))?);
+    Ok(())
+}
+
 /// `domains:remove` stops routing the name; bad input is refused with the reason and
 /// changes nothing.
 fn removed_domain_and_bad_input(server: &Server, cli: HerokuCli, host: &str) -> Result<()> {
@@ -277,6 +335,7 @@ fn heroku_cli_custom_domains_maintenance_and_stacks() -> Result<()> {
         maintenance_keeps_the_dyno(&server, cli, host, &dynos)?;
         removed_domain_and_bad_input(&server, cli, host)?;
     }
+    custom_pages_are_framed(&server, HerokuCli::V11)?;
     stack_set_moves_the_next_build(&server, &repo)
 }
 
