@@ -26,7 +26,10 @@ pub fn page(
                     a.brand href="/" { "doppel" }
                     nav aria-label="Main" {
                         a href="/" { "Apps" }
-                        @if viewer.user.admin { a href="/users" { "Users" } }
+                        @if viewer.user.admin {
+                            a href="/users" { "Users" }
+                            a href="/certificates" { "Certificates" }
+                        }
                         a href="/account" { "Account" }
                     }
                     form.signout method="post" action="/logout" {

@@ -77,6 +77,7 @@ pub fn router(app: AppState) -> Router {
         )
         .route("/envs/{env}/access/remove", post(pages::access::revoke))
         .route("/users", get(pages::users::show).post(pages::users::create))
+        .route("/certificates", get(pages::certificates::show))
         .route("/users/password", post(pages::users::reset_password))
         .route(
             "/account",

@@ -488,6 +488,7 @@ fn dashboard_streams_progress_and_manages_backups() -> Result<()> {
         ("/envs/shop-staging/access", "staging access"),
         ("/apps/shop/activity", "activity"),
         ("/users", "Users"),
+        ("/certificates", "From doppel's own CA"),
         ("/account", "Your account"),
     ] {
         browser.goto(&format!("{dash}{path}"))?;

@@ -7,6 +7,7 @@ pub mod account;
 pub mod activity;
 pub mod apps;
 pub mod backups;
+pub mod certificates;
 pub mod config;
 pub mod login;
 pub mod logs;
