@@ -191,7 +191,10 @@ pub fn router(state: AppState) -> Router {
             get(platform::account_feature),
         )
         .route("/apps/{app}/features", get(platform::app_features))
-        .route("/apps/{app}/features/{feature}", get(platform::app_feature))
+        .route(
+            "/apps/{app}/features/{feature}",
+            get(platform::app_feature).patch(platform::update_app_feature),
+        )
         .route(
             "/apps/{app}/sni-endpoints",
             get(sni_endpoints::list).post(sni_endpoints::create),

@@ -1,14 +1,17 @@
 //! What the platform offers: `/regions` (one: this machine), `/stacks` (and an app's
-//! `/available-stacks`), labs features (`/account/features`, `/apps/{app}/features`: none),
+//! `/available-stacks`), features (`/account/features`: none; `/apps/{app}/features`:
+//! `http-session-affinity`, which `PATCH` turns on and off),
 //! and the lists doppel keeps honestly empty for now (`/apps/{app}/addons`).
 
+use super::body::Body;
 use super::error::ApiError;
 use super::views;
 use axum::extract::{Path, State};
 use axum::{Extension, Json};
 use doppel_api_types::platform::{Feature, Region, Stack};
-use doppel_control::logic::{platform, stacks, Actor};
+use doppel_control::logic::{features, platform, stacks, Actor};
 use doppel_control::state::AppState;
+use serde::Deserialize;
 
 /// `GET /regions`.
 pub async fn regions(State(state): State<AppState>) -> Json<Vec<Region>> {
@@ -51,37 +54,56 @@ pub async fn available_stacks(
 
 /// `GET /account/features`: none.
 pub async fn account_features(Extension(actor): Extension<Actor>) -> Json<Vec<Feature>> {
-    Json(features(platform::account_features(&actor)))
-}
-
-/// `GET /apps/{app}/features`: none.
-pub async fn app_features(
-    State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
-    Path(app): Path<String>,
-) -> Result<Json<Vec<Feature>>, ApiError> {
-    let (_, found) = platform::app_features(&state, &actor, &app).await?;
-    Ok(Json(features(found)))
+    Json(wire(platform::account_features(&actor)))
 }
 
 /// `GET /account/features/{name}`: none exist.
 pub async fn account_feature(Path(name): Path<String>) -> Result<Json<Feature>, ApiError> {
     let found = platform::feature(&name)?;
-    Ok(Json(features(vec![found]).remove(0)))
+    Ok(Json(wire(vec![found]).remove(0)))
 }
 
-/// `GET /apps/{app}/features/{name}`: none exist (the app must be visible first).
+/// `GET /apps/{app}/features`: `http-session-affinity` (`logic::features`).
+pub async fn app_features(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(app): Path<String>,
+) -> Result<Json<Vec<Feature>>, ApiError> {
+    let (_, found) = features::list(&state, &actor, &app).await?;
+    Ok(Json(wire(found)))
+}
+
+/// `GET /apps/{app}/features/{name}`.
 pub async fn app_feature(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     Path((app, name)): Path<(String, String)>,
 ) -> Result<Json<Feature>, ApiError> {
-    platform::app_features(&state, &actor, &app).await?;
-    let found = platform::feature(&name)?;
-    Ok(Json(features(vec![found]).remove(0)))
+    let found = features::get(&state, &actor, &app, &name).await?;
+    Ok(Json(wire(vec![found]).remove(0)))
 }
 
-fn features(list: Vec<platform::Feature>) -> Vec<Feature> {
+/// The body of `PATCH /apps/{app}/features/{name}`.
+#[derive(Debug, Default, Deserialize)]
+pub struct FeatureChange {
+    enabled: Option<bool>,
+}
+
+/// `PATCH /apps/{app}/features/{name} {enabled}` (`heroku features:enable`).
+pub async fn update_app_feature(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path((app, name)): Path<(String, String)>,
+    Body(change): Body<FeatureChange>,
+) -> Result<Json<Feature>, ApiError> {
+    let enabled = change
+        .enabled
+        .ok_or_else(|| ApiError::invalid("the body must say {\"enabled\": true} or false."))?;
+    let found = features::set(&state, &actor, &app, &name, enabled).await?;
+    Ok(Json(wire(vec![found]).remove(0)))
+}
+
+fn wire(list: Vec<platform::Feature>) -> Vec<Feature> {
     list.into_iter()
         .map(|f| Feature {
             id: f.name.clone(),
@@ -90,7 +112,7 @@ fn features(list: Vec<platform::Feature>) -> Vec<Feature> {
             description: f.description,
             doc_url: None,
             enabled: f.enabled,
-            state: "beta".to_string(),
+            state: "general".to_string(),
             feedback_email: None,
             created_at: None,
             updated_at: None,

@@ -1,5 +1,5 @@
 //! An environment's settings in-process: custom domains (rules, routing, removal), maintenance
-//! mode (the route table's flag), the stack of the next build, the refused rename, and the
+//! mode and session affinity (flags of the route table), the stack of the next build, the refused rename, and the
 //! platform lists (regions, stacks, features, add-ons). Bad input changes nothing.
 
 mod common;
@@ -314,6 +314,89 @@ async fn maintenance_mode_is_a_flag_of_the_route() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
+async fn session_affinity_is_a_feature_of_the_route() -> anyhow::Result<()> {
+    let api = api().await?;
+    let t = api.token.clone();
+    api.create_app_as("sticky", &api.token).await?;
+    let (status, list) = api
+        .call("GET", "/apps/sticky/features", None, Some(&t))
+        .await?;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["name"], "http-session-affinity");
+    assert_eq!(list[0]["enabled"], false);
+
+    let path = "/apps/sticky/features/http-session-affinity";
+    let (status, feature) = api
+        .call("PATCH", path, Some(json!({ "enabled": true })), Some(&t))
+        .await?;
+    assert_eq!(status, StatusCode::OK, "{feature}");
+    assert_eq!(feature["enabled"], true);
+    let (_, shown) = api.call("GET", path, None, Some(&t)).await?;
+    assert_eq!(shown["enabled"], true);
+    let table = api.state.routes().load();
+    assert!(table
+        .routes
+        .get("sticky.localhost")
+        .is_some_and(|r| r.session_affinity));
+    assert!(table
+        .routes
+        .get("sticky-staging.localhost")
+        .is_some_and(|r| !r.session_affinity));
+    drop(table);
+    // Twice is once; parity calls the difference drift.
+    api.call("PATCH", path, Some(json!({ "enabled": true })), Some(&t))
+        .await?;
+    let (_, parity) = api
+        .call("GET", "/pipelines/sticky/parity", None, Some(&t))
+        .await?;
+    assert!(
+        parity.to_string().contains("router/session-affinity"),
+        "{parity}"
+    );
+
+    // Bad input changes nothing.
+    for (body, want) in [
+        (json!({}), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            json!({ "enabled": "yes" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let (status, answer) = api.call("PATCH", path, Some(body), Some(&t)).await?;
+        assert_eq!(status, want, "{answer}");
+    }
+    let (status, _) = api
+        .call(
+            "PATCH",
+            "/apps/sticky/features/preboot",
+            Some(json!({ "enabled": true })),
+            Some(&t),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, shown) = api.call("GET", path, None, Some(&t)).await?;
+    assert_eq!(shown["enabled"], true);
+
+    let (status, _) = api
+        .call("PATCH", path, Some(json!({ "enabled": false })), Some(&t))
+        .await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(api
+        .state
+        .routes()
+        .load()
+        .routes
+        .get("sticky.localhost")
+        .is_some_and(|r| !r.session_affinity));
+    assert_eq!(
+        api.audit_actions("sticky").await?,
+        ["feature.disable", "feature.enable", "app.create"]
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn stacks_are_listed_and_set_per_environment() -> anyhow::Result<()> {
     let api = api().await?;
     let t = api.token.clone();
@@ -508,7 +591,6 @@ async fn platform_lists() -> anyhow::Result<()> {
     assert_eq!(status, StatusCode::NOT_FOUND);
     for path in [
         "/account/features",
-        "/apps/lists/features",
         "/apps/lists/addons",
         "/apps/lists-staging/sni-endpoints",
     ] {

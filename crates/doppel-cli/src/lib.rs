@@ -22,6 +22,7 @@ pub mod config_vars;
 pub mod context;
 pub mod domains;
 pub mod error;
+pub mod features;
 pub mod git;
 pub mod logs;
 pub mod maintenance;
@@ -144,6 +145,15 @@ pub enum Command {
     /// Serve the dynos again
     #[command(name = "maintenance:off")]
     MaintenanceOff(maintenance::MaintenanceArgs),
+    /// List an app's features (http-session-affinity)
+    #[command(name = "features")]
+    Features(features::FeaturesArgs),
+    /// Turn a feature on: both environments (-p) or one (-a)
+    #[command(name = "features:enable")]
+    FeaturesEnable(features::FeatureSetArgs),
+    /// Turn a feature off: both environments (-p) or one (-a)
+    #[command(name = "features:disable")]
+    FeaturesDisable(features::FeatureSetArgs),
     /// List who has access to an app's environments
     #[command(name = "access")]
     Access(access::AccessArgs),
@@ -327,6 +337,9 @@ pub async fn run_in(ctx: &mut Context, cmd: Command) -> Result<(), CliError> {
         C::Maintenance(args) => maintenance::show(ctx, args).await,
         C::MaintenanceOn(args) => maintenance::set(ctx, args, true).await,
         C::MaintenanceOff(args) => maintenance::set(ctx, args, false).await,
+        C::Features(args) => features::list(ctx, args).await,
+        C::FeaturesEnable(args) => features::set(ctx, args, true).await,
+        C::FeaturesDisable(args) => features::set(ctx, args, false).await,
         C::Access(args) => access::list(ctx, args).await,
         C::AccessPassword(args) => access_password::password(ctx, args).await,
         C::AccessIps(args) => allowed_ips::ips(ctx, args).await,

@@ -89,6 +89,7 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
             status,
             private,
             maintenance: env.maintenance,
+            session_affinity: env.session_affinity,
             allow_ips: allow_lists
                 .get(&env.id)
                 .map(|l| crate::logic::allowed_ips::networks(l)),

@@ -26,6 +26,8 @@ pub(crate) struct CompiledRoute {
     pub maintenance: bool,
     /// The environment's own error and maintenance pages.
     pub pages: CustomPages,
+    /// Heroku's `http-session-affinity` (see `affinity.rs`).
+    pub session_affinity: bool,
 }
 
 /// One dyno, shared by every table that names it (same address and dyno name).
@@ -39,6 +41,8 @@ pub(crate) struct BackendState {
     pub inflight: AtomicUsize,
     /// Until when (router clock, ms) it is skipped after a failed connect.
     pub down_until_ms: AtomicU64,
+    /// What a session affinity cookie naming it says.
+    pub affinity: Arc<str>,
 }
 
 impl BackendState {
@@ -50,6 +54,7 @@ impl BackendState {
             dyno: Arc::from(dyno),
             inflight: AtomicUsize::new(0),
             down_until_ms: AtomicU64::new(0),
+            affinity: crate::affinity::token(addr, dyno),
         }
     }
 
@@ -117,6 +122,7 @@ impl Compiled {
                     allow_ips: route.allow_ips.clone(),
                     maintenance: route.maintenance,
                     pages: route.pages.clone(),
+                    session_affinity: route.session_affinity,
                 }),
             );
         }

@@ -21,6 +21,7 @@
 //! - `control`: the control socket (server and [`ControlClient`]); `handover`: socket passing;
 //!   `process`: `doppel router` itself.
 
+mod affinity;
 mod auth;
 mod balance;
 mod body;

@@ -12,6 +12,7 @@ use hyper::body::Incoming;
 use hyper::upgrade::OnUpgrade;
 use tokio_util::task::TaskTracker;
 
+use crate::affinity;
 use crate::balance::{self, InflightGuard};
 use crate::body::{AttemptBody, BodyTooLarge, Exchange, LoggedBody, RespBody};
 use crate::checks;
@@ -225,11 +226,23 @@ impl Proxy {
             },
         );
         let exchange = Exchange::new(body, self.settings.max_body_bytes);
+        // Session affinity: the dyno the client's cookie names is tried first.
+        let sticky = if route.session_affinity {
+            affinity::requested(&out.headers)
+        } else {
+            None
+        };
+        let mut wanted = sticky
+            .as_deref()
+            .and_then(|t| affinity::preferred(&route.backends, t, balance::now_ms()));
         let mut tried = [0usize; MAX_ATTEMPTS];
         let mut n_tried = 0;
         let mut last_error = ("H19", "Backend connection timeout");
         while n_tried < MAX_ATTEMPTS {
-            let Some(i) = balance::pick(&route.backends, &tried[..n_tried]) else {
+            let Some(i) = wanted
+                .take()
+                .or_else(|| balance::pick(&route.backends, &tried[..n_tried]))
+            else {
                 break;
             };
             tried[n_tried] = i;
@@ -245,7 +258,10 @@ impl Proxy {
             log.dyno = Some(backend.dyno.clone());
             let request = build_request(&out, headers, &exchange);
             match self.send(&backend, request, &exchange, log).await {
-                Attempt::Response(response, lease) => {
+                Attempt::Response(mut response, lease) => {
+                    if route.session_affinity && sticky.as_deref() != Some(&*backend.affinity) {
+                        affinity::set_cookie(response.headers_mut(), &backend.affinity, conn.tls);
+                    }
                     let up = Upstreamed {
                         response,
                         lease: Some(lease),

@@ -56,6 +56,10 @@ pub struct Route {
     /// The app's own error and maintenance pages, shown instead of the router's.
     #[serde(default)]
     pub pages: CustomPages,
+    /// Heroku's `http-session-affinity`: a client's requests go to the web dyno its
+    /// `heroku-session-affinity` cookie names (set by the router) while it serves.
+    #[serde(default)]
+    pub session_affinity: bool,
 }
 
 /// An environment's own pages for what the router answers itself, from its config vars

@@ -33,6 +33,9 @@ pub struct Environment {
     pub build_stack: String,
     /// While on, the router answers 503 (H80) with a maintenance page; dynos keep running.
     pub maintenance: bool,
+    /// Heroku's `http-session-affinity`: a client's requests go to the web dyno its cookie
+    /// names while that dyno serves.
+    pub session_affinity: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -45,7 +48,7 @@ impl App {
 }
 
 const ENV_SELECT: &str = "SELECT e.id, e.app_id, a.name AS app_name, e.name, e.stage, \
-     e.private, e.build_stack, e.maintenance, e.created_at, e.updated_at \
+     e.private, e.build_stack, e.maintenance, e.session_affinity, e.created_at, e.updated_at \
      FROM environments e JOIN apps a ON a.id = e.app_id";
 
 fn env_from_row(row: &AnyRow) -> Result<Environment> {
@@ -61,6 +64,7 @@ fn env_from_row(row: &AnyRow) -> Result<Environment> {
         private: get_bool(row, "environments", "private")?,
         build_stack: get(row, "environments", "build_stack")?,
         maintenance: get_bool(row, "environments", "maintenance")?,
+        session_affinity: get_bool(row, "environments", "session_affinity")?,
         created_at: get(row, "environments", "created_at")?,
         updated_at: get(row, "environments", "updated_at")?,
     })
@@ -150,6 +154,7 @@ impl Store {
                 private: stage.private_by_default(),
                 build_stack: build_stack.to_string(),
                 maintenance: false,
+                session_affinity: false,
                 created_at: created_at.clone(),
                 updated_at: created_at.clone(),
             };

@@ -1,5 +1,5 @@
-//! Settings of one environment that are not releases: the stack its next build runs on and
-//! maintenance mode.
+//! Settings of one environment that are not releases: the stack its next build runs on,
+//! maintenance mode and session affinity.
 
 use crate::error::{DbContext, Result, StoreError};
 use crate::util::now;
@@ -33,6 +33,20 @@ impl Store {
                 .execute(&self.pool)
                 .await
                 .ctx("setting maintenance mode")?;
+        self.updated_environment(env_id, done.rows_affected()).await
+    }
+
+    /// Turns session affinity (`http-session-affinity`) of an environment on or off.
+    pub async fn set_session_affinity(&self, env_id: &str, on: bool) -> Result<Environment> {
+        let done = sqlx::query(
+            "UPDATE environments SET session_affinity = $1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(i64::from(on))
+        .bind(now())
+        .bind(env_id)
+        .execute(&self.pool)
+        .await
+        .ctx("setting session affinity")?;
         self.updated_environment(env_id, done.rows_affected()).await
     }
 

@@ -3,11 +3,12 @@
 //! (401 with a login prompt, tokens of users with access, the access password, another
 //! app's member refused, the dyno never contacted on 401), the headers the dyno receives,
 //! HTTP/2 by ALPN, a WebSocket echo, malformed and slow clients, the H-code pages with their
-//! router log lines in `doppel logs` (H10, H12, H13, H14, H80), and a killed dyno failing no
-//! request. One server and one app per test; the tests run in parallel.
+//! router log lines in `doppel logs` (H10, H12, H13, H14, H80), a killed dyno failing no
+//! request, and session affinity turned on with the Heroku CLI keeping a client on one dyno.
+//! One server and one app per test; the tests run in parallel.
 
 use anyhow::{bail, Context as _, Result};
-use doppel_e2e::{docker, wait_for, AppRepo, Server};
+use doppel_e2e::{docker, wait_for, AppRepo, HerokuCli, Server};
 use futures_util::{SinkExt, StreamExt};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -572,6 +573,81 @@ fn a_killed_dyno_fails_no_request() -> Result<()> {
     assert!(
         failed.is_empty(),
         "requests failed after a dyno was killed: {failed:?}"
+    );
+    Ok(())
+}
+
+/// The dyno that answered (the `edge` fixture says `hello from edge <dyno>`).
+fn dyno_of(a: &Answer) -> Option<String> {
+    a.body
+        .trim()
+        .strip_prefix("hello from edge ")
+        .map(str::to_string)
+}
+
+#[test]
+fn session_affinity_keeps_a_client_on_one_dyno() -> Result<()> {
+    let (server, env) = live("sticky")?;
+    let token = server.token.clone();
+    server
+        .heroku(
+            HerokuCli::V11,
+            &["features:enable", "http-session-affinity", "-a", &env],
+        )?
+        .ok()?;
+    let listed = server
+        .heroku(HerokuCli::V11, &["features", "-a", &env])?
+        .ok()?;
+    assert!(
+        listed.text().contains("[+] http-session-affinity"),
+        "{}",
+        listed.text()
+    );
+    cli_ok(&server, &["ps:scale", "web=2", "-a", &env])?;
+    // Both dynos serve clients that bring no cookie.
+    let mut dynos = std::collections::HashSet::new();
+    wait_for(60, || {
+        let a = curl(&server, &env, "/", Some(&token), &[])?;
+        dynos.extend(dyno_of(&a));
+        Ok(dynos.len() == 2)
+    })?;
+    assert_eq!(dynos.len(), 2, "both web dynos never served: {dynos:?}");
+
+    // A client keeping its cookies stays on the dyno of its first answer.
+    let jar = tempfile::NamedTempFile::new()?;
+    let jar_path = jar.path().display().to_string();
+    let keep = ["-b", jar_path.as_str(), "-c", jar_path.as_str()];
+    let first = curl(&server, &env, "/", Some(&token), &keep)?;
+    assert!(
+        first.head.contains("set-cookie: heroku-session-affinity="),
+        "{}",
+        first.head
+    );
+    let home = dyno_of(&first).context("no dyno in the first answer")?;
+    for i in 0..20 {
+        let a = curl(&server, &env, &format!("/again-{i}"), Some(&token), &keep)?;
+        assert_eq!(dyno_of(&a).as_deref(), Some(home.as_str()), "request {i}");
+        assert!(!a.head.contains("heroku-session-affinity"), "{}", a.head);
+    }
+
+    // Off again (our CLI): no cookie is set, and the same client reaches both dynos.
+    cli_ok(
+        &server,
+        &["features:disable", "http-session-affinity", "-a", &env],
+    )?;
+    let mut seen = std::collections::HashSet::new();
+    wait_for(60, || {
+        let a = curl(&server, &env, "/", Some(&token), &keep)?;
+        if a.head.contains("set-cookie: heroku-session-affinity=") {
+            return Ok(false);
+        }
+        seen.extend(dyno_of(&a));
+        Ok(seen.len() == 2)
+    })?;
+    assert_eq!(
+        seen.len(),
+        2,
+        "still sticky after features:disable: {seen:?}"
     );
     Ok(())
 }

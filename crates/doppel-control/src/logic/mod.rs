@@ -22,6 +22,7 @@ pub mod domains;
 pub mod dyno_sizes;
 pub mod dynos;
 mod error;
+pub mod features;
 pub mod formation;
 pub mod logs;
 pub mod maintenance;

@@ -1,10 +1,8 @@
-//! What the platform offers beside apps: its one region (this machine), and the lists doppel
-//! keeps honestly empty until it has something to put in them: labs features and add-ons.
+//! What the platform offers beside apps: its one region (this machine), and the account's
+//! labs features, which doppel keeps honestly empty (environments' features:
+//! `logic::features`).
 
-use super::access;
 use super::{Actor, LogicError};
-use crate::state::AppState;
-use doppel_store::Environment;
 
 /// The one region: the machine doppel runs on.
 pub const REGION_NAME: &str = "local";
@@ -21,7 +19,7 @@ pub fn region(name_or_id: &str) -> Result<(), LogicError> {
     }
 }
 
-/// A labs feature (doppel has none yet).
+/// A feature of the account or of an environment (`logic::features`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Feature {
     pub name: String,
@@ -34,17 +32,7 @@ pub fn account_features(_actor: &Actor) -> Vec<Feature> {
     Vec::new()
 }
 
-/// An environment's labs features: none (the environment must exist and be visible).
-pub async fn app_features(
-    state: &AppState,
-    actor: &Actor,
-    env: &str,
-) -> Result<(Environment, Vec<Feature>), LogicError> {
-    let found = access::environment(state, actor, env).await?;
-    Ok((found.env, Vec::new()))
-}
-
-/// One labs feature by name: none exist.
+/// One account feature by name: none exist.
 pub fn feature(name: &str) -> Result<Feature, LogicError> {
     Err(LogicError::not_found("feature", name))
 }

@@ -263,8 +263,9 @@ fn health(inp: &Inputs) -> Aspect {
 }
 
 /// Router settings: privacy (staging private, production public, by design), the access
-/// password a private environment may take besides tokens, and the IP allow-lists (a
-/// difference is expected: an office network on staging, a CDN's ranges on production).
+/// password a private environment may take besides tokens, the IP allow-lists (a
+/// difference is expected: an office network on staging, a CDN's ranges on production), and
+/// session affinity (a difference is drift: the app is routed differently).
 /// Maintenance mode joins here when compared.
 fn router(inp: &Inputs) -> Aspect {
     let mut a = aspect("router", "Router settings");
@@ -290,6 +291,21 @@ fn router(inp: &Inputs) -> Aspect {
             Difference::new("router", "access-password", Class::Expected).says(format!(
                 "Only {with} admits its own access password besides tokens of users with access; {without} does not ({}).",
                 privacy(if with == "staging" { &inp.production } else { &inp.staging })
+            )),
+        );
+    }
+    if inp.staging.env.session_affinity != inp.production.env.session_affinity {
+        let (on, off) = if inp.staging.env.session_affinity {
+            ("staging", "production")
+        } else {
+            ("production", "staging")
+        };
+        a.differences.push(
+            Difference::new("router", "session-affinity", Class::Drift).says(format!(
+                "Only {on} routes each client to the same web dyno (http-session-affinity); \
+                 {off} spreads its requests over every dyno, so an app keeping sessions in \
+                 a dyno's memory behaves differently there. Turn it on or off on both \
+                 (`heroku features:enable http-session-affinity -a APP`)."
             )),
         );
     }
@@ -324,7 +340,12 @@ fn privacy(side: &Side) -> String {
 }
 
 fn router_lines(side: &Side) -> Vec<String> {
-    vec![privacy(side), allow_list(side)]
+    let affinity = if side.env.session_affinity {
+        "session affinity (http-session-affinity)"
+    } else {
+        "no session affinity"
+    };
+    vec![privacy(side), allow_list(side), affinity.to_string()]
 }
 
 /// Whether production takes git pushes besides promotions (an admin's choice).

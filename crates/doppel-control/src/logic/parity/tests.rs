@@ -22,6 +22,7 @@ fn env(stage: Stage) -> Environment {
         private: stage.private_by_default(),
         build_stack: "debian-testing".into(),
         maintenance: false,
+        session_affinity: false,
         created_at: String::new(),
         updated_at: String::new(),
     }
@@ -416,10 +417,14 @@ fn the_router_aspect_shows_privacy_and_the_access_password() {
         router.staging,
         [
             "private (tokens of users with access only)",
-            "no IP allow-list"
+            "no IP allow-list",
+            "no session affinity"
         ]
     );
-    assert_eq!(router.production, ["public", "no IP allow-list"]);
+    assert_eq!(
+        router.production,
+        ["public", "no IP allow-list", "no session affinity"]
+    );
     assert!(r.differences().all(|d| d.id() != "router/access-password"));
 
     let mut inp = twins();
@@ -438,6 +443,47 @@ fn the_router_aspect_shows_privacy_and_the_access_password() {
     assert_eq!(d.class, Class::Expected);
     assert!(d.message.contains("Only staging"), "{}", d.message);
     assert!(r.drift().is_empty(), "{:#?}", r.drift());
+}
+
+#[test]
+fn session_affinity_on_one_side_only_is_drift() {
+    assert!(report(&twins())
+        .differences()
+        .all(|d| d.id() != "router/session-affinity"));
+    for staging_on in [true, false] {
+        let mut inp = twins();
+        inp.staging.env.session_affinity = staging_on;
+        inp.production.env.session_affinity = !staging_on;
+        let r = report(&inp);
+        let d = find(&r, "router/session-affinity");
+        assert_eq!(d.class, Class::Drift);
+        let only = if staging_on {
+            "Only staging"
+        } else {
+            "Only production"
+        };
+        assert!(d.message.contains(only), "{}", d.message);
+        let router = r
+            .aspects
+            .iter()
+            .find(|a| a.name == "router")
+            .expect("router");
+        let line = |on: bool| {
+            if on {
+                "session affinity (http-session-affinity)"
+            } else {
+                "no session affinity"
+            }
+        };
+        assert_eq!(router.staging[2], line(staging_on));
+        assert_eq!(router.production[2], line(!staging_on));
+    }
+    let mut inp = twins();
+    inp.staging.env.session_affinity = true;
+    inp.production.env.session_affinity = true;
+    assert!(report(&inp)
+        .differences()
+        .all(|d| d.id() != "router/session-affinity"));
 }
 
 #[test]
