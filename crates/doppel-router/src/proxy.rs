@@ -490,6 +490,9 @@ fn outgoing(mut parts: Parts, strip_credentials: bool) -> Outgoing {
             headers.insert(header::HOST, v);
         }
     }
+    if parts.version == Version::HTTP_2 {
+        headers::join_cookies(&mut headers);
+    }
     headers::strip_hop_by_hop(&mut headers, upgrade);
     // `Expect: 100-continue` was answered on the client's hop.
     headers.remove(header::EXPECT);

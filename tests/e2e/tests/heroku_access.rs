@@ -533,7 +533,11 @@ fn heroku3_domains_maintenance_access_and_rename() -> Result<()> {
         "{}",
         ran.text()
     );
-    assert!(out.contains("features [] []"), "{}", ran.text());
+    assert!(
+        out.contains("features [<app_feature 'http-session-affinity'>] []"),
+        "{}",
+        ran.text()
+    );
     assert!(out.contains("rename 422 invalid_params"), "{}", ran.text());
 
     // Production is public: everyone gets the maintenance page, by either name.

@@ -102,6 +102,23 @@ async fn http2_via_alpn() -> anyhow::Result<()> {
         format!("myapp.localhost:{}", router.https.port())
     );
 
+    // Cookie fields an HTTP/2 client split reach the HTTP/1.1 dyno as one line.
+    let (code, out, err) = curl(
+        &router,
+        &[
+            "--http2",
+            "-H",
+            "cookie: a=1",
+            "-H",
+            "cookie: b=2",
+            &router.url("myapp.localhost", "/cookies"),
+        ],
+    )
+    .await?;
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out)?;
+    assert_eq!(v["headers"]["cookie"], "a=1; b=2", "{out}");
+
     let client = router.client(&["myapp.localhost"])?;
     let resp = client
         .get(router.url("myapp.localhost", "/"))
