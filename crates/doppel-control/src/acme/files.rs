@@ -8,6 +8,7 @@
 //! are read again on every route-table pass (at least every 30 s), so a renewal written over
 //! them is served without a restart; while they cannot be read or no longer make a usable
 //! pair (a renewal half written), the last good pair keeps serving and a warning says why.
+//! Renewing is the admin's: from 14 days before expiry the log says so once a day.
 
 use super::CertFiles;
 use crate::state::AppState;
@@ -42,6 +43,34 @@ pub struct Loaded {
 struct LoadedInner {
     good: Option<(Certificate, CertInfo)>,
     last_error: Option<String>,
+    /// When the coming expiry was last logged (once a day while it is near).
+    expiry_warned: Option<OffsetDateTime>,
+}
+
+/// How long before expiry the log starts saying the files need renewing.
+const RENEW_WARNING: time::Duration = time::Duration::days(14);
+
+impl LoadedInner {
+    /// Logs, at most once a day, that the certificate served expires soon.
+    fn warn_if_expiring(&mut self, files: &CertFiles, now: OffsetDateTime) {
+        let Some((_, info)) = &self.good else {
+            return;
+        };
+        let left = info.not_after - now;
+        let recently = self
+            .expiry_warned
+            .is_some_and(|at| now - at < time::Duration::days(1));
+        if left > RENEW_WARNING || recently {
+            return;
+        }
+        tracing::warn!(
+            file = %files.chain.display(),
+            expires = %crate::logic::certs::rfc3339(info.not_after),
+            days_left = left.whole_days(),
+            "the platform certificate expires soon: write a renewed certificate and key over the files"
+        );
+        self.expiry_warned = Some(now);
+    }
 }
 
 /// Reads and checks the files for `domain`: the certificate and its names.
@@ -131,6 +160,7 @@ impl Loaded {
                 }
             }
         }
+        inner.warn_if_expiring(files, OffsetDateTime::now_utc());
         inner.good.clone()
     }
 
@@ -230,6 +260,28 @@ mod tests {
         };
         let e = check(&missing, "example.com").unwrap_err().to_string();
         assert!(e.contains("cannot read") && e.contains("nope.pem"), "{e}");
+    }
+
+    #[test]
+    fn a_near_expiry_is_logged_once_a_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = write_cert(dir.path(), &["example.com", "*.example.com"]);
+        let loaded = Loaded::default();
+        loaded.refresh(&files, "example.com").unwrap();
+        let mut inner = loaded.inner.lock().unwrap();
+        let not_after = inner.good.as_ref().unwrap().1.not_after;
+        // Far from expiry: nothing.
+        inner.warn_if_expiring(&files, not_after - time::Duration::days(30));
+        assert_eq!(inner.expiry_warned, None);
+        let near = not_after - time::Duration::days(10);
+        inner.warn_if_expiring(&files, near);
+        assert_eq!(inner.expiry_warned, Some(near));
+        // Not again the same day; again the next.
+        inner.warn_if_expiring(&files, near + time::Duration::hours(3));
+        assert_eq!(inner.expiry_warned, Some(near));
+        let next = near + time::Duration::days(1);
+        inner.warn_if_expiring(&files, next);
+        assert_eq!(inner.expiry_warned, Some(next));
     }
 
     #[test]
