@@ -11,8 +11,6 @@ use std::sync::Arc;
 
 use http::header::{self, HeaderMap, HeaderValue};
 
-use crate::compiled::BackendState;
-
 /// The cookie's name, Heroku's.
 pub(crate) const COOKIE: &str = "heroku-session-affinity";
 
@@ -38,13 +36,6 @@ pub(crate) fn requested(headers: &HeaderMap) -> Option<String> {
         .filter(|(name, _)| *name == COOKIE)
         .map(|(_, value)| value.trim().trim_matches('"').to_string())
         .next_back()
-}
-
-/// The backend `token` names, if it is in the route and not being skipped (`now_ms`).
-pub(crate) fn preferred(backends: &[Arc<BackendState>], token: &str, now_ms: u64) -> Option<usize> {
-    backends
-        .iter()
-        .position(|b| &*b.affinity == token && !b.is_down(now_ms))
 }
 
 /// Adds the `Set-Cookie` that sends this client back to `token`'s dyno (kept beside the
@@ -80,8 +71,8 @@ mod tests {
 
     #[test]
     fn tokens_differ_by_dyno_and_address() {
-        let a: SocketAddr = "10.0.0.1:5000".parse().unwrap_or_else(|_| unreachable!());
-        let b: SocketAddr = "10.0.0.2:5000".parse().unwrap_or_else(|_| unreachable!());
+        let a = SocketAddr::from(([10, 0, 0, 1], 5000));
+        let b = SocketAddr::from(([10, 0, 0, 2], 5000));
         assert_eq!(token(a, "web.1"), token(a, "web.1"));
         assert_ne!(token(a, "web.1"), token(a, "web.2"));
         assert_ne!(token(a, "web.1"), token(b, "web.1"));

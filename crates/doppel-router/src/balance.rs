@@ -25,6 +25,15 @@ pub(crate) fn now_ms() -> u64 {
 
 /// Picks a backend not in `tried` (indexes into `backends`); dynos in quarantine are chosen
 /// only when no other is left.
+/// The backend a session affinity cookie names (`affinity.rs`), if it is in the route and
+/// not being skipped after a refused connection.
+pub(crate) fn sticky(backends: &[Arc<BackendState>], token: &str) -> Option<usize> {
+    let now = now_ms();
+    backends
+        .iter()
+        .position(|b| &*b.affinity == token && !b.is_down(now))
+}
+
 pub(crate) fn pick(backends: &[Arc<BackendState>], tried: &[usize]) -> Option<usize> {
     let now = now_ms();
     let eligible = |i: &usize, skip_down: bool| {

@@ -234,7 +234,7 @@ impl Proxy {
         };
         let mut wanted = sticky
             .as_deref()
-            .and_then(|t| affinity::preferred(&route.backends, t, balance::now_ms()));
+            .and_then(|t| balance::sticky(&route.backends, t));
         let mut tried = [0usize; MAX_ATTEMPTS];
         let mut n_tried = 0;
         let mut last_error = ("H19", "Backend connection timeout");

@@ -65,7 +65,7 @@ impl LoadedInner {
         }
         tracing::warn!(
             file = %files.chain.display(),
-            expires = %crate::logic::certs::rfc3339(info.not_after),
+            expires = %doppel_store::stamp(info.not_after),
             days_left = left.whole_days(),
             "the platform certificate expires soon: write a renewed certificate and key over the files"
         );
@@ -100,7 +100,7 @@ fn read(files: &CertFiles, domain: &str) -> Result<(Certificate, CertInfo), Stri
         return Err(format!(
             "the certificate in {} expired on {}",
             files.chain.display(),
-            crate::logic::certs::rfc3339(info.not_after)
+            doppel_store::stamp(info.not_after)
         ));
     }
     let cert = Certificate {
