@@ -226,15 +226,7 @@ impl Proxy {
             },
         );
         let exchange = Exchange::new(body, self.settings.max_body_bytes);
-        // Session affinity: the dyno the client's cookie names is tried first.
-        let sticky = if route.session_affinity {
-            affinity::requested(&out.headers)
-        } else {
-            None
-        };
-        let mut wanted = sticky
-            .as_deref()
-            .and_then(|t| balance::sticky(&route.backends, t));
+        let (sticky, mut wanted) = sticky_choice(&route, &out.headers);
         let mut tried = [0usize; MAX_ATTEMPTS];
         let mut n_tried = 0;
         let mut last_error = ("H19", "Backend connection timeout");
@@ -511,6 +503,19 @@ fn outgoing(mut parts: Parts, strip_credentials: bool) -> Outgoing {
         headers,
         client_upgrade,
     }
+}
+
+/// Session affinity: the token the client's cookie carries (when the route has the
+/// feature) and the backend it names, which is tried first.
+fn sticky_choice(route: &CompiledRoute, headers: &HeaderMap) -> (Option<String>, Option<usize>) {
+    if !route.session_affinity {
+        return (None, None);
+    }
+    let token = affinity::requested(headers);
+    let wanted = token
+        .as_deref()
+        .and_then(|t| balance::sticky(&route.backends, t));
+    (token, wanted)
 }
 
 /// An origin-form HTTP/1.1 request (the client's `Host` header names the site).
