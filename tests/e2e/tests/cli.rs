@@ -163,6 +163,7 @@ class H(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+http.server.ThreadingHTTPServer.request_queue_size = 1024  # Python's default backlog of 5 drops SYNs under load
 http.server.ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), H).serve_forever()
 "#;
     let dockerfile = b"FROM doppel/heroku-24\nCOPY server.py /srv/server.py\nCMD [\"sh\", \"-c\", \"exec python3 /srv/server.py\"]\n";

@@ -37,6 +37,7 @@ if crash:
         print("crashing now", flush=True)
         os._exit(1)
     threading.Thread(target=die, daemon=True).start()
+http.server.ThreadingHTTPServer.request_queue_size = 1024  # Python's default backlog of 5 drops SYNs under load
 http.server.ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), H).serve_forever()
 "#;
 
