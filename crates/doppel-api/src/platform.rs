@@ -60,7 +60,7 @@ pub async fn account_features(Extension(actor): Extension<Actor>) -> Json<Vec<Fe
 /// `GET /account/features/{name}`: none exist.
 pub async fn account_feature(Path(name): Path<String>) -> Result<Json<Feature>, ApiError> {
     let found = platform::feature(&name)?;
-    Ok(Json(wire(vec![found]).remove(0)))
+    Ok(Json(wire_one(found)))
 }
 
 /// `GET /apps/{app}/features`: `http-session-affinity` (`logic::features`).
@@ -80,7 +80,7 @@ pub async fn app_feature(
     Path((app, name)): Path<(String, String)>,
 ) -> Result<Json<Feature>, ApiError> {
     let found = features::get(&state, &actor, &app, &name).await?;
-    Ok(Json(wire(vec![found]).remove(0)))
+    Ok(Json(wire_one(found)))
 }
 
 /// The body of `PATCH /apps/{app}/features/{name}`.
@@ -100,22 +100,24 @@ pub async fn update_app_feature(
         .enabled
         .ok_or_else(|| ApiError::invalid("the body must say {\"enabled\": true} or false."))?;
     let found = features::set(&state, &actor, &app, &name, enabled).await?;
-    Ok(Json(wire(vec![found]).remove(0)))
+    Ok(Json(wire_one(found)))
 }
 
 fn wire(list: Vec<platform::Feature>) -> Vec<Feature> {
-    list.into_iter()
-        .map(|f| Feature {
-            id: f.name.clone(),
-            display_name: Some(f.name.clone()),
-            name: f.name,
-            description: f.description,
-            doc_url: None,
-            enabled: f.enabled,
-            state: "general".to_string(),
-            feedback_email: None,
-            created_at: None,
-            updated_at: None,
-        })
-        .collect()
+    list.into_iter().map(wire_one).collect()
+}
+
+fn wire_one(f: platform::Feature) -> Feature {
+    Feature {
+        id: f.name.clone(),
+        display_name: Some(f.name.clone()),
+        name: f.name,
+        description: f.description,
+        doc_url: None,
+        enabled: f.enabled,
+        state: "general".to_string(),
+        feedback_email: None,
+        created_at: None,
+        updated_at: None,
+    }
 }

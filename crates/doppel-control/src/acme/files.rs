@@ -75,10 +75,26 @@ impl LoadedInner {
 
 /// Reads and checks the files for `domain`: the certificate and its names.
 fn read(files: &CertFiles, domain: &str) -> Result<(Certificate, CertInfo), String> {
+    let (chain_pem, key_pem) = read_pems(files)?;
+    parse(files, domain, chain_pem, key_pem)
+}
+
+/// The two files' text.
+fn read_pems(files: &CertFiles) -> Result<(String, String), String> {
     let chain_pem = std::fs::read_to_string(&files.chain)
         .map_err(|e| format!("cannot read {}: {e}", files.chain.display()))?;
     let key_pem = std::fs::read_to_string(&files.key)
         .map_err(|e| format!("cannot read {}: {e}", files.key.display()))?;
+    Ok((chain_pem, key_pem))
+}
+
+/// Checks the pair for `domain`: the certificate and its names.
+fn parse(
+    files: &CertFiles,
+    domain: &str,
+    chain_pem: String,
+    key_pem: String,
+) -> Result<(Certificate, CertInfo), String> {
     certs::certified_key(&chain_pem, &key_pem).map_err(|e| {
         format!(
             "{} with {}: {e}",
@@ -144,8 +160,21 @@ impl Loaded {
     /// Reads the files again; returns the certificate to serve (the last good one when they
     /// are not usable now) and its details.
     fn refresh(&self, files: &CertFiles, domain: &str) -> Option<(Certificate, CertInfo)> {
-        let read = read(files, domain);
+        let pems = read_pems(files);
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        // The table is rebuilt on every change of any route: files as they were last taken
+        // are not parsed and checked again.
+        let unchanged = match (&pems, &inner.good) {
+            (Ok((chain, key)), Some((cert, _))) => {
+                inner.last_error.is_none() && *chain == cert.chain_pem && *key == cert.key_pem
+            }
+            _ => false,
+        };
+        if unchanged {
+            inner.warn_if_expiring(files, OffsetDateTime::now_utc());
+            return inner.good.clone();
+        }
+        let read = pems.and_then(|(chain, key)| parse(files, domain, chain, key));
         match read {
             Ok(pair) => {
                 if inner.last_error.take().is_some() {
