@@ -3,9 +3,9 @@
 //! dyno is in the route and not skipped after a refused connection; otherwise the usual
 //! balancing picks one and the response sets the cookie to it. The cookie's value is an
 //! opaque digest of the dyno (its name and address), so it says nothing of the network
-//! inside, and it goes stale by itself when the dyno is replaced (a deploy, a restart).
+//! inside, and it goes stale by itself when the dyno is replaced (a deploy, a restart), but
+//! not when the router is upgraded: the digest is BLAKE3 of a fixed encoding.
 
-use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -16,12 +16,15 @@ pub(crate) const COOKIE: &str = "heroku-session-affinity";
 
 /// The cookie value naming the dyno `dyno` at `addr`.
 pub(crate) fn token(addr: SocketAddr, dyno: &str) -> Arc<str> {
-    // FNV-1a would do as well; the value only has to be stable while the router runs and
-    // differ between dynos.
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    addr.hash(&mut h);
-    dyno.hash(&mut h);
-    Arc::from(format!("{:016x}", h.finish()))
+    // BLAKE3 of a fixed encoding, not std's `DefaultHasher` (whose algorithm may change between
+    // Rust releases): a router upgraded in place keeps every client on its dyno.
+    let mut h = blake3::Hasher::new();
+    h.update(addr.to_string().as_bytes());
+    h.update(b"\0");
+    h.update(dyno.as_bytes());
+    let digest = h.finalize();
+    let hex = digest.to_hex();
+    Arc::from(&hex.as_str()[..16])
 }
 
 /// The affinity token the client's cookies carry, if any (the last one wins, as browsers
@@ -52,6 +55,9 @@ pub(crate) fn set_cookie(headers: &mut HeaderMap, token: &str, tls: bool) {
 mod tests {
     use super::*;
 
+    /// BLAKE3 of `10.0.0.1:5000\0web.1`, first 8 bytes, computed outside Rust.
+    const STABLE_WEB_1: &str = "0f1ff8e836a9bc00";
+
     #[test]
     fn the_cookie_is_found_among_others() {
         let mut h = HeaderMap::new();
@@ -76,6 +82,9 @@ mod tests {
         assert_eq!(token(a, "web.1"), token(a, "web.1"));
         assert_ne!(token(a, "web.1"), token(a, "web.2"));
         assert_ne!(token(a, "web.1"), token(b, "web.1"));
+        // Fixed across Rust releases and router builds: a cookie set before an upgrade still
+        // names its dyno after it.
+        assert_eq!(&*token(a, "web.1"), STABLE_WEB_1);
         let mut h = HeaderMap::new();
         set_cookie(&mut h, &token(a, "web.1"), true);
         let v = h[header::SET_COOKIE]
