@@ -29,6 +29,7 @@ mod ca;
 pub mod certs;
 mod checks;
 mod compiled;
+mod conn;
 pub mod control;
 mod dispatch;
 mod error;
