@@ -14,13 +14,14 @@ use tokio_util::task::TaskTracker;
 
 use crate::affinity;
 use crate::balance::{self, InflightGuard};
-use crate::body::{AttemptBody, BodyTooLarge, Exchange, LoggedBody, RespBody};
+use crate::body::{LoggedBody, RespBody};
 use crate::checks;
 use crate::compiled::{BackendState, CompiledRoute, Live};
 use crate::conn::{request_host, ConnInfo};
 use crate::headers::{self, Forwarded};
 use crate::log::{LogSink, NoSink, RouterLog};
 use crate::pages;
+use crate::request_body::{AttemptBody, BodyTooLarge, Exchange};
 use crate::table::{RouteStatus, Upstream};
 use crate::tunnel;
 use crate::upstream::{self, Lease, Pool, SendError};
