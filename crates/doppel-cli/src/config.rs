@@ -7,6 +7,7 @@
 
 use crate::error::CliError;
 use crate::netrc::Netrc;
+use crate::private_file::{create_private_dir, open_private};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -203,42 +204,6 @@ impl Settings {
         drop(file);
         std::fs::rename(&tmp, path).map_err(io_err("write", path))
     }
-}
-
-/// Creates `path` for writing, readable by its owner only; fails if it exists.
-#[cfg(unix)]
-pub(crate) fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-pub(crate) fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-}
-
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    if dir.is_dir() {
-        return Ok(());
-    }
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
 }
 
 /// The netrc machine name of a server URL: its host name without port, which is what curl

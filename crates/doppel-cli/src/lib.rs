@@ -30,6 +30,7 @@ pub mod netrc;
 pub mod parity;
 pub mod pg;
 pub mod platform_certs;
+mod private_file;
 pub mod progress;
 pub mod promote;
 pub mod ps;

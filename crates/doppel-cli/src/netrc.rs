@@ -7,6 +7,7 @@
 //! unchanged; the grammar is small (whitespace-separated tokens, `#` comments, quoted
 //! tokens as curl reads them, `macdef` bodies up to an empty line).
 
+use crate::private_file::open_private;
 use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -305,7 +306,7 @@ impl Netrc {
             .unwrap_or_else(|| ".netrc".into());
         let tmp = dir.join(format!(".{name}.doppel-tmp"));
         let _ = std::fs::remove_file(&tmp);
-        let mut file = crate::config::open_private(&tmp)?;
+        let mut file = open_private(&tmp)?;
         let written = file
             .write_all(self.text.as_bytes())
             .and_then(|()| file.sync_all());

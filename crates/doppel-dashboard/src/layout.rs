@@ -4,7 +4,7 @@
 
 use crate::csrf;
 use crate::flash::Notice;
-use crate::session::Viewer;
+use crate::viewer::Viewer;
 use maud::{html, Markup, DOCTYPE};
 
 /// A whole page for a signed-in viewer. `live` names an event stream whose `changed` events

@@ -22,6 +22,7 @@ mod pages;
 mod security;
 mod session;
 mod state;
+mod viewer;
 
 pub use host::with_dashboard;
 pub use session::sweep_expired as sweep_sessions;

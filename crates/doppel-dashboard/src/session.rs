@@ -6,13 +6,13 @@
 use crate::csrf;
 use crate::error::PageError;
 use crate::state::Dashboard;
+use crate::viewer::{Viewer, REFRESH_HEADER};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
-use doppel_control::logic::{passwords, Actor};
-use doppel_store::{Session, User};
+use doppel_control::logic::passwords;
 use http::request::Parts;
 use http::{header, HeaderMap, Method};
 use std::net::{IpAddr, SocketAddr};
@@ -23,33 +23,6 @@ pub const SESSION_COOKIE: &str = "__Host-doppel_session";
 pub const LOGIN_COOKIE: &str = "__Host-doppel_login";
 /// Largest form body read.
 const MAX_FORM_BYTES: usize = 256 * 1024;
-
-/// The person a page is for: signed in, with the token their forms carry.
-#[derive(Debug, Clone)]
-pub struct Viewer {
-    pub user: User,
-    pub session: Session,
-    /// The `_csrf` value of this session's forms.
-    pub csrf: String,
-    pub address: Option<IpAddr>,
-    /// The page's script asked (header [`REFRESH_HEADER`]) to refresh what it shows: a
-    /// one-shot notice is left for the page the browser goes to next.
-    pub refresh: bool,
-}
-
-/// The header the page's script sends when it refreshes a page in place.
-pub const REFRESH_HEADER: &str = "x-doppel-refresh";
-
-impl Viewer {
-    /// The actor the logic layer acts for: this user, through the dashboard.
-    pub fn actor(&self) -> Actor {
-        Actor {
-            user: self.user.clone(),
-            client: "dashboard".to_string(),
-            address: self.address,
-        }
-    }
-}
 
 /// Handlers that need a signed-in person take a [`Viewer`]; without one the browser is sent
 /// to the sign-in page (and back here afterwards).

@@ -10,21 +10,12 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
 
 use rand::Rng;
 
+use crate::clock::now_ms;
 use crate::compiled::BackendState;
 
-/// Milliseconds on the router's monotonic clock.
-pub(crate) fn now_ms() -> u64 {
-    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    let start = START.get_or_init(Instant::now);
-    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Picks a backend not in `tried` (indexes into `backends`); dynos in quarantine are chosen
-/// only when no other is left.
 /// The backend a session affinity cookie names (`affinity.rs`), if it is in the route and
 /// not being skipped after a refused connection.
 pub(crate) fn sticky(backends: &[Arc<BackendState>], token: &str) -> Option<usize> {
@@ -34,6 +25,8 @@ pub(crate) fn sticky(backends: &[Arc<BackendState>], token: &str) -> Option<usiz
         .position(|b| &*b.affinity == token && !b.is_down(now))
 }
 
+/// Picks a backend not in `tried` (indexes into `backends`); dynos in quarantine are chosen
+/// only when no other is left.
 pub(crate) fn pick(backends: &[Arc<BackendState>], tried: &[usize]) -> Option<usize> {
     let now = now_ms();
     let eligible = |i: &usize, skip_down: bool| {

@@ -8,7 +8,7 @@ use hyper::body::Incoming;
 use crate::auth;
 use crate::body::RespBody;
 use crate::compiled::{self, CompiledRoute};
-use crate::dispatch::ConnInfo;
+use crate::conn::ConnInfo;
 use crate::headers;
 use crate::log::RouterLog;
 use crate::pages;

@@ -1,7 +1,7 @@
 //! Host dispatch: ACME challenges and redirects on plain HTTP; on HTTPS the platform's upstream,
 //! a proxied environment, or "No such app".
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -10,21 +10,9 @@ use hyper::body::Incoming;
 
 use crate::body::RespBody;
 use crate::compiled::Live;
+use crate::conn::{normalize_host, request_host, ConnInfo};
 use crate::pages;
 use crate::proxy::Proxy;
-
-/// What the router knows about the client connection a request came on.
-#[derive(Debug, Clone)]
-pub(crate) struct ConnInfo {
-    pub peer: SocketAddr,
-    /// The client's IP as text, made once per connection (`X-Forwarded-For`, logs).
-    pub peer_ip: HeaderValue,
-    /// The port the client connected to (`X-Forwarded-Port`).
-    pub local_port: u16,
-    pub tls: bool,
-    /// `tls1.2`, `tls1.3` (log line), `unknown` without TLS.
-    pub tls_version: &'static str,
-}
 
 /// Chooses where each request goes.
 pub(crate) struct Dispatcher {
@@ -100,44 +88,5 @@ impl Dispatcher {
                 pages::no_such_app(&host)
             }
         }
-    }
-}
-
-/// The request's host: `:authority` (HTTP/2, absolute-form) or `Host`, normalized.
-pub(crate) fn request_host<B>(req: &Request<B>) -> Option<String> {
-    let raw = match req.uri().authority() {
-        Some(a) => a.as_str(),
-        None => req.headers().get(header::HOST)?.to_str().ok()?,
-    };
-    let host = normalize_host(raw);
-    (!host.is_empty()).then_some(host)
-}
-
-/// Lowercase, without port, userinfo, IPv6 brackets or a trailing dot.
-pub(crate) fn normalize_host(raw: &str) -> String {
-    let raw = raw.trim();
-    let raw = raw.rsplit_once('@').map_or(raw, |(_, h)| h);
-    let host = if let Some(rest) = raw.strip_prefix('[') {
-        rest.split_once(']').map_or(rest, |(h, _)| h)
-    } else {
-        match raw.rsplit_once(':') {
-            Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-            _ => raw,
-        }
-    };
-    host.trim_end_matches('.').to_ascii_lowercase()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn host_normalization() {
-        assert_eq!(normalize_host("MyApp.LocalHost:8443"), "myapp.localhost");
-        assert_eq!(normalize_host("localhost."), "localhost");
-        assert_eq!(normalize_host("[::1]:443"), "::1");
-        assert_eq!(normalize_host("127.0.0.1"), "127.0.0.1");
-        assert_eq!(normalize_host("example.com:"), "example.com");
     }
 }

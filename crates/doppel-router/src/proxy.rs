@@ -14,13 +14,14 @@ use tokio_util::task::TaskTracker;
 
 use crate::affinity;
 use crate::balance::{self, InflightGuard};
-use crate::body::{AttemptBody, BodyTooLarge, Exchange, LoggedBody, RespBody};
+use crate::body::{LoggedBody, RespBody};
 use crate::checks;
 use crate::compiled::{BackendState, CompiledRoute, Live};
-use crate::dispatch::ConnInfo;
+use crate::conn::{request_host, ConnInfo};
 use crate::headers::{self, Forwarded};
 use crate::log::{LogSink, NoSink, RouterLog};
 use crate::pages;
+use crate::request_body::{AttemptBody, BodyTooLarge, Exchange};
 use crate::table::{RouteStatus, Upstream};
 use crate::tunnel;
 use crate::upstream::{self, Lease, Pool, SendError};
@@ -390,7 +391,7 @@ impl Proxy {
     ) -> Response<RespBody> {
         let at = SystemTime::now();
         let request_id = headers::request_id(req.headers());
-        let host = crate::dispatch::request_host(&req).unwrap_or_default();
+        let host = request_host(&req).unwrap_or_default();
         let (parts, body) = req.into_parts();
         let mut out = outgoing(parts, false);
         headers::add_forwarded(

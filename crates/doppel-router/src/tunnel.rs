@@ -12,7 +12,7 @@ use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::balance::now_ms;
+use crate::clock::now_ms;
 
 /// The time (router clock, ms) of the last byte read or written on a connection.
 #[derive(Debug)]

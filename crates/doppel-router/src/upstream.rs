@@ -14,8 +14,8 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpStream, UnixStream};
 
-use crate::balance::now_ms;
-use crate::body::AttemptBody;
+use crate::clock::now_ms;
+use crate::request_body::AttemptBody;
 use crate::table::Upstream;
 
 /// Largest number of idle connections kept to one upstream.

@@ -4,8 +4,9 @@
 use super::{finish, notice};
 use crate::error::PageError;
 use crate::layout::{self, csrf_field};
-use crate::session::{self, see_other, set_cookie, Viewer};
+use crate::session::{self, see_other, set_cookie};
 use crate::state::Dashboard;
+use crate::viewer::Viewer;
 use axum::extract::State;
 use axum::response::Response;
 use axum::Form;

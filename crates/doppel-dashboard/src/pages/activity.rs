@@ -4,8 +4,8 @@
 use super::notice;
 use crate::error::PageError;
 use crate::layout::{self, when};
-use crate::session::Viewer;
 use crate::state::Dashboard;
+use crate::viewer::Viewer;
 use axum::extract::{Path, State};
 use doppel_control::logic::{audit, overview, LogicError};
 use doppel_store::AuditEvent;

@@ -4,8 +4,8 @@
 use super::{notice, stage_word};
 use crate::error::PageError;
 use crate::layout;
-use crate::session::Viewer;
 use crate::state::Dashboard;
+use crate::viewer::Viewer;
 use axum::extract::State;
 use doppel_control::logic::overview::{self, AppOverview, EnvSummary};
 use maud::{html, Markup};

@@ -8,8 +8,8 @@
 use super::finish;
 use crate::flash::Notice;
 use crate::layout::{csrf_field, when};
-use crate::session::Viewer;
 use crate::state::Dashboard;
+use crate::viewer::Viewer;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Form;

@@ -5,8 +5,8 @@
 use super::notice;
 use crate::error::PageError;
 use crate::layout::{self, when};
-use crate::session::Viewer;
 use crate::state::Dashboard;
+use crate::viewer::Viewer;
 use axum::extract::State;
 use doppel_control::acme::PlatformCerts;
 use doppel_control::logic::platform_certs::{self, NameStatus};

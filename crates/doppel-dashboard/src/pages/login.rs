@@ -4,8 +4,9 @@
 
 use crate::csrf;
 use crate::layout;
-use crate::session::{self, cookie, local_path, see_other, set_cookie, Viewer};
+use crate::session::{self, cookie, local_path, see_other, set_cookie};
 use crate::state::Dashboard;
+use crate::viewer::Viewer;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};

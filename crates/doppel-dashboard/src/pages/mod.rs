@@ -20,8 +20,9 @@ pub mod users;
 
 use crate::error::PageError;
 use crate::flash::Notice;
-use crate::session::{see_other, Viewer};
+use crate::session::see_other;
 use crate::state::Dashboard;
+use crate::viewer::Viewer;
 use axum::response::{IntoResponse, Response};
 use doppel_control::logic::LogicError;
 use std::collections::HashMap;
