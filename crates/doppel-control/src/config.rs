@@ -46,7 +46,7 @@ pub struct ServerConfig {
     pub admin_email: String,
     /// ACME (`--acme-directory`, `--acme-email`, `--acme-ca-file`, `--acme-challenge`,
     /// `--acme-renew-before`).
-    pub acme: crate::acme::AcmeSettings,
+    pub acme: crate::acme::settings::AcmeSettings,
     /// Added to the clock the backup scheduler reads (tests prove schedules across days
     /// with it; 0 in real use).
     pub backup_schedule_clock_offset: Duration,
@@ -74,7 +74,7 @@ impl ServerConfig {
             python_mirror: None,
             spawn_router: true,
             admin_email: "admin@localhost".to_string(),
-            acme: crate::acme::AcmeSettings::default(),
+            acme: crate::acme::settings::AcmeSettings::default(),
             backup_schedule_clock_offset: Duration::ZERO,
         }
     }

@@ -4,7 +4,9 @@
 //!
 //! # Layout
 //! - [`config`]: the server's settings (flags and `DOPPEL_*` variables are parsed by the binary).
-//! - [`state`]: the handles every part works from.
+//! - [`state`]: the handles every part works from. It and the small files of what it holds
+//!   ([`labels`], `acme::settings`, `acme::handle`, `supervisor::handle`, `dynos::sessions`)
+//!   import no module that uses it: those import downward only.
 //! - [`logic`]: one file per resource, with access checks; what API handlers call.
 //! - [`push`]: what happens when git receives a push (the `PushHandler`).
 //! - [`workflows`]: durable multi-step work (building a push, rolling out a release).
@@ -27,6 +29,7 @@ pub mod admin;
 pub mod config;
 pub mod datadir;
 pub mod dynos;
+pub mod labels;
 pub mod logic;
 pub mod logs;
 pub mod networks;

@@ -7,8 +7,8 @@
 //! reach each other, and a container's loopback is its own, so services bound to the host's
 //! `127.0.0.1` are out of reach. The router, on the host, reaches every dyno by its IP.
 
+use crate::labels::{LABEL_ENV_ID, LABEL_INSTANCE, LABEL_ROLE};
 use crate::state::AppState;
-use crate::workflows::dynos::{LABEL_ENV_ID, LABEL_INSTANCE, LABEL_ROLE};
 use doppel_docker::{DockerError, NetworkSpec, LABEL_MANAGED};
 use doppel_store::Environment;
 use std::collections::{BTreeMap, HashSet};

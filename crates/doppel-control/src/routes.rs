@@ -19,7 +19,7 @@
 
 use crate::state::AppState;
 use crate::supervisor::observed::Observed;
-use crate::supervisor::Phase;
+use crate::supervisor::table::Phase;
 use crate::workflows::dynos;
 use doppel_router::{Backend, Certificate, CustomPages, Route, RouteStatus, RouteTable, Upstream};
 use doppel_store::{Domain, Environment, Release};
@@ -90,9 +90,7 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
             private,
             maintenance: env.maintenance,
             session_affinity: env.session_affinity,
-            allow_ips: allow_lists
-                .get(&env.id)
-                .map(|l| crate::logic::allowed_ips::networks(l)),
+            allow_ips: allow_lists.get(&env.id).map(|l| allow_networks(l)),
             pages: CustomPages {
                 error: usable_page(error_pages.remove(&env.id)),
                 maintenance: usable_page(maintenance_pages.remove(&env.id)),
@@ -119,6 +117,13 @@ async fn route_table(state: &AppState) -> anyhow::Result<RouteTable> {
 /// maintenance mode (shown framed in the router's page).
 const ERROR_PAGE_URL: &str = "ERROR_PAGE_URL";
 const MAINTENANCE_PAGE_URL: &str = "MAINTENANCE_PAGE_URL";
+
+/// The parsed networks of an environment's allow list (text the store holds was checked by
+/// `logic::allowed_ips`; an entry that does not parse any more is left out, never widened to
+/// everyone: the list stays).
+fn allow_networks(stored: &[String]) -> Vec<ipnet::IpNet> {
+    stored.iter().filter_map(|s| s.parse().ok()).collect()
+}
 
 /// A page URL from config, if the router may frame it (else its own page serves).
 fn usable_page(url: Option<String>) -> Option<String> {
@@ -182,14 +187,14 @@ async fn platform_certificates(
     envs: &[Environment],
 ) -> anyhow::Result<Vec<Certificate>> {
     match state.config().acme.platform {
-        crate::acme::PlatformCerts::Ca => return Ok(Vec::new()),
-        crate::acme::PlatformCerts::Files => {
-            return Ok(crate::acme::files::certificate(state)
+        crate::acme::settings::PlatformCerts::Ca => return Ok(Vec::new()),
+        crate::acme::settings::PlatformCerts::Files => {
+            return Ok(crate::acme::platform::files_certificate(state)
                 .await
                 .into_iter()
                 .collect())
         }
-        crate::acme::PlatformCerts::Acme => {}
+        crate::acme::settings::PlatformCerts::Acme => {}
     }
     let names: HashSet<String> =
         crate::acme::platform::names(state.urls(), envs.iter().map(|e| e.name.as_str()))

@@ -29,10 +29,10 @@ struct Inner {
     log_sessions: crate::logs::sessions::Sessions,
     drains: crate::logs::drains::Drains,
     drain_tls: OnceLock<Arc<rustls::ClientConfig>>,
-    supervisor: crate::supervisor::Supervisor,
-    attach: crate::dynos::attach::Sessions,
+    supervisor: crate::supervisor::handle::Supervisor,
+    attach: crate::dynos::sessions::Sessions,
     outputs: Arc<crate::outputs::LiveOutputs>,
-    acme: crate::acme::Acme,
+    acme: crate::acme::handle::Acme,
 }
 
 impl AppState {
@@ -74,7 +74,7 @@ impl AppState {
     }
 
     /// ACM's challenges in flight and its task's wake-up.
-    pub fn acme(&self) -> &crate::acme::Acme {
+    pub fn acme(&self) -> &crate::acme::handle::Acme {
         &self.inner.acme
     }
 
@@ -108,7 +108,7 @@ impl AppState {
     pub fn instance_filter(&self) -> String {
         format!(
             "{}={}",
-            crate::workflows::dynos::LABEL_INSTANCE,
+            crate::labels::LABEL_INSTANCE,
             self.inner.instance_id
         )
     }
@@ -127,7 +127,7 @@ impl AppState {
             .into_iter()
             .filter(|c| {
                 c.labels
-                    .get(crate::workflows::dynos::LABEL_ROLE)
+                    .get(crate::labels::LABEL_ROLE)
                     .is_some_and(|r| roles.contains(&r.as_str()))
             })
             .collect())
@@ -172,12 +172,12 @@ impl AppState {
     }
 
     /// The supervisor's wake-up and dyno table.
-    pub fn supervisor(&self) -> &crate::supervisor::Supervisor {
+    pub fn supervisor(&self) -> &crate::supervisor::handle::Supervisor {
         &self.inner.supervisor
     }
 
     /// One-off dynos waiting for their client to attach.
-    pub fn attach_sessions(&self) -> &crate::dynos::attach::Sessions {
+    pub fn attach_sessions(&self) -> &crate::dynos::sessions::Sessions {
         &self.inner.attach
     }
 

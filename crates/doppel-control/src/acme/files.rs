@@ -10,8 +10,7 @@
 //! pair (a renewal half written), the last good pair keeps serving and a warning says why.
 //! Renewing is the admin's: from 14 days before expiry the log says so once a day.
 
-use super::CertFiles;
-use crate::state::AppState;
+use super::settings::CertFiles;
 use doppel_router::certs::{self, CertInfo};
 use doppel_router::Certificate;
 use std::sync::Mutex;
@@ -159,7 +158,11 @@ pub fn check(files: &CertFiles, domain: &str) -> Result<(), FilesRefused> {
 impl Loaded {
     /// Reads the files again; returns the certificate to serve (the last good one when they
     /// are not usable now) and its details.
-    fn refresh(&self, files: &CertFiles, domain: &str) -> Option<(Certificate, CertInfo)> {
+    pub(super) fn refresh(
+        &self,
+        files: &CertFiles,
+        domain: &str,
+    ) -> Option<(Certificate, CertInfo)> {
         let pems = read_pems(files);
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         // The table is rebuilt on every change of any route: files as they were last taken
@@ -194,37 +197,13 @@ impl Loaded {
     }
 
     /// The certificate last read (without reading the files), and the last failure.
-    fn current(&self) -> (Option<CertInfo>, Option<String>) {
+    pub(super) fn current(&self) -> (Option<CertInfo>, Option<String>) {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         (
             inner.good.as_ref().map(|(_, info)| info.clone()),
             inner.last_error.clone(),
         )
     }
-}
-
-/// The route table's entry for the platform names under `--platform-certs files` (none in
-/// the other modes, or when the files were never usable).
-pub async fn certificate(state: &AppState) -> Option<Certificate> {
-    let files = state.config().acme.platform_files.clone()?;
-    let domain = state.urls().domain.clone();
-    let loaded = state.clone();
-    tokio::task::spawn_blocking(move || {
-        loaded
-            .acme()
-            .platform_files
-            .refresh(&files, &domain)
-            .map(|(cert, _)| cert)
-    })
-    .await
-    .ok()
-    .flatten()
-}
-
-/// What `admin:certs` shows under `--platform-certs files`: the certificate being served
-/// (as last read) and why the files are not usable now, if they are not.
-pub fn status(state: &AppState) -> (Option<CertInfo>, Option<String>) {
-    state.acme().platform_files.current()
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! the challenge put in the route table for the router to answer, the order finalized with a
 //! fresh key, and the challenge taken out again whatever happened.
 
-use super::{Acme, ChallengeKind};
+use super::handle::Acme;
+use super::settings::ChallengeKind;
 use crate::state::AppState;
 use doppel_router::Certificate;
 use instant_acme::{
@@ -161,7 +162,7 @@ async fn run(state: &AppState, host: &str) -> Result<Issued, OrderError> {
     Ok(Issued {
         chain,
         key,
-        expires_at: crate::logic::certs::rfc3339(info.not_after),
+        expires_at: doppel_store::stamp(info.not_after),
     })
 }
 

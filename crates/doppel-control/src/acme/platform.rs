@@ -1,11 +1,15 @@
 //! The platform's own host names under `--platform-certs acme`: which names want an ACME
 //! certificate (the platform host, `dashboard.<domain>`, `<env>.<domain>` of every
 //! environment; one certificate per name, since HTTP-01 and TLS-ALPN-01 cannot prove a
-//! wildcard), and whether the domain can have public certificates at all.
+//! wildcard), and whether the domain can have public certificates at all. Under
+//! `--platform-certs files`, the certificate those names get from the admin's files
+//! ([`super::files`], kept in the shared state's [`super::handle::Acme`]).
 
-use super::PlatformCerts;
+use super::settings::PlatformCerts;
 use crate::state::AppState;
 use crate::urls::Urls;
+use doppel_router::certs::CertInfo;
+use doppel_router::Certificate;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
@@ -55,6 +59,30 @@ pub async fn wanted(state: &AppState) -> Result<Vec<String>, doppel_store::Store
     }
     let envs = state.store().list_environments().await?;
     Ok(names(state.urls(), envs.iter().map(|e| e.name.as_str())))
+}
+
+/// The route table's entry for the platform names under `--platform-certs files` (none in
+/// the other modes, or when the files were never usable).
+pub async fn files_certificate(state: &AppState) -> Option<Certificate> {
+    let files = state.config().acme.platform_files.clone()?;
+    let domain = state.urls().domain.clone();
+    let loaded = state.clone();
+    tokio::task::spawn_blocking(move || {
+        loaded
+            .acme()
+            .platform_files
+            .refresh(&files, &domain)
+            .map(|(cert, _)| cert)
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// What `admin:certs` shows under `--platform-certs files`: the certificate being served
+/// (as last read) and why the files are not usable now, if they are not.
+pub fn files_status(state: &AppState) -> (Option<CertInfo>, Option<String>) {
+    state.acme().platform_files.current()
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! either way), what is due (missing, renewal, a retry whose back-off ended), and the
 //! bookkeeping around each order.
 
-use super::{order, platform, PlatformCerts};
+use super::settings::PlatformCerts;
+use super::{order, platform};
 use crate::state::AppState;
 use doppel_router::certs as pem;
 use doppel_store::{AcmeAttempt, AcmeCert, AcmeTarget};
@@ -257,7 +258,7 @@ async fn failed(state: &AppState, target: &Target, attempts: i64, has_cert: bool
         status: status.to_string(),
         reason: Some(reason.to_string()),
         attempts,
-        next_attempt_at: Some(crate::logic::certs::rfc3339(next)),
+        next_attempt_at: Some(doppel_store::stamp(next)),
     };
     if let Err(e) = state
         .store()

@@ -14,9 +14,9 @@ use doppel_docker::ContainerState;
 use doppel_store::{Addon, Environment};
 use tokio::sync::mpsc;
 
+use crate::labels::{LABEL_ENV, LABEL_ENV_ID, LABEL_INSTANCE, LABEL_ROLE};
 use crate::networks;
 use crate::state::AppState;
-use crate::workflows::dynos::{LABEL_ENV, LABEL_ENV_ID, LABEL_INSTANCE, LABEL_ROLE};
 
 /// `doppel.role` of an add-on's server container and volume.
 pub const ROLE_ADDON: &str = "addon";

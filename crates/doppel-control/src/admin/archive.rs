@@ -51,7 +51,7 @@ pub struct ArchiveWriter {
 impl ArchiveWriter {
     /// Starts `dest` (written as `dest.partial`, 0600, renamed into place by `finish`).
     pub fn create(dest: &Path) -> Result<ArchiveWriter, AdminError> {
-        let tmp = super::backup::partial(dest);
+        let tmp = partial(dest);
         let file = File::options()
             .write(true)
             .create(true)
@@ -271,4 +271,11 @@ impl<R: Read> Read for Hashing<R> {
         self.bytes += n as u64;
         Ok(n)
     }
+}
+
+/// Where [`ArchiveWriter::create`] writes until the archive is complete.
+pub(crate) fn partial(dest: &Path) -> PathBuf {
+    let mut name = dest.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    dest.with_file_name(name)
 }

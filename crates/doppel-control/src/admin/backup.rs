@@ -4,7 +4,7 @@
 //! archive, while the server keeps running. The store goes first: repositories only gain
 //! objects, so what the snapshot's builds name is in the copy.
 
-use super::archive::{ArchiveWriter, Manifest, FORMAT};
+use super::archive::{partial, ArchiveWriter, Manifest, FORMAT};
 use super::{AdminError, DATA_FILES, DATA_TREES};
 use std::path::Path;
 
@@ -81,13 +81,6 @@ fn write(
         }
     }
     archive.finish(manifest)
-}
-
-/// Where [`ArchiveWriter::create`] writes until the archive is complete.
-pub(crate) fn partial(dest: &Path) -> std::path::PathBuf {
-    let mut name = dest.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    dest.with_file_name(name)
 }
 
 fn now() -> String {

@@ -11,62 +11,20 @@
 //! [`Pending`] carries an `exec`, run in the add-on's running server container instead of
 //! starting a dyno (see `logic::addon_sessions`).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
+pub use super::sessions::{Pending, Sessions, ATTACH_WINDOW};
 use crate::state::AppState;
-use crate::supervisor::Phase;
+use crate::supervisor::table::Phase;
 
-/// How long a client has to attach after asking for the dyno.
-pub const ATTACH_WINDOW: Duration = Duration::from_secs(120);
 /// Longest first line (the secret) read from a client.
 const MAX_SECRET_LINE: usize = 512;
 /// The end-of-transmission byte a client without a terminal sends when its stdin ends.
 const EOT: u8 = 0x04;
-
-/// A dyno waiting for its client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pending {
-    pub container: String,
-    pub env_id: String,
-    pub dyno: String,
-    pub tty: bool,
-    /// Terminal size from the client's `LINES` and `COLUMNS`.
-    pub rows: Option<u16>,
-    pub cols: Option<u16>,
-    /// An interactive command to run in `container` (a running add-on server) instead of
-    /// starting it.
-    pub exec: Option<doppel_docker::InteractiveExec>,
-}
-
-/// Dynos waiting for their client, by secret.
-#[derive(Default)]
-pub struct Sessions {
-    map: Mutex<HashMap<String, (Pending, Instant)>>,
-}
-
-impl Sessions {
-    /// Registers a dyno; returns the secret of its `attach_url`.
-    pub fn add(&self, pending: Pending) -> String {
-        let secret = hex::encode(rand::random::<[u8; 24]>());
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, (_, at)| at.elapsed() < ATTACH_WINDOW);
-        map.insert(secret.clone(), (pending, Instant::now()));
-        secret
-    }
-
-    /// The dyno behind `secret` (each secret works once).
-    pub fn take(&self, secret: &str) -> Option<Pending> {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        let (pending, at) = map.remove(secret)?;
-        (at.elapsed() < ATTACH_WINDOW).then_some(pending)
-    }
-}
 
 /// Serves rendezvous connections on `listener` until the task is dropped.
 pub async fn serve(state: AppState, listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor) {

@@ -3,4 +3,5 @@
 
 pub mod attach;
 pub mod one_off;
+pub mod sessions;
 pub mod view;

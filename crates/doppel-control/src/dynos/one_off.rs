@@ -9,17 +9,15 @@ use doppel_store::{Environment, Release};
 use doppel_types::DynoSize;
 use time::OffsetDateTime;
 
-use super::attach::Pending;
+use super::sessions::Pending;
+use crate::labels::{LABEL_ATTACH, LABEL_DYNO, LABEL_ENV_ID, LABEL_EXPIRES, LABEL_ROLE, ROLE_RUN};
 use crate::state::AppState;
-use crate::supervisor::Phase;
-use crate::workflows::dynos::{
-    self, WantedDyno, LABEL_ATTACH, LABEL_EXPIRES, LABEL_ROLE, ROLE_RUN,
-};
+use crate::supervisor::table::Phase;
+use crate::workflows::dynos::{self, WantedDyno};
 
 /// Longest (and default) life of a one-off dyno: Heroku's 24 hours.
 pub const MAX_TIME_TO_LIVE: u64 = 24 * 60 * 60;
-/// Label keeping the command a one-off runs, for `ps`.
-pub const LABEL_COMMAND: &str = "doppel.command";
+pub use crate::labels::LABEL_COMMAND;
 
 /// What to run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,8 +77,8 @@ async fn fresh_name(state: &AppState, env: &Environment) -> String {
         .await
         .unwrap_or_default()
         .iter()
-        .filter(|c| c.labels.get(dynos::LABEL_ENV_ID) == Some(&env.id))
-        .filter_map(|c| c.labels.get(dynos::LABEL_DYNO).cloned())
+        .filter(|c| c.labels.get(LABEL_ENV_ID) == Some(&env.id))
+        .filter_map(|c| c.labels.get(LABEL_DYNO).cloned())
         .collect();
     loop {
         let n: u16 = rand::random_range(1000..10000);

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::state::AppState;
 use crate::supervisor::observed::{Observed, Role};
-use crate::supervisor::Phase;
+use crate::supervisor::table::Phase;
 
 /// One dyno.
 #[derive(Debug, Clone, PartialEq, Eq)]

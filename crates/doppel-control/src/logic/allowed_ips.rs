@@ -105,12 +105,6 @@ pub fn parse(networks: &[String]) -> Result<Vec<String>, LogicError> {
     Ok(out)
 }
 
-/// The parsed networks for the route table (text the store holds was checked by `parse`; an
-/// entry that does not parse any more is left out, never widened to everyone: the list stays).
-pub fn networks(stored: &[String]) -> Vec<IpNet> {
-    stored.iter().filter_map(|s| s.parse().ok()).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

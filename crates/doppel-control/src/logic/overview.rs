@@ -5,8 +5,9 @@
 
 use super::access;
 use super::{Actor, LogicError};
+use crate::labels::{LABEL_DYNO, LABEL_RELEASE};
 use crate::state::AppState;
-use crate::workflows::dynos::{self, LABEL_DYNO, LABEL_RELEASE};
+use crate::workflows::dynos;
 use doppel_docker::ContainerState;
 use doppel_store::{App, Build, BuildStatus, Environment, Release, ReleaseStatus};
 use std::collections::HashMap;

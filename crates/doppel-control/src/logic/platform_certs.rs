@@ -4,7 +4,7 @@
 //! the certificate read from the files.
 
 use super::{access, Actor, LogicError};
-use crate::acme::{files, platform, schedule, PlatformCerts};
+use crate::acme::{platform, schedule, PlatformCerts};
 use crate::state::AppState;
 use doppel_store::AcmeCert;
 use std::collections::HashMap;
@@ -69,7 +69,7 @@ pub async fn list(
 /// Under `--platform-certs files`: each name the files' certificate covers shows it, with
 /// its validity and, while the files are not usable, why (the last good one serves).
 fn from_files(state: &AppState, names: Vec<String>) -> Vec<NameStatus> {
-    let (info, failure) = files::status(state);
+    let (info, failure) = platform::files_status(state);
     let reason = failure.map(|why| format!("{why}; the certificate read before keeps serving"));
     names
         .into_iter()

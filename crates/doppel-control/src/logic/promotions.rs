@@ -6,8 +6,9 @@
 
 use super::access;
 use super::{parity, Actor, LogicError};
+use crate::labels::{LABEL_DYNO, LABEL_RELEASE};
 use crate::state::AppState;
-use crate::workflows::dynos::{self, LABEL_DYNO, LABEL_RELEASE};
+use crate::workflows::dynos;
 use crate::workflows::progress::Progress;
 use crate::workflows::promote;
 use doppel_store::{

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::{Filter, LogLine};
+use super::line::{Filter, LogLine, MAX_LINES, SOURCE_HEROKU};
 
 /// A log file is moved aside past this size.
 pub const MAX_FILE_BYTES: u64 = 512 * 1024;
@@ -224,10 +224,7 @@ impl Thread {
             let text = format!(
                 "Error L12 (Local buffer overflow) -> {n} log lines were dropped because doppel could not write them fast enough"
             );
-            self.write(
-                &env,
-                &LogLine::now(super::SOURCE_HEROKU, "logplex", text).render(),
-            );
+            self.write(&env, &LogLine::now(SOURCE_HEROKU, "logplex", text).render());
         }
         for (file, _) in self.files.values_mut() {
             let _ = file.flush();
@@ -268,7 +265,7 @@ pub fn read_last(dir: &Path, env: &str, n: usize, filter: &Filter) -> Vec<LogLin
     if !safe_name(env) || n == 0 {
         return Vec::new();
     }
-    let mut last = VecDeque::with_capacity(n.min(super::MAX_LINES));
+    let mut last = VecDeque::with_capacity(n.min(MAX_LINES));
     for name in [format!("{env}.log.1"), format!("{env}.log")] {
         let Ok(file) = File::open(dir.join(name)) else {
             continue;

@@ -11,8 +11,8 @@ use doppel_types::WEB_PORT;
 
 use super::observed::{Observed, Role};
 use super::table::Phase;
+use crate::labels::HEALTHCHECK_VAR;
 use crate::state::AppState;
-use crate::workflows::dynos::HEALTHCHECK_VAR;
 
 /// Each probe's own deadline.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -127,7 +127,7 @@ pub fn spawn_watch(state: &AppState, env: &Environment, id: &str, name: &str, ch
         name.to_string(),
     );
     tokio::spawn(async move {
-        let deadline = super::execute::boot_deadline(&state);
+        let deadline = boot_deadline(&state);
         match wait_healthy(&state, &id, &check, deadline).await {
             Ok(()) => {
                 state.supervisor().table.set(&id, Phase::Up);
@@ -168,4 +168,9 @@ pub fn adopt(state: &AppState, env: &Environment, c: &Observed) {
     } else if c.role != Role::Release {
         state.supervisor().table.set(&c.id, Phase::Up);
     }
+}
+
+/// How long the supervisor waits for a web dyno to come up when it starts one itself.
+pub fn boot_deadline(state: &AppState) -> Instant {
+    Instant::now() + state.config().boot_timeout.max(Duration::from_secs(1))
 }

@@ -9,10 +9,8 @@ use doppel_docker::{ContainerAction, ContainerEvent};
 use futures_util::StreamExt;
 
 use super::table::Phase;
+use crate::labels::{LABEL_DYNO, LABEL_ENV_ID, LABEL_ROLE, ROLE_DYNO, ROLE_RELEASE, ROLE_RUN};
 use crate::state::AppState;
-use crate::workflows::dynos::{
-    LABEL_DYNO, LABEL_ENV_ID, LABEL_ROLE, ROLE_DYNO, ROLE_RELEASE, ROLE_RUN,
-};
 
 /// Follows the engine's events forever.
 pub async fn listen(state: AppState) {

@@ -1,8 +1,6 @@
 //! Carrying out a plan for one environment, and starting one dyno (shared with rollouts and
 //! restarts).
 
-use std::time::Duration;
-
 use doppel_docker::ContainerState;
 use doppel_store::{Environment, Release, RolloutPhase};
 use doppel_types::{dyno_command, ImageKind};
@@ -12,8 +10,9 @@ use super::observed::{Observed, Role};
 use super::plan::{self, Action, Inputs};
 use super::table::Phase;
 use super::{boot, follow, retire};
+use crate::labels::LABEL_RESTARTS;
 use crate::state::AppState;
-use crate::workflows::dynos::{self, WantedDyno, LABEL_RESTARTS};
+use crate::workflows::dynos::{self, WantedDyno};
 
 /// Plans and acts for one environment (its lock held); returns when it needs another look.
 pub async fn converge_env(
@@ -107,7 +106,7 @@ async fn act(
                 retire::spawn(state, c.clone());
             }
         }
-        Action::Remove(id) => remove(state, &id).await?,
+        Action::Remove(id) => retire::remove(state, &id).await?,
         Action::Kill(id) => {
             if let Some(c) = find(&id) {
                 let why = match c.role {
@@ -174,18 +173,10 @@ pub fn up(state: &AppState, env: &Environment, id: &str, name: &str) {
         .heroku(&env.id, name, "State changed from starting to up");
 }
 
-/// Removes an exited container and forgets it.
-pub async fn remove(state: &AppState, id: &str) -> anyhow::Result<()> {
-    state.runtime().remove(id, true).await?;
-    state.logs().forget(id);
-    state.supervisor().table.remove(id);
-    Ok(())
-}
-
 /// Removes a container of an environment that no longer exists (its app was destroyed).
 pub async fn remove_orphan(state: &AppState, c: &Observed) {
     tracing::info!(container = %c.id, dyno = %c.dyno, "removing a dyno of a deleted environment");
-    if let Err(e) = remove(state, &c.id).await {
+    if let Err(e) = retire::remove(state, &c.id).await {
         tracing::warn!(container = %c.id, error = %e, "could not remove an orphan dyno");
     }
 }
@@ -292,9 +283,4 @@ async fn finish_rollouts(state: &AppState, env: &Environment) {
             tracing::warn!(rollout = %r.id, error = %e, "could not mark a rollout done");
         }
     }
-}
-
-/// How long the supervisor waits for a web dyno to come up when it starts one itself.
-pub fn boot_deadline(state: &AppState) -> std::time::Instant {
-    std::time::Instant::now() + state.config().boot_timeout.max(Duration::from_secs(1))
 }

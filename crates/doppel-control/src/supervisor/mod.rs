@@ -19,6 +19,7 @@ pub mod boot;
 pub mod events;
 pub mod execute;
 pub mod follow;
+pub mod handle;
 pub mod observed;
 pub mod plan;
 pub mod retire;
@@ -28,28 +29,14 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use tokio::sync::Notify;
 
 use crate::state::AppState;
+pub use handle::Supervisor;
 use observed::Observed;
 pub use table::{DynoTable, Phase};
 
 /// The longest the supervisor sleeps without a wake-up.
 pub const SAFETY_INTERVAL: Duration = Duration::from_secs(30);
-
-/// The supervisor's shared parts: its wake-up and its table.
-#[derive(Default)]
-pub struct Supervisor {
-    wake: Notify,
-    pub table: DynoTable,
-}
-
-impl Supervisor {
-    /// Asks for a pass as soon as possible (wake-ups while a pass runs merge into one more).
-    pub fn wake(&self) {
-        self.wake.notify_one();
-    }
-}
 
 /// Runs passes forever: at start, on every wake-up, at the next back-off's end, and every
 /// [`SAFETY_INTERVAL`] at least. Starts the event listener.
@@ -64,7 +51,7 @@ pub async fn run_forever(state: AppState) {
             })
             .unwrap_or(SAFETY_INTERVAL);
         tokio::select! {
-            () = state.supervisor().wake.notified() => {}
+            () = state.supervisor().notified() => {}
             () = tokio::time::sleep(sleep) => {}
         }
     }

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use doppel_docker::ContainerState;
 
-use crate::workflows::dynos::{
+use crate::labels::{
     LABEL_ATTACH, LABEL_DYNO, LABEL_ENV_ID, LABEL_EXPIRES, LABEL_HEALTH, LABEL_RELEASE,
     LABEL_RESTARTS, LABEL_ROLE, LABEL_SIZE, ROLE_DYNO, ROLE_RELEASE, ROLE_RUN,
 };
@@ -77,7 +77,7 @@ impl Observed {
             ip: c.ip.as_deref().and_then(|ip| ip.parse().ok()),
             health: label(LABEL_HEALTH),
             networks: c.networks.keys().cloned().collect(),
-            command: label(crate::dynos::one_off::LABEL_COMMAND),
+            command: label(crate::labels::LABEL_COMMAND),
         })
     }
 

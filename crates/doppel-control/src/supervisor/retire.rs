@@ -49,7 +49,7 @@ pub async fn retire(state: &AppState, c: &Observed) {
     while !table.is_followed(&c.id) && !c.attached && Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    if let Err(e) = super::execute::remove(state, &c.id).await {
+    if let Err(e) = remove(state, &c.id).await {
         tracing::warn!(container = %c.id, error = %e, "could not remove a stopped dyno");
     }
 }
@@ -83,4 +83,12 @@ pub async fn stop(state: &AppState, c: &Observed) {
             "Stopping remaining processes with SIGKILL",
         );
     }
+}
+
+/// Removes an exited container and forgets it.
+pub async fn remove(state: &AppState, id: &str) -> anyhow::Result<()> {
+    state.runtime().remove(id, true).await?;
+    state.logs().forget(id);
+    state.supervisor().table.remove(id);
+    Ok(())
 }

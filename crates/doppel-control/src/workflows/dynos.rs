@@ -5,31 +5,13 @@ use doppel_store::{Environment, Release};
 use doppel_types::{dyno_command, DynoSize, ImageKind, DEFAULT_DYNO_SIZE, WEB_PORT};
 use std::collections::BTreeMap;
 
-/// Labels doppel puts on every dyno container; the reconciler finds dynos by them.
-pub const LABEL_ROLE: &str = "doppel.role";
-pub const LABEL_INSTANCE: &str = "doppel.instance";
-pub const LABEL_ENV: &str = "doppel.env";
-pub const LABEL_ENV_ID: &str = "doppel.env-id";
-pub const LABEL_RELEASE: &str = "doppel.release";
-pub const LABEL_DYNO: &str = "doppel.dyno";
-/// The dyno size the container was made with (a resize replaces it).
-pub const LABEL_SIZE: &str = "doppel.size";
-/// How many times in a row the dyno of this name crashed before this container (back-off).
-pub const LABEL_RESTARTS: &str = "doppel.restarts";
-/// Unix time after which a one-off dyno is stopped (its `time_to_live`).
-pub const LABEL_EXPIRES: &str = "doppel.expires";
-/// `1` on a one-off dyno a client is attached to (its output is not logged).
-pub const LABEL_ATTACH: &str = "doppel.attach";
-/// The HTTP path a web dyno's health check gets (absent: a TCP check).
-pub const LABEL_HEALTH: &str = "doppel.health";
-pub const ROLE_DYNO: &str = "dyno";
-/// One-off dynos (`doppel run`, `POST /apps/{app}/dynos`).
-pub const ROLE_RUN: &str = "run";
-/// The release phase's one-off dyno.
-pub const ROLE_RELEASE: &str = "release";
-/// The config var that names a web dyno's HTTP health check path (e.g. `/up`); without it
-/// the check is a TCP connect to `$PORT`.
-pub const HEALTHCHECK_VAR: &str = "DOPPEL_HEALTHCHECK_PATH";
+/// The container labels and roles, kept in [`crate::labels`] (the shared state reads them
+/// too) and named here as well, where dyno specs are made.
+pub use crate::labels::{
+    HEALTHCHECK_VAR, LABEL_ATTACH, LABEL_DYNO, LABEL_ENV, LABEL_ENV_ID, LABEL_EXPIRES,
+    LABEL_HEALTH, LABEL_INSTANCE, LABEL_RELEASE, LABEL_RESTARTS, LABEL_ROLE, LABEL_SIZE, ROLE_DYNO,
+    ROLE_RELEASE, ROLE_RUN,
+};
 
 /// Capabilities a Dockerfile app's processes keep (they may start as root and drop to a user
 /// of their own, or chown their files); buildpack apps run as `heroku` and keep none. Never

@@ -8,8 +8,9 @@ use std::time::Duration;
 use doppel_store::{Environment, Release};
 use futures_util::StreamExt;
 
-use super::dynos::{self, WantedDyno, LABEL_ROLE, ROLE_RELEASE};
+use super::dynos::{self, WantedDyno};
 use super::progress::Progress;
+use crate::labels::{LABEL_ROLE, ROLE_RELEASE};
 use crate::logs::{LogLine, SOURCE_APP};
 use crate::state::AppState;
 
@@ -72,7 +73,7 @@ pub async fn run(
     if let Err(e) = state.store().set_rollout_output(rollout_id, &output).await {
         tracing::warn!(rollout = %rollout_id, error = %e, "could not keep the release phase's output");
     }
-    if let Err(e) = super::super::supervisor::execute::remove(state, &id).await {
+    if let Err(e) = crate::supervisor::retire::remove(state, &id).await {
         tracing::warn!(container = %id, error = %e, "could not remove the release phase's dyno");
     }
     match &result {

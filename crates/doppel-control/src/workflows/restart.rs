@@ -10,7 +10,7 @@ use doppel_store::{Environment, RolloutKind, RolloutPhase};
 use super::dynos::WantedDyno;
 use crate::state::AppState;
 use crate::supervisor::observed::{Observed, Role};
-use crate::supervisor::{boot, execute, retire, Phase};
+use crate::supervisor::{boot, execute, retire, table::Phase};
 
 /// Which dynos to restart.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +113,7 @@ async fn replace_all(
             let deadline = std::time::Instant::now() + state.config().boot_timeout;
             if let Err(e) = boot::wait_healthy(state, &id, &check, deadline).await {
                 let _ = state.runtime().kill(&id).await;
-                let _ = execute::remove(state, &id).await;
+                let _ = retire::remove(state, &id).await;
                 return Err(e.describe(&old.dyno, state, &check));
             }
             table.set(&id, Phase::Up);

@@ -25,9 +25,9 @@ use super::dynos::{self, WantedDyno};
 use super::progress::Progress;
 use crate::state::AppState;
 use crate::supervisor::boot::{self, BootError};
-use crate::supervisor::execute;
 use crate::supervisor::observed::{Observed, Role};
-use crate::supervisor::Phase;
+use crate::supervisor::table::Phase;
+use crate::supervisor::{execute, retire};
 
 /// Runs steps 1 and 2 for `release` (the caller holds the environment's lock). `Err` says why
 /// the release must fail; nothing of it is left running then.
@@ -159,7 +159,7 @@ pub async fn unwind(state: &AppState, env: &Environment, release: &Release) {
         while !state.supervisor().table.is_followed(&c.id) && Instant::now() < until {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        if let Err(e) = execute::remove(state, &c.id).await {
+        if let Err(e) = retire::remove(state, &c.id).await {
             tracing::warn!(container = %c.id, error = %e, "could not remove a dyno of a failed release; the supervisor will retry");
         }
     }

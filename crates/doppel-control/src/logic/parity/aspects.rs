@@ -2,7 +2,7 @@
 //! staging and production have, and classes every difference; none ever shows a config value.
 
 use super::inputs::{Inputs, Side};
-use super::{Aspect, Class, Difference};
+use super::model::{Aspect, Class, Difference};
 use doppel_store::Release;
 use std::collections::BTreeMap;
 
@@ -451,7 +451,11 @@ fn running(inp: &Inputs) -> Aspect {
 }
 
 /// What is wrong with one running dyno, if anything.
-fn running_dyno(inp: &Inputs, side: &Side, d: &super::DynoObservation) -> Option<Difference> {
+fn running_dyno(
+    inp: &Inputs,
+    side: &Side,
+    d: &super::inputs::DynoObservation,
+) -> Option<Difference> {
     let env = &side.env.name;
     let item = format!("{}:{}", side.env.stage.as_str(), d.dyno);
     let restart = format!("doppel ps:restart {} -a {env}", d.dyno);
@@ -523,7 +527,7 @@ fn running_dyno(inp: &Inputs, side: &Side, d: &super::DynoObservation) -> Option
 /// `FOO changed`, `BAR missing`, `BAZ added`.
 fn env_changes(
     release_config: &BTreeMap<String, String>,
-    d: &super::DynoObservation,
+    d: &super::inputs::DynoObservation,
     config: &doppel_docker::ContainerConfig,
 ) -> Vec<String> {
     let mut wanted = release_config.clone();

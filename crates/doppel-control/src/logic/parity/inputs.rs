@@ -3,9 +3,10 @@
 //! app's push rule. Config values are read to compare them and never leave this module's
 //! callers except as "differs".
 
+use crate::labels::{LABEL_DYNO, LABEL_RELEASE};
 use crate::logic::LogicError;
 use crate::state::AppState;
-use crate::workflows::dynos::{self, LABEL_DYNO, LABEL_RELEASE};
+use crate::workflows::dynos;
 use doppel_docker::{ContainerConfig, ContainerState};
 use doppel_store::{App, Build, Environment, FormationEntry, Release};
 use doppel_types::Stage;
