@@ -86,6 +86,16 @@ http {
 }
 EOF
 
+    # nginx as Dokku writes it for an app (its nginx.conf.sigil: an access log in the combined
+    # format, X-Forwarded-Port, X-Request-Start), with the upstream keep-alive above.
+    nginx_variant "$dir" dokku "access_log $dir/nginx-dokku-access.log;" \
+        'proxy_set_header X-Forwarded-Port $server_port; proxy_set_header X-Request-Start $msec;'
+    # nginx doing the per-request work doppel's router does: a Heroku-format router line per
+    # request, a request id sent to the app and back, X-Request-Start, X-Forwarded-Port, and Via
+    # both ways.
+    nginx_variant "$dir" heroku "log_format heroku 'at=info method=\$request_method path=\"\$request_uri\" host=\$host request_id=\$request_id fwd=\"\$proxy_add_x_forwarded_for\" dyno=web.1 connect=\${upstream_connect_time}s service=\${upstream_response_time}s status=\$status bytes=\$body_bytes_sent protocol=\$scheme'; access_log $dir/nginx-heroku-access.log heroku;" \
+        'proxy_set_header X-Forwarded-Port $server_port; proxy_set_header X-Request-Id $request_id; proxy_set_header X-Request-Start "t=${msec}"; proxy_set_header Via "1.1 nginx"; add_header X-Request-Id $request_id; add_header Via "1.1 nginx";'
+
     cat >"$dir/haproxy.cfg" <<EOF
 global
   nbthread 2
@@ -150,4 +160,18 @@ https://:18643 {
   }
 }
 EOF
+}
+
+# nginx.conf with `access_log off;` replaced by $3 and the lines $4 added to every proxied
+# location: $1/nginx-$2.conf.
+nginx_variant() { # dir name http-lines location-lines
+    local http=$3 location=$4
+    python3 - "$1/nginx.conf" "$1/nginx-$2.conf" "$http" "$location" <<'PY'
+import sys
+src, dst, http, location = sys.argv[1:]
+conf = open(src).read().replace("access_log off;", http)
+conf = conf.replace("proxy_set_header X-Forwarded-Proto $scheme;",
+                    "proxy_set_header X-Forwarded-Proto $scheme;\n      " + location)
+open(dst, "w").write(conf)
+PY
 }

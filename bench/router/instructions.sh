@@ -3,8 +3,15 @@
 # front of the same backend, with the configurations of run.sh. Unlike CPU time, the count does
 # not move with whatever else runs on a shared VM, so it is the figure to compare builds with.
 #
-#   bench/router/instructions.sh [--doppel PATH] [--requests N] [--proxies "nginx doppel"]
+#   bench/router/instructions.sh [--doppel PATH] [--requests N]
+#                                [--proxies "nginx nginx-dokku nginx-heroku plain doppel"]
 #                                [--rows "h2 public,h2 private,h1 public"]
+#
+# Besides nginx as run.sh configures it, two references tell what doppel's figure is made of:
+# `nginx-dokku` and `nginx-heroku` (configs.sh: nginx as Dokku writes it, and nginx doing the
+# per-request work doppel's router does: a Heroku-format log line, request ids, Via), and
+# `plain` (plain-proxy/: the plainest reverse proxy on the libraries doppel uses, public rows
+# only; built here on first use).
 #
 # Each proxy runs under callgrind twice, serving N then 3N requests from `h2load -c50` (`-m10`
 # over HTTP/2, `--h1` for HTTP/1.1 over TLS); the difference of the two totals over 2N is the
@@ -33,6 +40,15 @@ for tool in valgrind callgrind_annotate h2load nginx openssl python3 curl; do
     command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install valgrind nghttp2-client nginx)" >&2; exit 1; }
 done
 [ -x "$doppel" ] || { echo "no doppel binary at $doppel: cargo build --release -p doppel" >&2; exit 1; }
+
+plain=
+case " $only_proxies " in *" plain "*)
+    plain_dir="$here/plain-proxy"
+    plain_target=${CARGO_TARGET_DIR:-$plain_dir/target}
+    cargo build --quiet --release --manifest-path "$plain_dir/Cargo.toml" --target-dir "$plain_target"
+    plain="$plain_target/release/plain-proxy"
+    ;;
+esac
 
 work=$(mktemp -d /tmp/doppel-router-instr.XXXXXX)
 # nginx's workers run as nobody and write their own profiles.
@@ -65,10 +81,15 @@ start_proxy() { # name
     rm -f "$work"/cg.out.*
     # The allocator's options set as doppel sets them, so it does not run itself again.
     case $1 in
-    nginx)
+    nginx*)
         port=18443
         setsid valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$work/cg.out.%p" \
-            nginx -c "$work/nginx.conf" >"$work/nginx.log" 2>&1 &
+            nginx -c "$work/$1.conf" >"$work/nginx.log" 2>&1 &
+        ;;
+    plain)
+        port=18543
+        setsid valgrind --tool=callgrind --callgrind-out-file="$work/cg.out.%p" \
+            "$plain" "$work/bench.crt" "$work/bench.key" "$port" "$BACKEND" >"$work/plain.log" 2>&1 &
         ;;
     doppel)
         port=18743
@@ -125,8 +146,9 @@ echo "|---|---|---|---|"
 for row in "${rows[@]}"; do
     read -r proto kind <<<"$row"
     nginx_count=
-    for name in nginx doppel; do
+    for name in nginx nginx-dokku nginx-heroku plain doppel; do
         case " $only_proxies nginx " in *" $name "*) ;; *) continue ;; esac
+        [ "$name" = plain ] && [ "$kind" != public ] && continue
         a=$(total "$name" "$requests" "$proto" "$kind")
         b=$(total "$name" $((3 * requests)) "$proto" "$kind")
         count=$(((b - a) / (2 * requests)))
