@@ -19,6 +19,9 @@ use crate::upstream::Pool;
 /// What one host serves.
 pub(crate) struct CompiledRoute {
     pub env: Arc<str>,
+    /// The host as `X-Forwarded-Host` says it, made once per table rather than per request
+    /// (`None` for a name no header can carry, which the control plane never publishes).
+    pub forwarded_host: Option<http::HeaderValue>,
     pub backends: Vec<Arc<BackendState>>,
     pub status: RouteStatus,
     pub private: Option<Arc<std::collections::HashSet<String>>>,
@@ -116,6 +119,7 @@ impl Compiled {
                 host.clone(),
                 Arc::new(CompiledRoute {
                     env: Arc::from(route.env.as_str()),
+                    forwarded_host: http::HeaderValue::from_str(host).ok(),
                     backends,
                     status: route.status,
                     private: route.private.clone(),

@@ -11,8 +11,9 @@ pub(crate) struct ConnInfo {
     pub peer: SocketAddr,
     /// The client's IP as text, made once per connection (`X-Forwarded-For`, logs).
     pub peer_ip: HeaderValue,
-    /// The port the client connected to (`X-Forwarded-Port`).
-    pub local_port: u16,
+    /// The port the client connected to, as `X-Forwarded-Port` says it (made once per
+    /// connection, not per request).
+    pub local_port: HeaderValue,
     pub tls: bool,
     /// `tls1.2`, `tls1.3` (log line), `unknown` without TLS.
     pub tls_version: &'static str,

@@ -74,7 +74,7 @@ impl Dispatcher {
         }
         let is_platform = match host.as_deref() {
             None => true,
-            Some(h) => h == self.domain || h == self.dashboard || h.parse::<IpAddr>().is_ok(),
+            Some(h) => h == self.domain || h == self.dashboard || is_ip_literal(h),
         };
         if is_platform {
             return self.proxy.forward_platform(req, conn).await;
@@ -88,5 +88,28 @@ impl Dispatcher {
                 pages::no_such_app(&host)
             }
         }
+    }
+}
+
+/// Whether the host is an IP address (the platform answers those). Only names that could be
+/// one are parsed: an app's host name does not start with a digit as a rule, and parsing
+/// every request's host as an address showed in the router's profile.
+fn is_ip_literal(host: &str) -> bool {
+    let plausible = host.as_bytes().first().is_some_and(u8::is_ascii_digit) || host.contains(':');
+    plausible && host.parse::<IpAddr>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_ip_literal;
+
+    #[test]
+    fn ip_literals_are_told_from_names() {
+        assert!(is_ip_literal("127.0.0.1"));
+        assert!(is_ip_literal("::1"));
+        assert!(is_ip_literal("fe80::1"));
+        assert!(!is_ip_literal("1password.example.com"));
+        assert!(!is_ip_literal("myapp.example.com"));
+        assert!(!is_ip_literal(""));
     }
 }

@@ -71,7 +71,7 @@ enum Outcome {
 /// How one attempt on one dyno ended.
 enum Attempt {
     Response(Response<Incoming>, Lease),
-    ConnectFailed((&'static str, &'static str)),
+    ConnectFailed((&'static str, &'static str), HeaderMap),
     Failed(Response<RespBody>),
 }
 
@@ -220,8 +220,8 @@ impl Proxy {
             &Forwarded {
                 client: &conn.peer_ip,
                 tls: conn.tls,
-                port: conn.local_port,
-                host: &log.host,
+                port: &conn.local_port,
+                host: route.forwarded_host.as_ref(),
                 request_id,
                 start_ms: unix_ms(at),
             },
@@ -241,12 +241,8 @@ impl Proxy {
             tried[n_tried] = i;
             n_tried += 1;
             let backend = route.backends[i].clone();
-            let last = n_tried == MAX_ATTEMPTS || n_tried == route.backends.len();
-            let headers = if last {
-                std::mem::take(&mut out.headers)
-            } else {
-                out.headers.clone()
-            };
+            // Taken, not copied: a refused connect gives them back for the next dyno.
+            let headers = std::mem::take(&mut out.headers);
             let guard = InflightGuard::new(backend.clone());
             log.dyno = Some(backend.dyno.clone());
             let request = build_request(&out, headers, &exchange);
@@ -263,7 +259,8 @@ impl Proxy {
                     };
                     return Outcome::Upstream(self.respond(up, &mut out));
                 }
-                Attempt::ConnectFailed(code) => {
+                Attempt::ConnectFailed(code, headers) => {
+                    out.headers = headers;
                     balance::quarantine(&backend);
                     last_error = code;
                     tracing::warn!(host = %log.host, backend = %backend.addr, dyno = %backend.dyno, code = code.0, "could not connect to dyno; trying another");
@@ -328,7 +325,7 @@ impl Proxy {
         .await;
         let elapsed = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         // A dyno that was reached but did not answer: its line says how long connecting took.
-        if !matches!(result, Ok(Err(SendError::Connect(_)))) {
+        if !matches!(result, Ok(Err(SendError::Connect(..)))) {
             log.connect_ms = connected;
         }
         let service_ms = elapsed.saturating_sub(connected.unwrap_or(0));
@@ -338,12 +335,13 @@ impl Proxy {
                 log.error = Some(("H12", "Request timeout"));
                 Attempt::Failed(pages::request_timeout())
             }
-            Ok(Err(SendError::Connect(e))) if !exchange.body_taken() => {
-                Attempt::ConnectFailed(if e.kind() == std::io::ErrorKind::ConnectionRefused {
+            Ok(Err(SendError::Connect(e, unsent))) if !exchange.body_taken() => {
+                let code = if e.kind() == std::io::ErrorKind::ConnectionRefused {
                     ("H21", "Backend connection refused")
                 } else {
                     ("H19", "Backend connection timeout")
-                })
+                };
+                Attempt::ConnectFailed(code, unsent.into_parts().0.headers)
             }
             Ok(Err(SendError::Failed(e))) if has_cause::<BodyTooLarge>(&e) => {
                 log.error = Some(("H26", "Request Error"));
@@ -399,8 +397,8 @@ impl Proxy {
             &Forwarded {
                 client: &conn.peer_ip,
                 tls: conn.tls,
-                port: conn.local_port,
-                host: &host,
+                port: &conn.local_port,
+                host: HeaderValue::from_str(&host).ok().as_ref(),
                 request_id: &request_id,
                 start_ms: unix_ms(at),
             },

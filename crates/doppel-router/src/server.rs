@@ -240,7 +240,7 @@ impl Router {
             peer,
             peer_ip: http::HeaderValue::from_str(&peer.ip().to_string())
                 .unwrap_or_else(|_| http::HeaderValue::from_static("unknown")),
-            local_port: port,
+            local_port: http::HeaderValue::from(port),
             tls,
             tls_version: "unknown",
         };

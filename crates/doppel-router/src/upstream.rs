@@ -88,12 +88,21 @@ impl Lease {
 }
 
 /// Why a request got no response.
-#[derive(Debug)]
 pub(crate) enum SendError {
-    /// No connection could be made (nothing written): another dyno may be tried.
-    Connect(io::Error),
+    /// No connection could be made (nothing written): another dyno may be tried, with the
+    /// request given back (its headers, so a retry need not copy them beforehand).
+    Connect(io::Error, Box<Request<AttemptBody>>),
     /// The connection failed after the request was (partly) written.
     Failed(hyper::Error),
+}
+
+impl std::fmt::Debug for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Connect(e, _) => f.debug_tuple("Connect").field(e).finish(),
+            SendError::Failed(e) => f.debug_tuple("Failed").field(e).finish(),
+        }
+    }
 }
 
 /// A response, the connection it came on, and how long a new connection took (0 if reused).
@@ -128,10 +137,14 @@ pub(crate) async fn send(
         }
     }
     let start = Instant::now();
-    let mut sender = tokio::time::timeout(connect_timeout, connect(upstream))
-        .await
-        .map_err(|_| SendError::Connect(io::Error::from(io::ErrorKind::TimedOut)))?
-        .map_err(SendError::Connect)?;
+    let mut sender = match tokio::time::timeout(connect_timeout, connect(upstream)).await {
+        Ok(Ok(sender)) => sender,
+        Ok(Err(e)) => return Err(SendError::Connect(e, Box::new(req))),
+        Err(_) => {
+            let e = io::Error::from(io::ErrorKind::TimedOut);
+            return Err(SendError::Connect(e, Box::new(req)));
+        }
+    };
     let connect_ms = duration_ms(start.elapsed());
     *connected = Some(connect_ms.max(1));
     match sender.try_send_request(req).await {

@@ -239,6 +239,52 @@ async fn a_dead_dyno_is_retried_on_another_and_skipped_after() -> anyhow::Result
     router.stop().await
 }
 
+/// A refused connect gives the request back, and the next dyno gets all of it: the client's
+/// own headers, the forwarding headers and the body. Each round publishes nine dead dynos
+/// beside one live one, so nearly every request is refused at least once before it lands.
+#[tokio::test]
+async fn a_retried_request_reaches_the_next_dyno_whole() -> anyhow::Result<()> {
+    let router = Router::start().await?;
+    let live = echo_upstream("live").await?;
+    let client = router.client(&["myapp.localhost"])?;
+    for _ in 0..5 {
+        let mut dynos = Vec::new();
+        for _ in 0..9 {
+            dynos.push(dead_backend().await?);
+        }
+        dynos.push(live);
+        router.publish(vec![("myapp.localhost", public("myapp", dynos))]);
+        let seen: serde_json::Value = client
+            .post(router.url("myapp.localhost", "/retried?q=1"))
+            .header("x-client-header", "kept")
+            .body("the body")
+            .send()
+            .await?
+            .json()
+            .await?;
+        assert_eq!(seen["upstream"], "live", "{seen}");
+        assert_eq!(seen["uri"], "/retried?q=1", "{seen}");
+        assert_eq!(seen["body"], "the body", "{seen}");
+        let headers = &seen["headers"];
+        assert_eq!(headers["x-client-header"], "kept", "{seen}");
+        assert_eq!(headers["x-forwarded-proto"], "https", "{seen}");
+        assert_eq!(headers["x-forwarded-host"], "myapp.localhost", "{seen}");
+        assert!(
+            headers["x-forwarded-port"]
+                .as_str()
+                .is_some_and(|p| !p.is_empty()),
+            "{seen}"
+        );
+        assert!(
+            headers["x-request-id"]
+                .as_str()
+                .is_some_and(|id| id.len() == 36),
+            "{seen}"
+        );
+    }
+    router.stop().await
+}
+
 #[tokio::test]
 async fn staging_refuses_without_credentials_and_the_dyno_never_hears_of_it() -> anyhow::Result<()>
 {
