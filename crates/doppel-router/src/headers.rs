@@ -10,26 +10,21 @@ const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto
 const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 const X_REQUEST_START: HeaderName = HeaderName::from_static("x-request-start");
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
 const VIA_VALUE: &str = "1.1 doppel";
 
-/// Whether `name` describes one connection and must not cross the proxy (`Upgrade` too,
-/// unless a protocol switch is passing through). Names are matched by length first: on the
-/// request path every header of every request and response goes through here, and almost
-/// none is hop-by-hop (a list scan cost 1,400 instructions per request, see docs/router.md).
-#[inline]
-fn is_hop_by_hop(name: &HeaderName, upgrade: bool) -> bool {
-    let s = name.as_str();
-    match s.len() {
-        2 => s == "te",
-        7 => s == "trailer" || (!upgrade && s == "upgrade"),
-        10 => s == "connection" || s == "keep-alive",
-        16 => s == "proxy-connection",
-        17 => s == "transfer-encoding",
-        18 => s == "proxy-authenticate",
-        19 => s == "proxy-authorization",
-        _ => false,
-    }
-}
+/// Headers that describe one connection and must not cross the proxy.
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    KEEP_ALIVE,
+    PROXY_CONNECTION,
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+];
 
 /// True if this HTTP/1.1 request asks to switch protocols (e.g. WebSocket).
 pub(crate) fn is_upgrade(version: Version, headers: &HeaderMap) -> bool {
@@ -55,7 +50,8 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
     let mut doomed: [Option<HeaderName>; 12] = Default::default();
     let mut n = 0;
     for name in headers.keys() {
-        if is_hop_by_hop(name, upgrade) && n < doomed.len() {
+        let hop = HOP_BY_HOP.contains(name) || (!upgrade && name == header::UPGRADE);
+        if hop && n < doomed.len() {
             doomed[n] = Some(name.clone());
             n += 1;
         }
@@ -69,7 +65,7 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
     for token in connection_tokens(headers) {
         if let Ok(name) = HeaderName::from_bytes(token.as_bytes()) {
             let keep = upgrade && name == header::UPGRADE;
-            if !keep && !is_hop_by_hop(&name, true) && headers.contains_key(&name) {
+            if !keep && !HOP_BY_HOP.contains(&name) && headers.contains_key(&name) {
                 listed.push(name);
             }
         }
@@ -121,16 +117,8 @@ pub(crate) fn never_indexed(mut value: HeaderValue) -> HeaderValue {
     value
 }
 
-thread_local! {
-    /// Request ids need to be unique, not secret: a fast generator per thread, seeded from the
-    /// thread's cryptographic one, which was used directly before (its block refills cost
-    /// more than the rest of the id).
-    static IDS: std::cell::RefCell<rand::rngs::SmallRng> =
-        std::cell::RefCell::new(rand::SeedableRng::from_rng(&mut rand::rng()));
-}
-
 fn new_request_id() -> HeaderValue {
-    let bytes: [u8; 16] = IDS.with(|rng| rand::Rng::random(&mut *rng.borrow_mut()));
+    let bytes: [u8; 16] = rand::random();
     let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
     let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
     let text = id.hyphenated().encode_lower(&mut buf);
@@ -278,41 +266,6 @@ mod tests {
         let mut none = HeaderMap::new();
         join_cookies(&mut none);
         assert!(none.is_empty());
-    }
-
-    #[test]
-    fn hop_by_hop_names_are_known_by_length_and_name() {
-        for name in [
-            "connection",
-            "keep-alive",
-            "proxy-connection",
-            "proxy-authenticate",
-            "proxy-authorization",
-            "te",
-            "trailer",
-            "transfer-encoding",
-        ] {
-            let name = HeaderName::from_static(name);
-            assert!(
-                is_hop_by_hop(&name, false) && is_hop_by_hop(&name, true),
-                "{name}"
-            );
-        }
-        assert!(is_hop_by_hop(&header::UPGRADE, false));
-        assert!(!is_hop_by_hop(&header::UPGRADE, true));
-        for name in [
-            "host",
-            "cookie",
-            "tk",
-            "trailers",
-            "x-connection",
-            "content-length",
-        ] {
-            assert!(
-                !is_hop_by_hop(&HeaderName::from_static(name), false),
-                "{name}"
-            );
-        }
     }
 
     #[test]
