@@ -334,7 +334,7 @@ impl ControlClient {
 
     /// The client for the router of a data directory.
     pub fn for_data_dir(data_dir: &Path) -> ControlClient {
-        ControlClient::new(crate::process::control_socket(data_dir))
+        ControlClient::new(crate::paths::control_socket(data_dir))
     }
 
     pub fn socket(&self) -> &Path {

@@ -39,6 +39,7 @@ mod headers;
 mod limits;
 mod log;
 mod pages;
+mod paths;
 pub mod process;
 mod proxy;
 mod redirect;

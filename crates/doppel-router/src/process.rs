@@ -20,6 +20,7 @@ use crate::ca::PlatformCa;
 use crate::control::{self, Command, ControlClient, ControlState, LogFeed, RouterStatus};
 use crate::error::RouterError;
 use crate::handover::{self, Sockets};
+pub use crate::paths::{control_socket, pid_file, router_dir, state_file};
 use crate::server::{Router, RouterOptions};
 use crate::table::RouteTable;
 
@@ -39,26 +40,6 @@ pub struct ProcessConfig {
     /// The command line that starts a successor (the binary's path and this process's
     /// arguments, without `--takeover`).
     pub successor: Vec<OsString>,
-}
-
-/// `<data-dir>/router`
-pub fn router_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("router")
-}
-
-/// `<data-dir>/router/control.sock`
-pub fn control_socket(data_dir: &Path) -> PathBuf {
-    router_dir(data_dir).join("control.sock")
-}
-
-/// `<data-dir>/router/state.json`: the last table applied.
-pub fn state_file(data_dir: &Path) -> PathBuf {
-    router_dir(data_dir).join("state.json")
-}
-
-/// `<data-dir>/router/router.pid`: the process serving now.
-pub fn pid_file(data_dir: &Path) -> PathBuf {
-    router_dir(data_dir).join("router.pid")
 }
 
 /// How long a successor has to load its state and start serving.
