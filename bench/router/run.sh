@@ -7,6 +7,9 @@
 #   bench/router/run.sh [--doppel PATH] [--duration SECONDS] [--rounds N] [--out FILE]
 #                       [--proxies "nginx doppel"] [--rows "wrk https public,..."]
 #
+# `--proxies` may also name `plain` (plain-proxy/: the plainest reverse proxy on the libraries
+# doppel uses, HTTPS public rows only), to tell the libraries' share from doppel's own.
+#
 # Besides req/s and latency, each row gives the proxy's own CPU time per request (its
 # processes' user+system time during the run ÷ requests): on a shared or loaded machine,
 # throughput swings with what else runs, the work a proxy does per request much less.
@@ -57,6 +60,16 @@ source "$here/configs.sh"
 
 # name http-port https-port
 proxies=("nginx 18080 18443" "haproxy 18180 18543" "caddy 18280 18643" "doppel 18380 18743")
+plain=
+case " $only_proxies " in *" plain "*)
+    proxies+=("plain - 18843")
+    cargo build --quiet --release --manifest-path "$here/plain-proxy/Cargo.toml" \
+        --target-dir "${CARGO_TARGET_DIR:-$here/plain-proxy/target}"
+    plain="${CARGO_TARGET_DIR:-$here/plain-proxy/target}/release/plain-proxy"
+    ;;
+esac
+# plain-proxy forwards everything to the app: no private host, no redirect.
+only_public_https() { [ "$1" = plain ]; }
 
 wait_port() {
     for _ in $(seq 1 100); do
@@ -98,7 +111,8 @@ start nginx nginx -c "$work/nginx.conf"
 start haproxy haproxy -f "$work/haproxy.cfg"
 start caddy env HOME="$work" XDG_DATA_HOME="$work/caddy-data" XDG_CONFIG_HOME="$work/caddy-config" caddy run --config "$work/Caddyfile" --adapter caddyfile
 start doppel "$doppel" router --config /dev/null --data-dir "$work/doppel" --bind 127.0.0.1 --http-port 18380 --https-port 18743
-for p in 19001 18443 18543 18643 18743; do wait_port "$p"; done
+[ -z "$plain" ] || start plain "$plain" "$work/bench.crt" "$work/bench.key" 18843 "$BACKEND"
+for p in 19001 18443 18543 18643 18743 ${plain:+18843}; do wait_port "$p"; done
 python3 "$here/table.py" publish "$work/doppel" --public "$PUBLIC" --private "$PRIVATE" --backend "$BACKEND" --token "$TOKEN"
 # The control plane reads the router's log lines; so does the benchmark (the cost is the router's).
 start doppel-logs "$doppel" router --config /dev/null --data-dir "$work/doppel" --logs
@@ -111,6 +125,7 @@ check() { # proxy port scheme host [auth]
 for spec in "${proxies[@]}"; do
     read -r name http https <<<"$spec"
     [ "$(check "$name" "$https" https "$PUBLIC")" = 200 ] || { echo "$name: public route does not answer 200" >&2; cat "$work/$name.log" >&2; exit 1; }
+    only_public_https "$name" && continue
     [ "$(check "$name" "$https" https "$PRIVATE")" = 401 ] || { echo "$name: private route without credentials is not 401" >&2; exit 1; }
     [ "$(check "$name" "$https" https "$PRIVATE" "$AUTH")" = 200 ] || { echo "$name: private route with credentials is not 200" >&2; exit 1; }
     [ "$(check "$name" "$http" http "$PUBLIC")" = 301 ] || [ "$(check "$name" "$http" http "$PUBLIC")" = 308 ] || { echo "$name: plain HTTP does not redirect" >&2; exit 1; }
@@ -159,6 +174,7 @@ for round in $(seq 1 "$rounds"); do
         read -r tool scheme kind <<<"$row"
         for spec in "${proxies[@]}"; do
             read -r name http https <<<"$spec"
+            only_public_https "$name" && [ "$scheme $kind" != "https public" ] && continue
             port=$https; [ "$scheme" = http ] && port=$http
             host=$PUBLIC; auth=
             if [ "$kind" = private ]; then host=$PRIVATE; auth=$AUTH; fi
@@ -174,6 +190,7 @@ done
     for row in "${rows[@]}"; do
         for spec in "${proxies[@]}"; do
             read -r name _ _ <<<"$spec"
+            only_public_https "$name" && [[ "$row" != *"https public" ]] && continue
             samples=()
             for round in $(seq 1 "$rounds"); do samples+=("${result["$row|$name|$round"]}"); done
             nginx_samples=()
