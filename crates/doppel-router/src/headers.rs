@@ -63,6 +63,12 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
     // (An empty `Vec` does not allocate: only messages that list such names pay for it.)
     let mut listed: Vec<HeaderName> = Vec::new();
     for token in connection_tokens(headers) {
+        // The usual tokens name no header to remove (`close`) or one removed anyway
+        // (`keep-alive`): skip them without making a header name (an allocation and a hash
+        // for every response from a keep-alive app server such as nginx or Node.js).
+        if token.eq_ignore_ascii_case("keep-alive") || token.eq_ignore_ascii_case("close") {
+            continue;
+        }
         if let Ok(name) = HeaderName::from_bytes(token.as_bytes()) {
             let keep = upgrade && name == header::UPGRADE;
             if !keep && !HOP_BY_HOP.contains(&name) && headers.contains_key(&name) {
@@ -192,8 +198,9 @@ pub(crate) fn add_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) -> Heade
 
 /// Appends `1.1 doppel` to `Via`.
 pub(crate) fn append_via(headers: &mut HeaderMap) {
-    if !headers.contains_key(header::VIA) {
-        headers.insert(header::VIA, HeaderValue::from_static(VIA_VALUE));
+    // One lookup when there is no `Via` yet (the usual case), not a check then an insert.
+    if let header::Entry::Vacant(slot) = headers.entry(header::VIA) {
+        slot.insert(HeaderValue::from_static(VIA_VALUE));
         return;
     }
     let mut existing = headers
@@ -266,6 +273,29 @@ mod tests {
         let mut none = HeaderMap::new();
         join_cookies(&mut none);
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn a_keep_alive_app_servers_connection_headers_are_stripped() {
+        // What Node.js sends with every HTTP/1.1 response.
+        let mut h = HeaderMap::new();
+        h.insert(header::CONNECTION, HeaderValue::from_static("Keep-Alive"));
+        h.insert(KEEP_ALIVE, HeaderValue::from_static("timeout=5"));
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        strip_hop_by_hop(&mut h, false);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert!(h.contains_key(header::CONTENT_TYPE));
+    }
+
+    #[test]
+    fn via_is_added_or_appended() {
+        let mut h = HeaderMap::new();
+        append_via(&mut h);
+        assert_eq!(h[header::VIA], "1.1 doppel");
+        let mut h = HeaderMap::new();
+        h.insert(header::VIA, HeaderValue::from_static("1.1 vegur"));
+        append_via(&mut h);
+        assert_eq!(h[header::VIA], "1.1 vegur, 1.1 doppel");
     }
 
     #[test]
