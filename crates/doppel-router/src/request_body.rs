@@ -123,28 +123,26 @@ impl Body for AttemptBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        match &self.body {
-            Some(b) => b.inner.is_end_stream(),
-            None => self
-                .exchange
-                .body
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .as_ref()
-                .is_none_or(|b| b.inner.is_end_stream()),
-        }
+        self.with_body(|b| b.is_none_or(|b| b.inner.is_end_stream()))
     }
 
     fn size_hint(&self) -> SizeHint {
+        self.with_body(|b| b.map_or_else(|| SizeHint::with_exact(0), |b| b.inner.size_hint()))
+    }
+}
+
+impl AttemptBody {
+    /// Calls `f` with the body this attempt reads: its own once taken, else the one still
+    /// waiting in the exchange (`None` when another attempt took it or it was read).
+    fn with_body<R>(&self, f: impl FnOnce(Option<&LimitedBody>) -> R) -> R {
         match &self.body {
-            Some(b) => b.inner.size_hint(),
-            None => self
+            Some(b) => f(Some(b)),
+            None => f(self
                 .exchange
                 .body
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .as_ref()
-                .map_or_else(|| SizeHint::with_exact(0), |b| b.inner.size_hint()),
+                .as_ref()),
         }
     }
 }
